@@ -1,0 +1,85 @@
+// healing_patterns: what worked for which error signature, learnt from every healing outcome.
+import { desc, eq, sql } from 'drizzle-orm';
+import type { Diagnosis, ErrorCategory, Strategy } from '../common/types.js';
+import type { Database } from './connection.js';
+import { healingPatterns, type HealingPatternRow } from './schema.js';
+
+export interface HealingOutcome {
+  signature: string;
+  strategy: Strategy;
+  category?: ErrorCategory | null;
+  success: boolean;
+  /** Counted towards the average only when `success` is true. */
+  healingMs?: number;
+  /** Stored so the next occurrence of this signature can skip the LLM. */
+  diagnosis?: Diagnosis | null;
+}
+
+// `excluded` is the row we tried to insert, i.e. this outcome's deltas.
+const successes = sql`(${healingPatterns.successCount} + excluded.success_count)`;
+const failures = sql`(${healingPatterns.failureCount} + excluded.failure_count)`;
+const totalMs = sql`(${healingPatterns.totalHealingMs} + excluded.total_healing_ms)`;
+
+/**
+ * Records one outcome in a single INSERT … ON CONFLICT DO UPDATE: the increments read the
+ * locked current row, so concurrent outcomes for the same key are never lost.
+ */
+export async function upsertHealingPattern(db: Database, outcome: HealingOutcome): Promise<HealingPatternRow> {
+  const success = outcome.success ? 1 : 0;
+  const healingMs = outcome.success ? Math.max(0, Math.round(outcome.healingMs ?? 0)) : 0;
+  const [row] = await db
+    .insert(healingPatterns)
+    .values({
+      signature: outcome.signature,
+      strategy: outcome.strategy,
+      category: outcome.category ?? null,
+      successCount: success,
+      failureCount: 1 - success,
+      totalHealingMs: healingMs,
+      avgHealingMs: outcome.success ? healingMs : null,
+      confidence: success / 2,
+      diagnosis: outcome.diagnosis ?? null,
+      lastSeen: sql`now()`,
+    })
+    .onConflictDoUpdate({
+      target: [healingPatterns.signature, healingPatterns.strategy],
+      set: {
+        successCount: sql`${successes}`,
+        failureCount: sql`${failures}`,
+        totalHealingMs: sql`${totalMs}`,
+        avgHealingMs: sql`${totalMs}::double precision / nullif(${successes}, 0)`,
+        confidence: sql`${successes}::double precision / (${successes} + ${failures} + 1)`,
+        // Keep what we knew when this outcome does not say.
+        category: sql`coalesce(excluded.category, ${healingPatterns.category})`,
+        diagnosis: sql`coalesce(excluded.diagnosis, ${healingPatterns.diagnosis})`,
+        lastSeen: sql`now()`,
+      },
+    })
+    .returning();
+  if (!row) throw new Error(`upsert of healing pattern ${outcome.signature}/${outcome.strategy} returned no row`);
+  return row;
+}
+
+/** The strategy to try first for this signature, or undefined when it was never seen. */
+export async function getHealingPattern(db: Database, signature: string): Promise<HealingPatternRow | undefined> {
+  const [best] = await getHealingPatterns(db, { signature, limit: 1 });
+  return best;
+}
+
+/** Best first: highest confidence, then most successes, then most recently seen. */
+export async function getHealingPatterns(
+  db: Database,
+  filters: { signature?: string; limit?: number } = {},
+): Promise<HealingPatternRow[]> {
+  const query = db
+    .select()
+    .from(healingPatterns)
+    .where(filters.signature === undefined ? undefined : eq(healingPatterns.signature, filters.signature))
+    .orderBy(
+      desc(healingPatterns.confidence),
+      desc(healingPatterns.successCount),
+      desc(healingPatterns.lastSeen),
+      healingPatterns.strategy,
+    );
+  return filters.limit === undefined ? query : query.limit(filters.limit);
+}

@@ -1,0 +1,63 @@
+// system_health_checks: an append-only history of probe results.
+import { and, asc, desc, eq, gte, type SQL } from 'drizzle-orm';
+import type { HealthStatus } from '../common/types.js';
+import type { Database } from './connection.js';
+import { systemHealthChecks, type HealthCheckRow } from './schema.js';
+
+export const DEFAULT_HEALTH_CHECK_LIMIT = 100;
+export const MAX_HEALTH_CHECK_LIMIT = 1_000;
+
+export interface NewHealthCheck {
+  checkName: string;
+  status: HealthStatus;
+  latencyMs?: number | null;
+  details?: Record<string, unknown> | null;
+  error?: string | null;
+  /** Defaults to now. */
+  checkedAt?: Date;
+}
+
+export interface HealthCheckFilters {
+  checkName?: string;
+  /** Inclusive lower bound on checked_at. */
+  from?: Date;
+  /** Default 100, clamped to 1..1000. */
+  limit?: number;
+}
+
+export async function createHealthCheck(db: Database, input: NewHealthCheck): Promise<HealthCheckRow> {
+  const latencyMs = input.latencyMs == null ? input.latencyMs : Math.round(input.latencyMs);
+  const [row] = await db
+    .insert(systemHealthChecks)
+    .values({ ...input, latencyMs })
+    .returning();
+  if (!row) throw new Error(`insert of health check ${input.checkName} returned no row`);
+  return row;
+}
+
+/** Newest first. */
+export async function getHealthChecks(db: Database, filters: HealthCheckFilters = {}): Promise<HealthCheckRow[]> {
+  const conditions = [
+    filters.checkName && eq(systemHealthChecks.checkName, filters.checkName),
+    filters.from && gte(systemHealthChecks.checkedAt, filters.from),
+  ].filter((condition): condition is SQL => Boolean(condition));
+  return db
+    .select()
+    .from(systemHealthChecks)
+    .where(and(...conditions))
+    .orderBy(desc(systemHealthChecks.checkedAt), desc(systemHealthChecks.id))
+    .limit(clampLimit(filters.limit));
+}
+
+/** The most recent row of every check, ordered by check name. */
+export async function getLatestHealthChecks(db: Database): Promise<HealthCheckRow[]> {
+  return db
+    .selectDistinctOn([systemHealthChecks.checkName])
+    .from(systemHealthChecks)
+    .orderBy(asc(systemHealthChecks.checkName), desc(systemHealthChecks.checkedAt), desc(systemHealthChecks.id));
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_HEALTH_CHECK_LIMIT;
+  return Math.min(MAX_HEALTH_CHECK_LIMIT, Math.max(1, Math.trunc(limit)));
+}

@@ -1,0 +1,6 @@
+// Public API of the database layer.
+export * from './connection.js';
+export * from './schema.js';
+export * from './healing-events.js';
+export * from './health-checks.js';
+export * from './healing-patterns.js';

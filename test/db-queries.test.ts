@@ -1,0 +1,452 @@
+// The database layer against both drivers: real PostgreSQL (a fresh database per run) and PGlite.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Diagnosis } from '../common/types.js';
+import {
+  countHealingEventsSince,
+  createHealingEvent,
+  createHealthCheck,
+  getHealingEvent,
+  getHealingEvents,
+  getHealingPattern,
+  getHealingPatterns,
+  getHealingStats,
+  getHealthChecks,
+  getLatestHealthChecks,
+  MAX_ERROR_MESSAGE_CHARS,
+  MAX_ERROR_STACK_CHARS,
+  openDatabase,
+  updateHealingEvent,
+  upsertHealingPattern,
+  type AttemptLogEntry,
+  type Database,
+  type NewHealingEvent,
+} from '../db/index.js';
+import { createEmptyPostgresDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
+
+const SLOW = 60_000;
+
+const diagnosis: Diagnosis = {
+  category: 'network',
+  severity: 'high',
+  transient: true,
+  rootCause: 'upstream reset the connection',
+  recommendedStrategy: 'RETRY_WITH_BACKOFF',
+  fallbackStrategies: ['FALLBACK_TO_CACHE'],
+  confidence: 0.9,
+  explanation: 'ECONNRESET is transient',
+  source: 'llm',
+};
+
+let uniqueCounter = 0;
+function unique(prefix: string): string {
+  uniqueCounter += 1;
+  return `${prefix}-${Date.now()}-${uniqueCounter}`;
+}
+
+function newEvent(overrides: Partial<NewHealingEvent> = {}): NewHealingEvent {
+  return {
+    eventKey: unique('wf'),
+    operation: 'fetchUser',
+    errorClass: 'Error',
+    errorMessage: 'socket hang up',
+    errorCode: 'ECONNRESET',
+    signature: 'sig-default',
+    ...overrides,
+  };
+}
+
+function attempt(id: string, overrides: Partial<AttemptLogEntry> = {}): AttemptLogEntry {
+  return { id, strategy: 'RETRY_WITH_BACKOFF', result: 'failed', durationMs: 10, at: new Date().toISOString(), ...overrides };
+}
+
+/** A port on 127.0.0.1 nobody listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) => {
+  let testDb: TestDatabase;
+  let db: Database;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    db = testDb.handle.db;
+  }, SLOW);
+
+  afterAll(async () => {
+    await testDb?.drop();
+  }, SLOW);
+
+  describe('healing events', () => {
+    it('creates an event with defaults and truncates long error text', async () => {
+      const input = newEvent({
+        errorMessage: 'm'.repeat(MAX_ERROR_MESSAGE_CHARS + 50),
+        errorStack: 's'.repeat(MAX_ERROR_STACK_CHARS + 50),
+        context: { userId: 42 },
+      });
+      const row = await createHealingEvent(db, input);
+      expect(row).toMatchObject({
+        eventKey: input.eventKey,
+        result: 'pending',
+        attempts: 0,
+        attemptLog: [],
+        category: null,
+        context: { userId: 42 },
+      });
+      expect(row.errorMessage).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
+      expect(row.errorStack).toHaveLength(MAX_ERROR_STACK_CHARS);
+      expect(row.detectedAt).toBeInstanceOf(Date);
+      expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('strips NUL characters PostgreSQL text cannot store', async () => {
+      const row = await createHealingEvent(db, newEvent({ errorMessage: 'bad\u0000byte' }));
+      expect(row.errorMessage).toBe('badbyte');
+    });
+
+    it('is idempotent on event_key: a retried create returns the first row', async () => {
+      const input = newEvent();
+      const first = await createHealingEvent(db, input);
+      const retried = await createHealingEvent(db, { ...input, errorMessage: 'different text' });
+      expect(retried.id).toBe(first.id);
+      expect(retried.errorMessage).toBe('socket hang up');
+      const concurrent = await Promise.all(
+        Array.from({ length: 10 }, () => createHealingEvent(db, newEvent({ eventKey: `${input.eventKey}-c` }))),
+      );
+      expect(new Set(concurrent.map((row) => row.id)).size).toBe(1);
+    });
+
+    it('updates fields, bumps updated_at and stamps resolved_at once', async () => {
+      const created = await createHealingEvent(db, newEvent());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const updated = await updateHealingEvent(db, created.eventKey, {
+        category: 'network',
+        severity: 'high',
+        diagnosis,
+        diagnosisSource: 'llm',
+        strategy: 'RETRY_WITH_BACKOFF',
+        result: 'healed',
+        healingDurationMs: 120,
+      });
+      expect(updated).toMatchObject({ category: 'network', severity: 'high', diagnosis, result: 'healed' });
+      expect(updated!.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
+      expect(updated!.resolvedAt).toBeInstanceOf(Date);
+
+      const repeated = await updateHealingEvent(db, created.eventKey, { result: 'healed' });
+      expect(repeated!.resolvedAt).toEqual(updated!.resolvedAt);
+      expect(await updateHealingEvent(db, 'no-such-event', { result: 'failed' })).toBeUndefined();
+    });
+
+    it('leaves resolved_at empty while the event is only queued', async () => {
+      const created = await createHealingEvent(db, newEvent());
+      const queued = await updateHealingEvent(db, created.eventKey, { result: 'queued' });
+      expect(queued!.resolvedAt).toBeNull();
+    });
+
+    it('appends attempts atomically and ignores a repeated attempt id', async () => {
+      const { eventKey } = await createHealingEvent(db, newEvent());
+      await updateHealingEvent(db, eventKey, { appendAttempt: attempt('a1', { error: 'timeout' }) });
+      await updateHealingEvent(db, eventKey, { appendAttempt: attempt('a1') });
+      const row = await updateHealingEvent(db, eventKey, {
+        strategy: 'FALLBACK_TO_CACHE',
+        appendAttempt: attempt('a2', { strategy: 'FALLBACK_TO_CACHE', result: 'healed' }),
+      });
+      expect(row!.attempts).toBe(2);
+      expect(row!.attemptLog.map((entry) => entry.id)).toEqual(['a1', 'a2']);
+      expect(row!.attemptLog[0]).toMatchObject({ error: 'timeout', strategy: 'RETRY_WITH_BACKOFF' });
+    });
+
+    it('loses no attempt when distinct attempts are appended concurrently', async () => {
+      const { eventKey } = await createHealingEvent(db, newEvent());
+      const ids = Array.from({ length: 20 }, (_, i) => `c${i}`);
+      await Promise.all(ids.map((id) => updateHealingEvent(db, eventKey, { appendAttempt: attempt(id) })));
+      await Promise.all(ids.map((id) => updateHealingEvent(db, eventKey, { appendAttempt: attempt(id) })));
+      const row = await getHealingEvent(db, eventKey);
+      expect(row!.attempts).toBe(20);
+      expect(row!.attemptLog.map((entry) => entry.id).sort()).toEqual([...ids].sort());
+    });
+
+    it('filters, paginates newest first and reports the total', async () => {
+      const operation = unique('listOp');
+      const base = Date.UTC(2001, 0, 1);
+      const specs = [
+        { severity: 'low', category: 'network', result: 'healed' },
+        { severity: 'high', category: 'network', result: 'failed' },
+        { severity: 'high', category: 'timeout', result: 'healed' },
+        { severity: 'critical', category: 'timeout', result: 'pending' },
+        { severity: 'high', category: 'network', result: 'healed' },
+        { severity: 'low', category: 'validation', result: 'skipped' },
+        { severity: 'high', category: 'network', result: 'healed' },
+      ] as const;
+      for (const [i, spec] of specs.entries()) {
+        const created = await createHealingEvent(
+          db,
+          newEvent({
+            operation,
+            signature: `${operation}-sig-${i % 2}`,
+            workflowId: `${operation}-wf-${i}`,
+            category: spec.category,
+            severity: spec.severity,
+            detectedAt: new Date(base + i * 60_000),
+          }),
+        );
+        await updateHealingEvent(db, created.eventKey, { result: spec.result });
+      }
+
+      const all = await getHealingEvents(db, { operation });
+      expect(all.total).toBe(7);
+      expect(all.rows.map((row) => row.workflowId)).toEqual(
+        [6, 5, 4, 3, 2, 1, 0].map((i) => `${operation}-wf-${i}`),
+      );
+
+      const page = await getHealingEvents(db, { operation, limit: 3, offset: 3 });
+      expect(page.total).toBe(7);
+      expect(page.rows.map((row) => row.workflowId)).toEqual([3, 2, 1].map((i) => `${operation}-wf-${i}`));
+      expect((await getHealingEvents(db, { operation, offset: 100 })).rows).toEqual([]);
+      expect((await getHealingEvents(db, { operation, limit: 0 })).rows).toHaveLength(1);
+
+      const highNetwork = await getHealingEvents(db, { operation, severity: 'high', category: 'network' });
+      expect(highNetwork.total).toBe(3);
+      expect((await getHealingEvents(db, { operation, result: 'healed' })).total).toBe(4);
+      expect((await getHealingEvents(db, { signature: `${operation}-sig-1` })).total).toBe(3);
+      expect((await getHealingEvents(db, { workflowId: `${operation}-wf-4` })).rows[0]!.severity).toBe('high');
+
+      const window = await getHealingEvents(db, {
+        operation,
+        from: new Date(base + 2 * 60_000),
+        to: new Date(base + 5 * 60_000),
+      });
+      expect(window.total).toBe(3); // minutes 2, 3, 4: from inclusive, to exclusive
+    });
+
+    it('counts events since a time, optionally per operation', async () => {
+      const operation = unique('rateOp');
+      const since = new Date(Date.UTC(2002, 0, 1));
+      await createHealingEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() - 1) }));
+      await createHealingEvent(db, newEvent({ operation, detectedAt: since }));
+      await createHealingEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() + 1_000) }));
+      expect(await countHealingEventsSince(db, since, { operation })).toBe(2);
+      expect(await countHealingEventsSince(db, since)).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe('healing stats', () => {
+    it('aggregates results, success rate, time to heal, categories, strategies and hours', async () => {
+      const from = new Date(Date.UTC(2003, 5, 1, 10));
+      const to = new Date(Date.UTC(2003, 5, 1, 13));
+      const record = async (
+        minutesAfter: number,
+        patch: Parameters<typeof updateHealingEvent>[2],
+        category: 'network' | 'timeout' | null = 'network',
+      ) => {
+        const created = await createHealingEvent(
+          db,
+          newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
+        );
+        await updateHealingEvent(db, created.eventKey, patch);
+      };
+      await record(0, { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 100 });
+      await record(10, { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 300 });
+      await record(20, { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' });
+      await record(70, { result: 'healed', strategy: 'FALLBACK_TO_CACHE', healingDurationMs: 200 }, 'timeout');
+      await record(80, { result: 'skipped', strategy: 'SKIP_OPERATION' }, 'timeout');
+      await record(130, { result: 'pending' }, null);
+      await record(140, { result: 'cancelled', strategy: 'RETRY_WITH_BACKOFF' });
+      // Outside the window: must not count.
+      await record(-1, { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' });
+      await record(180, { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' });
+
+      const stats = await getHealingStats(db, { from, to });
+      expect(stats.total).toBe(7);
+      expect(stats.byResult).toEqual({ pending: 1, healed: 3, failed: 1, skipped: 1, queued: 0, cancelled: 1 });
+      expect(stats.resolved).toBe(5);
+      expect(stats.successRate).toBeCloseTo(3 / 5);
+      expect(stats.meanTimeToHealMs).toBeCloseTo(200);
+      expect(stats.byCategory).toEqual([
+        { key: 'network', count: 4, healed: 2, successRate: 2 / 3 },
+        { key: 'timeout', count: 2, healed: 1, successRate: 1 / 2 },
+        { key: null, count: 1, healed: 0, successRate: null },
+      ]);
+      expect(stats.byStrategy[0]).toEqual({ key: 'RETRY_WITH_BACKOFF', count: 4, healed: 2, successRate: 2 / 3 });
+      expect(stats.byStrategy).toContainEqual({ key: 'SKIP_OPERATION', count: 1, healed: 0, successRate: 0 });
+      expect(stats.eventsPerHour).toEqual([
+        { hour: new Date(Date.UTC(2003, 5, 1, 10)), count: 3 },
+        { hour: new Date(Date.UTC(2003, 5, 1, 11)), count: 2 },
+        { hour: new Date(Date.UTC(2003, 5, 1, 12)), count: 2 },
+      ]);
+    });
+
+    it('reports null rates when nothing matches', async () => {
+      const from = new Date(Date.UTC(1990, 0, 1));
+      const stats = await getHealingStats(db, { from, to: new Date(from.getTime() + 1000) });
+      expect(stats).toMatchObject({ total: 0, resolved: 0, successRate: null, meanTimeToHealMs: null });
+      expect(stats.byCategory).toEqual([]);
+      expect(stats.eventsPerHour).toEqual([]);
+    });
+  });
+
+  describe('health checks', () => {
+    it('lists history newest first and the latest row per check name', async () => {
+      const prefix = unique('check');
+      const at = (minute: number) => new Date(Date.UTC(2004, 0, 1, 0, minute));
+      await createHealthCheck(db, { checkName: `${prefix}-db`, status: 'healthy', latencyMs: 3.6, checkedAt: at(1) });
+      await createHealthCheck(db, {
+        checkName: `${prefix}-db`,
+        status: 'unhealthy',
+        error: 'ECONNREFUSED',
+        checkedAt: at(3),
+      });
+      await createHealthCheck(db, { checkName: `${prefix}-db`, status: 'degraded', checkedAt: at(2) });
+      await createHealthCheck(db, {
+        checkName: `${prefix}-llm`,
+        status: 'skipped',
+        details: { reason: 'no API key' },
+        checkedAt: at(1),
+      });
+
+      const history = await getHealthChecks(db, { checkName: `${prefix}-db` });
+      expect(history.map((row) => row.status)).toEqual(['unhealthy', 'degraded', 'healthy']);
+      expect(history[2]!.latencyMs).toBe(4);
+      expect(await getHealthChecks(db, { checkName: `${prefix}-db`, from: at(2) })).toHaveLength(2);
+      expect(await getHealthChecks(db, { checkName: `${prefix}-db`, limit: 1 })).toHaveLength(1);
+
+      const latest = (await getLatestHealthChecks(db)).filter((row) => row.checkName.startsWith(prefix));
+      expect(latest.map((row) => [row.checkName, row.status, row.error])).toEqual([
+        [`${prefix}-db`, 'unhealthy', 'ECONNREFUSED'],
+        [`${prefix}-llm`, 'skipped', null],
+      ]);
+      expect(latest[1]!.details).toEqual({ reason: 'no API key' });
+    });
+  });
+
+  describe('healing patterns', () => {
+    it('learns counts, average time and confidence, and picks the best strategy', async () => {
+      const signature = unique('pattern');
+      expect(await getHealingPattern(db, signature)).toBeUndefined();
+
+      await upsertHealingPattern(db, { signature, strategy: 'RETRY_WITH_BACKOFF', success: false, category: 'network' });
+      await upsertHealingPattern(db, { signature, strategy: 'RETRY_WITH_BACKOFF', success: true, healingMs: 100 });
+      await upsertHealingPattern(db, { signature, strategy: 'FALLBACK_TO_CACHE', success: true, healingMs: 50, diagnosis });
+      const cache = await upsertHealingPattern(db, {
+        signature,
+        strategy: 'FALLBACK_TO_CACHE',
+        success: true,
+        healingMs: 150,
+      });
+
+      expect(cache).toMatchObject({ successCount: 2, failureCount: 0, totalHealingMs: 200, avgHealingMs: 100, diagnosis });
+      expect(cache.confidence).toBeCloseTo(2 / 3);
+
+      const best = await getHealingPattern(db, signature);
+      expect(best!.strategy).toBe('FALLBACK_TO_CACHE');
+      const all = await getHealingPatterns(db, { signature });
+      expect(all.map((row) => row.strategy)).toEqual(['FALLBACK_TO_CACHE', 'RETRY_WITH_BACKOFF']);
+      expect(all[1]).toMatchObject({ successCount: 1, failureCount: 1, avgHealingMs: 100, category: 'network' });
+      expect(all[1]!.confidence).toBeCloseTo(1 / 3);
+    });
+
+    it('keeps avg_healing_ms null until the first success', async () => {
+      const row = await upsertHealingPattern(db, { signature: unique('never'), strategy: 'SKIP_OPERATION', success: false });
+      expect(row).toMatchObject({ successCount: 0, failureCount: 1, avgHealingMs: null, confidence: 0 });
+    });
+
+    it('counts exactly 100 after 100 concurrent upserts of the same key', async () => {
+      const signature = unique('concurrent');
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          upsertHealingPattern(db, { signature, strategy: 'RETRY_WITH_BACKOFF', success: i % 4 !== 0, healingMs: 10 }),
+        ),
+      );
+      const row = await getHealingPattern(db, signature);
+      expect(row!.successCount + row!.failureCount).toBe(100);
+      expect(row).toMatchObject({ successCount: 75, failureCount: 25, totalHealingMs: 750, avgHealingMs: 10 });
+      expect(row!.confidence).toBeCloseTo(75 / 101);
+    });
+  });
+
+  describe('connection handle', () => {
+    it('pings, reports pool stats and closes idempotently', async () => {
+      expect(testDb.handle.kind).toBe(kind);
+      expect(await testDb.handle.ping()).toBeGreaterThanOrEqual(0);
+      const stats = testDb.handle.poolStats();
+      expect(stats.total).toBeGreaterThanOrEqual(1);
+      expect(stats.waiting).toBe(0);
+    });
+
+    it(
+      'migrations are idempotent: reopening keeps the data and applies nothing twice',
+      async () => {
+        if (kind === 'postgres') {
+          const again = await openDatabase({ databaseUrl: testDb.url! });
+          try {
+            const { total } = await getHealingEvents(again.db, {});
+            expect(total).toBeGreaterThan(0);
+          } finally {
+            await again.close();
+            await again.close();
+          }
+          return;
+        }
+        const dataDir = await mkdtemp(join(tmpdir(), 'healing-pglite-'));
+        try {
+          const first = await openDatabase({ dataDir });
+          await createHealingEvent(first.db, newEvent({ eventKey: 'persisted' }));
+          await first.close();
+          const second = await openDatabase({ dataDir });
+          expect((await getHealingEvent(second.db, 'persisted'))?.eventKey).toBe('persisted');
+          await second.close();
+          await second.close();
+        } finally {
+          await rm(dataDir, { recursive: true, force: true });
+        }
+      },
+      SLOW,
+    );
+  });
+});
+
+describe('opening PostgreSQL', () => {
+  it(
+    'migrates a fresh database once even when several processes open it at the same time',
+    async () => {
+      const empty = await createEmptyPostgresDatabase();
+      try {
+        const handles = await Promise.all(
+          Array.from({ length: 4 }, () => openDatabase({ databaseUrl: empty.url, poolMax: 2 })),
+        );
+        const created = await createHealingEvent(handles[0]!.db, newEvent());
+        expect((await getHealingEvent(handles[3]!.db, created.eventKey))?.id).toBe(created.id);
+        await Promise.all(handles.map((handle) => handle.close()));
+      } finally {
+        await empty.drop();
+      }
+    },
+    SLOW,
+  );
+
+  it('fails with one clear error, without the password, when DATABASE_URL is unreachable', async () => {
+    const port = await closedPort();
+    const attempt = openDatabase({ databaseUrl: `postgres://healer:s3cret-pw@127.0.0.1:${port}/healing` });
+    await expect(attempt).rejects.toThrow(
+      `Cannot connect to PostgreSQL at 127.0.0.1:${port}/healing: ECONNREFUSED — is it running? Check DATABASE_URL`,
+    );
+    const error = (await attempt.catch((caught: unknown) => caught)) as Error;
+    expect(error.message).not.toContain('s3cret-pw');
+    expect(JSON.stringify(error)).not.toContain('s3cret-pw');
+  });
+
+  it('the test helper throws rather than skips when PostgreSQL is unreachable', async () => {
+    const port = await closedPort();
+    await expect(
+      createTestDatabase('postgres', { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres` }),
+    ).rejects.toThrow(/Cannot reach the test PostgreSQL at 127\.0\.0\.1:\d+\/postgres: ECONNREFUSED/);
+  });
+});
