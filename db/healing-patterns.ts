@@ -1,10 +1,12 @@
 // healing_patterns: what worked for which error signature, learnt from every healing outcome.
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Diagnosis, ErrorCategory, Strategy } from '../common/types.js';
 import type { Database } from './connection.js';
-import { healingPatterns, type HealingPatternRow } from './schema.js';
+import { healingPatterns, learnedOutcomes, type HealingPatternRow } from './schema.js';
 
 export interface HealingOutcome {
+  /** When given, an outcome with the same id is counted once however often it is recorded. */
+  outcomeId?: string;
   signature: string;
   strategy: Strategy;
   category?: ErrorCategory | null;
@@ -25,6 +27,20 @@ const totalMs = sql`(${healingPatterns.totalHealingMs} + excluded.total_healing_
  * locked current row, so concurrent outcomes for the same key are never lost.
  */
 export async function upsertHealingPattern(db: Database, outcome: HealingOutcome): Promise<HealingPatternRow> {
+  if (outcome.outcomeId === undefined) return countOutcome(db, outcome);
+  const outcomeId = outcome.outcomeId;
+  return db.transaction(async (tx) => {
+    const [fresh] = await tx.insert(learnedOutcomes).values({ outcomeId }).onConflictDoNothing().returning();
+    if (fresh) return countOutcome(tx, outcome);
+    const [counted] = await tx
+      .select()
+      .from(healingPatterns)
+      .where(and(eq(healingPatterns.signature, outcome.signature), eq(healingPatterns.strategy, outcome.strategy)));
+    return counted ?? countOutcome(tx, outcome);
+  });
+}
+
+async function countOutcome(db: Database, outcome: HealingOutcome): Promise<HealingPatternRow> {
   const success = outcome.success ? 1 : 0;
   const healingMs = outcome.success ? Math.max(0, Math.round(outcome.healingMs ?? 0)) : 0;
   const [row] = await db

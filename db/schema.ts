@@ -21,18 +21,10 @@ import type {
   Severity,
   Strategy,
 } from '../common/types.js';
+import type { AttemptRecord } from '../common/healing-contract.js';
 
-/** One healing attempt as recorded in `healing_events.attempt_log`. */
-export interface AttemptLogEntry {
-  /** Caller-chosen id (e.g. `${workflowId}:${attemptNumber}`): appending the same id twice is a no-op. */
-  id: string;
-  strategy: Strategy;
-  result: 'healed' | 'failed' | 'skipped';
-  durationMs: number;
-  error?: string;
-  /** ISO-8601 timestamp of the attempt's end. */
-  at: string;
-}
+/** One healing attempt as recorded in `healing_events.attempt_log` (its `id` makes appends idempotent). */
+export type AttemptLogEntry = AttemptRecord;
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -114,6 +106,12 @@ export const healingPatterns = pgTable(
   },
   (t) => [primaryKey({ columns: [t.signature, t.strategy] })],
 );
+
+// Outcomes already counted into healing_patterns, so a retried learning activity counts once.
+export const learnedOutcomes = pgTable('learned_outcomes', {
+  outcomeId: text('outcome_id').primaryKey(),
+  learnedAt: timestamptz('learned_at').notNull().defaultNow(),
+});
 
 export type HealingEventRow = typeof healingEvents.$inferSelect;
 export type NewHealingEventRow = typeof healingEvents.$inferInsert;

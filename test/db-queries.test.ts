@@ -370,6 +370,15 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(row).toMatchObject({ successCount: 75, failureCount: 25, totalHealingMs: 750, avgHealingMs: 10 });
       expect(row!.confidence).toBeCloseTo(75 / 101);
     });
+
+    it('counts an outcome with the same outcomeId once (retried learning activity)', async () => {
+      const signature = unique('idempotent');
+      const outcome = { outcomeId: `${signature}:1`, signature, strategy: 'RETRY_WITH_BACKOFF', success: true, healingMs: 5 } as const;
+      await Promise.all([upsertHealingPattern(db, outcome), upsertHealingPattern(db, outcome)]);
+      await upsertHealingPattern(db, outcome);
+      await upsertHealingPattern(db, { ...outcome, outcomeId: `${signature}:2` });
+      expect(await getHealingPattern(db, signature)).toMatchObject({ successCount: 2, failureCount: 0 });
+    });
   });
 
   describe('connection handle', () => {

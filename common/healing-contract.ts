@@ -1,0 +1,101 @@
+// The contract between the client library, the healing workflow and its activities:
+// inputs, outcomes, and the messages a running healing workflow answers.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OperationPolicy } from './strategies.js';
+import type { Diagnosis, ErrorReport, HealingResult, Strategy } from './types.js';
+
+export const HEALING_WORKFLOW_TYPE = 'healingWorkflow';
+
+export interface HealingInput {
+  /** Also the healing event's idempotency key. */
+  workflowId: string;
+  operation: string;
+  /** Sanitised, bounded description of what was thrown. */
+  error: ErrorReport;
+  signature: string;
+  policy: OperationPolicy;
+  /**
+   * Task queue of the application worker that hosts this operation's code. Absent for errors
+   * that were only reported (captureError): those are diagnosed, recorded and alerted on, not re-run.
+   */
+  appTaskQueue?: string;
+  /** The call's arguments, encrypted by the application: the workflow never sees them in clear. */
+  sealedArgs?: string;
+  /** Sanitised application context for the audit trail and the diagnosis. */
+  context?: Record<string, unknown>;
+  detectedAt: string;
+  timing?: Partial<HealingTiming>;
+}
+
+export interface HealingTiming {
+  /** Runs of the operation under RETRY_WITH_BACKOFF, RATE_LIMIT_BACKOFF and after a hook. */
+  maximumAttempts: number;
+  /** How long QUEUE_FOR_LATER waits (a durable timer) before running the operation again. */
+  queueDelayMs: number;
+  /** Bound on one run of the operation. */
+  operationTimeoutMs: number;
+  /** How long a strategy that needs approval waits for an operator before a safer one is used. */
+  approvalTimeoutMs: number;
+}
+
+export const DEFAULT_HEALING_TIMING: HealingTiming = {
+  maximumAttempts: 4,
+  queueDelayMs: 60_000,
+  operationTimeoutMs: 30_000,
+  approvalTimeoutMs: 10 * 60_000,
+};
+
+/** What the caller waiting in `withSelfHealing` is told. */
+export type CallerOutcome =
+  | { status: 'healed'; strategy: Strategy; sealedValue?: string; useDefaultValue?: boolean }
+  | { status: 'skipped'; strategy: 'SKIP_OPERATION' }
+  | { status: 'queued'; strategy: 'QUEUE_FOR_LATER'; runAt: string }
+  | { status: 'failed'; reason: string }
+  | { status: 'cancelled' };
+
+export interface AttemptRecord {
+  id: string;
+  strategy: Strategy;
+  result: 'healed' | 'failed' | 'skipped' | 'queued' | 'rejected';
+  durationMs: number;
+  error?: string;
+  at: string;
+}
+
+export interface HealingState {
+  phase: 'recording' | 'analysing' | 'healing' | 'awaiting-approval' | 'queued' | 'notifying' | 'done';
+  diagnosis?: Diagnosis;
+  plan: Strategy[];
+  currentStrategy?: Strategy;
+  attempts: AttemptRecord[];
+  result: HealingResult;
+  nextRunAt?: string;
+}
+
+export interface HealingSummary {
+  result: HealingResult;
+  strategy?: Strategy;
+  attempts: AttemptRecord[];
+  diagnosis?: Diagnosis;
+}
+
+/** Resolves when the workflow knows what to tell the caller (healed value, queued, failed…). */
+export const callerOutcomeUpdate = defineUpdate<CallerOutcome>('callerOutcome');
+export const healingStateQuery = defineQuery<HealingState>('healingState');
+export const approvalSignal = defineSignal<[{ approved: boolean; by?: string; reason?: string }]>('approval');
+
+export type OperationHook = 'clearCache' | 'resetConnection' | 'rollback';
+
+export interface RunOperationInput {
+  operation: string;
+  sealedArgs?: string;
+  /** For SWITCH_API_ENDPOINT: the endpoint the operation should use on this run. */
+  endpoint?: string;
+}
+
+/** Activities hosted by the application's own worker, where the operation's code lives. */
+export interface AppActivities {
+  runOperation(input: RunOperationInput): Promise<{ sealedValue: string }>;
+  readCachedResult(input: { operation: string; sealedArgs?: string }): Promise<{ sealedValue: string } | null>;
+  runOperationHook(input: { operation: string; hook: OperationHook }): Promise<void>;
+}
