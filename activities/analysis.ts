@@ -1,0 +1,116 @@
+// Analysis: learned pattern first (no LLM call), then the LLM, then deterministic rules.
+// Concurrent occurrences of one signature share a single analysis (storm control).
+import { diagnoseByRules } from '../common/rules.js';
+import type { OperationPolicy } from '../common/strategies.js';
+import { STRATEGIES, type Diagnosis, type ErrorReport, type Strategy } from '../common/types.js';
+import { getHealingPatterns, type Database, type HealingPatternRow } from '../db/index.js';
+
+export interface AnalyseErrorInput {
+  operation: string;
+  signature: string;
+  error: ErrorReport;
+  policy: OperationPolicy;
+}
+
+export interface LearnedStrategy {
+  strategy: Strategy;
+  confidence: number;
+  successCount: number;
+  failureCount: number;
+}
+
+export interface AnalysisResult {
+  diagnosis: Diagnosis;
+  learned: LearnedStrategy[];
+}
+
+/** Asks a language model; resolves undefined when it cannot give a usable, allowed answer. */
+export type LlmDiagnoser = (request: {
+  operation: string;
+  signature: string;
+  error: ErrorReport;
+  policy: OperationPolicy;
+  learned: LearnedStrategy[];
+}) => Promise<Diagnosis | undefined>;
+
+export interface AnalysisOptions {
+  llm?: LlmDiagnoser;
+  /** A learned strategy at least this confident decides without asking the LLM. */
+  patternConfidenceThreshold?: number;
+  /** How long a finished analysis answers further occurrences of the same signature. */
+  shareAnalysisForMs?: number;
+}
+
+const DEFAULT_PATTERN_CONFIDENCE = 0.6;
+
+function toLearned(row: HealingPatternRow): LearnedStrategy {
+  return {
+    strategy: row.strategy as Strategy,
+    confidence: row.confidence,
+    successCount: row.successCount,
+    failureCount: row.failureCount,
+  };
+}
+
+function diagnosisFromPattern(best: HealingPatternRow, threshold: number): Diagnosis | undefined {
+  const stored = best.diagnosis as Diagnosis | null;
+  if (!stored || best.confidence < threshold) return undefined;
+  return {
+    ...stored,
+    recommendedStrategy: best.strategy as Strategy,
+    confidence: best.confidence,
+    source: 'pattern',
+    explanation: `Learned: ${best.strategy} healed this fault ${best.successCount} of ${best.successCount + best.failureCount} times.`,
+  };
+}
+
+/**
+ * Runs `work` once per key and shares its promise with every caller until `ttlMs` after it
+ * settled, so a storm of one fault costs one analysis. Failures are not kept.
+ */
+function sharedPerKey<T>(ttlMs: number) {
+  const entries = new Map<string, { promise: Promise<T>; expiresAt: number }>();
+  return (key: string, work: () => Promise<T>): Promise<T> => {
+    const entry = entries.get(key);
+    if (entry && entry.expiresAt > Date.now()) return entry.promise;
+    const promise = work();
+    const fresh = { promise, expiresAt: Number.POSITIVE_INFINITY };
+    entries.set(key, fresh);
+    const forget = () => entries.get(key) === fresh && entries.delete(key);
+    promise.then(
+      () => {
+        fresh.expiresAt = Date.now() + ttlMs;
+        setTimeout(forget, ttlMs).unref();
+      },
+      forget,
+    );
+    return promise;
+  };
+}
+
+export function createAnalysisActivities(db: Database, options: AnalysisOptions = {}) {
+  const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
+  const shared = sharedPerKey<AnalysisResult>(options.shareAnalysisForMs ?? 30_000);
+
+  async function analyse(input: AnalyseErrorInput): Promise<AnalysisResult> {
+    const patterns = await getHealingPatterns(db, { signature: input.signature });
+    const learned = patterns.map(toLearned);
+    const fromPattern = patterns[0] && diagnosisFromPattern(patterns[0], threshold);
+    if (fromPattern) return { diagnosis: fromPattern, learned };
+    const fromLlm = await options.llm?.({ ...input, learned }).catch(() => undefined);
+    if (fromLlm) return { diagnosis: fromLlm, learned };
+    const rulesContext = {
+      operation: input.operation,
+      critical: input.policy.critical,
+      allowedStrategies: input.policy.allowedStrategies ?? [...STRATEGIES],
+    };
+    return { diagnosis: diagnoseByRules(input.error, rulesContext), learned };
+  }
+
+  return {
+    async analyseError(input: AnalyseErrorInput): Promise<AnalysisResult> {
+      // Keyed by operation too: the allowed strategies (and so the answer) depend on it.
+      return shared(`${input.operation}:${input.signature}`, () => analyse(input));
+    },
+  };
+}

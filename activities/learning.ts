@@ -1,0 +1,30 @@
+// Learning: every attempt's outcome is counted per (signature, strategy), so the next
+// occurrence of the same fault starts with what has worked best.
+import type { Diagnosis, Strategy } from '../common/types.js';
+import { upsertHealingPattern, type Database } from '../db/index.js';
+
+export interface LearnOutcomeInput {
+  /** Idempotency: the attempt id, so a retried activity does not count twice. */
+  attemptId: string;
+  signature: string;
+  strategy: Strategy;
+  success: boolean;
+  healingMs: number;
+  diagnosis: Diagnosis;
+}
+
+export function createLearningActivities(db: Database) {
+  return {
+    async learnOutcome(input: LearnOutcomeInput): Promise<void> {
+      await upsertHealingPattern(db, {
+        outcomeId: input.attemptId,
+        signature: input.signature,
+        strategy: input.strategy,
+        category: input.diagnosis.category,
+        success: input.success,
+        healingMs: input.healingMs,
+        diagnosis: input.diagnosis,
+      });
+    },
+  };
+}

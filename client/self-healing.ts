@@ -1,0 +1,270 @@
+// What an application calls: wrap an operation with withSelfHealing, report with captureError,
+// and host the operations' worker so healing can re-run them where their code lives.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WithStartWorkflowOperation, type WorkflowStartOptions } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { toErrorReport } from '../common/error-report.js';
+import {
+  callerOutcomeUpdate,
+  HEALING_WORKFLOW_TYPE,
+  type CallerOutcome,
+  type HealingInput,
+} from '../common/healing-contract.js';
+import { sanitize } from '../common/sanitize.js';
+import * as attributes from '../common/search-attributes.js';
+import { errorSignature, shortSignature } from '../common/signature.js';
+import { STRATEGY_CATALOGUE, type OperationPolicy } from '../common/strategies.js';
+import { STRATEGIES, type ErrorReport, type Strategy } from '../common/types.js';
+import { createOperationActivities } from './operation-activities.js';
+import { rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
+import { createSealer, SealError, type Sealer } from './sealed-values.js';
+
+export interface SelfHealingOptions {
+  /** Temporal frontend, host:port. Default TEMPORAL_ADDRESS or 127.0.0.1:7233. */
+  address?: string;
+  namespace?: string;
+  /** The central worker's task queue, where healing workflows run. */
+  taskQueue?: string;
+  /** This application's task queue, where its operations are re-run. */
+  appTaskQueue?: string;
+  /** Default deadline for a caller waiting on healing. */
+  waitForHealingMs?: number;
+  /** Key that seals arguments and results in Temporal payloads (see sealed-values.ts). */
+  sealKey?: string;
+}
+
+/** The original error, with the healing run that handled it. */
+export interface HealingAnnotations {
+  healingWorkflowId?: string;
+  healingOutcome?: CallerOutcome['status'] | 'timed-out' | 'not-started';
+}
+
+/** Thrown to the caller when its call was queued for later (QUEUE_FOR_LATER). */
+export class OperationQueuedError extends Error {
+  override name = 'OperationQueuedError';
+  constructor(
+    readonly operation: string,
+    readonly healingWorkflowId: string,
+    readonly runAt: string,
+    cause: unknown,
+  ) {
+    super(`${operation} failed and was queued to run again at ${runAt} (healing run ${healingWorkflowId})`, { cause });
+  }
+}
+
+const DEFAULT_WAIT_MS = 30_000;
+
+type ResolvedOptions = SelfHealingOptions &
+  Required<Pick<SelfHealingOptions, 'taskQueue' | 'appTaskQueue' | 'waitForHealingMs'>> & {
+    workerConnection?: NativeConnection;
+  };
+
+export class SelfHealing {
+  private readonly operations = new Map<string, RegisteredOperation>();
+  private readonly sealer: Sealer;
+
+  private readonly options: ResolvedOptions;
+
+  /** Prefer `SelfHealing.connect`; this form reuses an existing client (tests, apps that have one). */
+  constructor(
+    readonly client: Client,
+    options: SelfHealingOptions & { workerConnection?: NativeConnection } = {},
+  ) {
+    this.options = {
+      ...options,
+      taskQueue: options.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? 'self-healing',
+      appTaskQueue: options.appTaskQueue ?? 'app-operations',
+      waitForHealingMs: options.waitForHealingMs ?? DEFAULT_WAIT_MS,
+    };
+    this.sealer = createSealer(options.sealKey ?? process.env.SELF_HEALING_SEAL_KEY);
+  }
+
+  static async connect(options: SelfHealingOptions = {}): Promise<SelfHealing> {
+    const address = options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+    const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+    const connection = await Connection.connect({ address });
+    return new SelfHealing(new Client({ connection, namespace }), { ...options, address, namespace });
+  }
+
+  /**
+   * Wraps `fn`: successes pass straight through (plus an in-memory copy when cacheResults);
+   * a failure starts a healing run and waits for it, returning its healed value when there is one.
+   */
+  withSelfHealing<A extends unknown[], R>(
+    operation: string,
+    fn: (...args: A) => Promise<R> | R,
+    options: OperationOptions<R> = {},
+  ): (...args: A) => Promise<R> {
+    const registered: RegisteredOperation = {
+      name: operation,
+      fn: fn as RegisteredOperation['fn'],
+      options: options as OperationOptions<unknown>,
+      cache: options.cacheResults ? new Map() : undefined,
+    };
+    this.operations.set(operation, registered);
+    const heal = (args: A) => (error: unknown) => this.heal<R>(registered, args, error);
+    if (registered.cache) {
+      return (...args: A) =>
+        Promise.resolve()
+          .then(() => fn(...args))
+          .then((value) => {
+            rememberResult(registered, args, value);
+            return value;
+          }, heal(args));
+    }
+    return (...args: A) => {
+      try {
+        return Promise.resolve(fn(...args)).catch(heal(args));
+      } catch (error) {
+        return heal(args)(error);
+      }
+    };
+  }
+
+  /** Reports an error for diagnosis, audit and alerting. Fire and forget: never throws. */
+  captureError(error: unknown, context: { operation?: string } & Record<string, unknown> = {}): string | undefined {
+    try {
+      const { operation = 'unknown', ...rest } = context;
+      const input = this.healingInput(operation, toErrorReport(error), this.policyFor(operation, {}), rest);
+      this.client.workflow
+        .start(HEALING_WORKFLOW_TYPE, this.startOptions(input))
+        .catch((startError: unknown) => process.emitWarning(`captureError could not start healing: ${String(startError)}`));
+      return input.workflowId;
+    } catch (failure) {
+      process.emitWarning(`captureError failed: ${String(failure)}`);
+      return undefined;
+    }
+  }
+
+  /** Runs this application's worker (its registered operations) until `signal` aborts. */
+  async runWorker(signal?: AbortSignal): Promise<void> {
+    const worker = await this.createWorker();
+    if (signal) signal.addEventListener('abort', () => worker.shutdown(), { once: true });
+    await worker.run();
+  }
+
+  async createWorker(): Promise<Worker> {
+    const connection =
+      this.options.workerConnection ??
+      (await NativeConnection.connect({ address: this.options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }));
+    return Worker.create({
+      connection,
+      namespace: this.client.options.namespace,
+      taskQueue: this.options.appTaskQueue,
+      activities: createOperationActivities(this.operations, this.sealer),
+    });
+  }
+
+  private async heal<R>(operation: RegisteredOperation, args: unknown[], error: unknown): Promise<R> {
+    const { options } = operation;
+    const input = this.healingInput(operation.name, toErrorReport(error), this.policyFor(operation.name, options), {});
+    input.appTaskQueue = this.options.appTaskQueue;
+    input.sealedArgs = this.trySeal(args);
+    if (input.sealedArgs === undefined) input.policy.allowedStrategies = withoutReruns(input.policy);
+    input.timing = options.timing;
+    const outcome = await this.waitForOutcome(input, options.waitForHealingMs ?? this.options.waitForHealingMs);
+    switch (outcome.status) {
+      case 'healed':
+        return outcome.useDefaultValue ? (options.defaultValue as R) : this.sealer.unseal<R>(outcome.sealedValue!);
+      case 'skipped':
+        return undefined as R;
+      case 'queued':
+        throw new OperationQueuedError(operation.name, input.workflowId, outcome.runAt, error);
+      default:
+        throw annotate(error, { healingWorkflowId: input.workflowId, healingOutcome: outcome.status });
+    }
+  }
+
+  private async waitForOutcome(input: HealingInput, waitMs: number): Promise<CallerOutcome | { status: 'timed-out' | 'not-started' }> {
+    const start = new WithStartWorkflowOperation(HEALING_WORKFLOW_TYPE, {
+      ...this.startOptions(input),
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<{ status: 'timed-out' }>((resolve) => {
+      timer = setTimeout(() => resolve({ status: 'timed-out' }), waitMs);
+    });
+    const outcome = this.client.workflow
+      .executeUpdateWithStart(callerOutcomeUpdate, { startWorkflowOperation: start })
+      .catch(() => ({ status: 'not-started' as const }));
+    try {
+      return await Promise.race([outcome, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private healingInput(operation: string, error: ErrorReport, policy: OperationPolicy, context: Record<string, unknown>): HealingInput {
+    const { signature } = errorSignature({ report: error, operation });
+    return {
+      workflowId: `heal-${slug(operation)}-${shortSignature(signature)}-${randomUUID().slice(0, 8)}`,
+      operation,
+      error,
+      signature,
+      policy,
+      context: sanitize(context) as Record<string, unknown>,
+      detectedAt: new Date().toISOString(),
+    };
+  }
+
+  private policyFor(operation: string, options: OperationOptions<unknown>): OperationPolicy {
+    return {
+      operation,
+      allowedStrategies: options.allowedStrategies,
+      requiresApproval: options.requiresApproval,
+      cacheable: options.cacheResults ?? false,
+      hasDefaultValue: 'defaultValue' in options,
+      critical: options.critical ?? false,
+      alternateEndpoints: options.alternateEndpoints ?? [],
+      hooks: Object.keys(options.hooks ?? {}) as OperationPolicy['hooks'],
+    };
+  }
+
+  private startOptions(input: HealingInput): WorkflowStartOptions {
+    return {
+      workflowId: input.workflowId,
+      taskQueue: this.options.taskQueue,
+      args: [input],
+      staticSummary: `${input.operation} failed: ${input.error.name}: ${input.error.message.slice(0, 120)}`,
+      staticDetails: `Signature \`${input.signature}\`${input.error.code ? `, code \`${input.error.code}\`` : ''}`,
+      typedSearchAttributes: [
+        { key: attributes.OPERATION, value: input.operation },
+        { key: attributes.ERROR_SIGNATURE, value: input.signature },
+        { key: attributes.HEALING_OUTCOME, value: 'pending' },
+      ],
+    };
+  }
+
+  private trySeal(args: unknown[]): string | undefined {
+    try {
+      return this.sealer.seal(args);
+    } catch (error) {
+      if (error instanceof SealError) return undefined;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+}
+
+/** Without its arguments an operation cannot be re-run: only non-re-running strategies remain. */
+function withoutReruns(policy: OperationPolicy): Strategy[] {
+  const allowed = policy.allowedStrategies ?? STRATEGIES;
+  return allowed.filter((strategy) => !STRATEGY_CATALOGUE[strategy].rerunsOperation && strategy !== 'FALLBACK_TO_CACHE');
+}
+
+function slug(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'operation';
+}
+
+function annotate(error: unknown, annotations: HealingAnnotations): unknown {
+  if (error !== null && typeof error === 'object' && Object.isExtensible(error)) {
+    Object.defineProperties(error, {
+      healingWorkflowId: { value: annotations.healingWorkflowId, configurable: true },
+      healingOutcome: { value: annotations.healingOutcome, configurable: true },
+    });
+  }
+  return error;
+}

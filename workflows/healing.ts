@@ -1,0 +1,209 @@
+// The healing workflow: one run per error occurrence. It reads like the process:
+// record → analyse → try strategies in order of promise → learn → notify → close the record.
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  approvalSignal,
+  callerOutcomeUpdate,
+  DEFAULT_HEALING_TIMING,
+  healingStateQuery,
+  type AttemptRecord,
+  type CallerOutcome,
+  type HealingInput,
+  type HealingState,
+  type HealingSummary,
+  type HealingTiming,
+} from '../common/healing-contract.js';
+import * as attributes from '../common/search-attributes.js';
+import { planStrategies } from '../common/strategies.js';
+import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
+import type { SelfHealingActivities } from '../activities/index.js';
+import { executeStrategy, type StrategyOutcome } from './strategy-execution.js';
+
+// Audit and learning writes retry until the database answers: nothing is lost in an outage.
+const records = proxyActivities<SelfHealingActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
+});
+const analysis = proxyActivities<SelfHealingActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+  summary: 'analyse error (pattern → LLM → rules)',
+});
+
+/** Strategies whose success is a degraded answer: learning them would crowd out real fixes. */
+const DEGRADED: readonly Strategy[] = ['USE_DEFAULT_VALUE', 'SKIP_OPERATION', 'QUEUE_FOR_LATER'];
+
+export async function healingWorkflow(input: HealingInput): Promise<HealingSummary> {
+  const startedAt = Date.now();
+  const timing: HealingTiming = { ...DEFAULT_HEALING_TIMING, ...input.timing };
+  const state: HealingState = { phase: 'recording', plan: [], attempts: [], result: 'pending' };
+  let callerOutcome: CallerOutcome | undefined;
+  let approval: { approved: boolean } | undefined;
+  const tellCaller = (outcome: CallerOutcome) => (callerOutcome ??= outcome);
+
+  setHandler(callerOutcomeUpdate, async () => {
+    await condition(() => callerOutcome !== undefined);
+    return callerOutcome!;
+  });
+  setHandler(healingStateQuery, () => state);
+  setHandler(approvalSignal, (decision) => void (approval = decision));
+
+  // Records are written in order but off the critical path: a slow or absent database
+  // delays the audit trail, never the caller's healed result. Cancellation does not stop them.
+  let recording: Promise<void> = Promise.resolve();
+  const record = (write: () => Promise<unknown>) => {
+    recording = recording.then(() => CancellationScope.nonCancellable(write)).then(() => undefined);
+  };
+
+  try {
+    record(() => records.recordOccurrence({ ...input, runId: workflowInfo().runId }));
+    state.phase = 'analysing';
+    const { diagnosis, learned } = await analysis.analyseError({
+      operation: input.operation,
+      signature: input.signature,
+      error: input.error,
+      policy: input.policy,
+    });
+    state.diagnosis = diagnosis;
+    upsertSearchAttributes([
+      { key: attributes.ERROR_CATEGORY, value: diagnosis.category },
+      { key: attributes.ERROR_SEVERITY, value: diagnosis.severity },
+    ]);
+    record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
+
+    if (input.appTaskQueue) {
+      state.plan = planStrategies({ diagnosis, policy: input.policy, learned, random: Math.random() });
+      await tryStrategiesInOrder(diagnosis);
+    } else {
+      state.result = 'skipped'; // reported only: nothing of the application's to re-run
+    }
+    // A queued run that did not work later on is a failure too; the caller already knows it was queued.
+    if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
+    tellCaller({ status: 'failed', reason: failureSummary() });
+    await finish(diagnosis);
+    return summary();
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    state.result = 'cancelled';
+    tellCaller({ status: 'cancelled' });
+    await CancellationScope.nonCancellable(() => finish(state.diagnosis));
+    throw error;
+  }
+
+  async function tryStrategiesInOrder(diagnosis: Diagnosis): Promise<void> {
+    state.phase = 'healing';
+    for (const strategy of state.plan) {
+      state.currentStrategy = strategy;
+      upsertSearchAttributes([{ key: attributes.HEALING_STRATEGY, value: strategy }]);
+      const outcome = (await approved(strategy))
+        ? await executeStrategy(strategy, input, timing, onQueued)
+        : ({ ok: false, reason: 'not approved by an operator' } as const);
+      logAttempt(strategy, outcome, diagnosis);
+      if (outcome.ok) {
+        state.result = resultOf(outcome.outcome);
+        tellCaller(outcome.outcome);
+        return;
+      }
+    }
+  }
+
+  function onQueued(outcome: CallerOutcome): void {
+    state.phase = 'queued';
+    state.result = 'queued';
+    if (outcome.status === 'queued') state.nextRunAt = outcome.runAt;
+    tellCaller(outcome);
+    record(() => records.completeHealing({ workflowId: input.workflowId, result: 'queued', strategy: 'QUEUE_FOR_LATER', healingDurationMs: Date.now() - startedAt }));
+  }
+
+  async function approved(strategy: Strategy): Promise<boolean> {
+    if (!input.policy.requiresApproval?.includes(strategy)) return true;
+    state.phase = 'awaiting-approval';
+    approval = undefined;
+    const decided = await condition(() => approval !== undefined, timing.approvalTimeoutMs);
+    state.phase = 'healing';
+    return decided && approval!.approved;
+  }
+
+  function logAttempt(strategy: Strategy, outcome: StrategyOutcome, diagnosis: Diagnosis): void {
+    const previous = state.attempts.at(-1);
+    const attemptStarted = previous ? Date.parse(previous.at) : startedAt;
+    const attempt: AttemptRecord = {
+      id: `${input.workflowId}:${state.attempts.length + 1}`,
+      strategy,
+      result: outcome.ok ? resultOf(outcome.outcome) : 'failed',
+      durationMs: Date.now() - attemptStarted,
+      error: outcome.ok ? undefined : outcome.reason,
+      at: new Date().toISOString(),
+    };
+    state.attempts.push(attempt);
+    record(() => records.recordAttempt({ workflowId: input.workflowId, attempt }));
+    if (DEGRADED.includes(strategy)) return;
+    record(() =>
+      records.learnOutcome({
+        attemptId: attempt.id,
+        signature: input.signature,
+        strategy,
+        success: outcome.ok,
+        healingMs: attempt.durationMs,
+        diagnosis,
+      }),
+    );
+  }
+
+  async function finish(diagnosis: Diagnosis | undefined): Promise<void> {
+    state.phase = 'notifying';
+    upsertSearchAttributes([{ key: attributes.HEALING_OUTCOME, value: state.result }]);
+    record(() =>
+      records.completeHealing({
+        workflowId: input.workflowId,
+        result: state.result,
+        strategy: state.currentStrategy,
+        healingDurationMs: Date.now() - startedAt,
+      }),
+    );
+    if (needsNotification(diagnosis)) {
+      record(() =>
+        records.notifyAdmins({
+          notificationId: `${input.workflowId}:${state.result}`,
+          workflowId: input.workflowId,
+          operation: input.operation,
+          signature: input.signature,
+          errorMessage: input.error.message,
+          diagnosis,
+          strategiesTried: state.attempts.map((attempt) => attempt.strategy),
+          result: state.result,
+          reason: failureSummary(),
+        }),
+      );
+    }
+    await recording;
+    state.phase = 'done';
+  }
+
+  function needsNotification(diagnosis: Diagnosis | undefined): boolean {
+    const unhealed = state.result === 'failed' || state.result === 'cancelled';
+    return unhealed || diagnosis?.severity === 'critical';
+  }
+
+  function failureSummary(): string {
+    if (state.attempts.length === 0) return state.plan.length ? 'no strategy ran' : 'no applicable strategy';
+    return state.attempts.map((attempt) => `${attempt.strategy}: ${attempt.error ?? attempt.result}`).join('; ');
+  }
+
+  function summary(): HealingSummary {
+    return { result: state.result, strategy: state.currentStrategy, attempts: state.attempts, diagnosis: state.diagnosis };
+  }
+}
+
+/** A strategy that worked either healed the call or (SKIP_OPERATION) skipped it. */
+function resultOf(outcome: CallerOutcome): 'healed' | 'skipped' {
+  return outcome.status === 'skipped' ? 'skipped' : 'healed';
+}
