@@ -3,6 +3,7 @@
 import { diagnoseByRules } from '../common/rules.js';
 import type { OperationPolicy } from '../common/strategies.js';
 import { STRATEGIES, type Diagnosis, type ErrorReport, type Strategy } from '../common/types.js';
+import type { AnalysisCache } from './analysis-cache.js';
 import { getHealingPatterns, type Database, type HealingPatternRow } from '../db/index.js';
 
 export interface AnalyseErrorInput {
@@ -37,8 +38,6 @@ export interface AnalysisOptions {
   llm?: LlmDiagnoser;
   /** A learned strategy at least this confident decides without asking the LLM. */
   patternConfidenceThreshold?: number;
-  /** How long a finished analysis answers further occurrences of the same signature. */
-  shareAnalysisForMs?: number;
 }
 
 const DEFAULT_PATTERN_CONFIDENCE = 0.6;
@@ -64,33 +63,8 @@ function diagnosisFromPattern(best: HealingPatternRow, threshold: number): Diagn
   };
 }
 
-/**
- * Runs `work` once per key and shares its promise with every caller until `ttlMs` after it
- * settled, so a storm of one fault costs one analysis. Failures are not kept.
- */
-function sharedPerKey<T>(ttlMs: number) {
-  const entries = new Map<string, { promise: Promise<T>; expiresAt: number }>();
-  return (key: string, work: () => Promise<T>): Promise<T> => {
-    const entry = entries.get(key);
-    if (entry && entry.expiresAt > Date.now()) return entry.promise;
-    const promise = work();
-    const fresh = { promise, expiresAt: Number.POSITIVE_INFINITY };
-    entries.set(key, fresh);
-    const forget = () => entries.get(key) === fresh && entries.delete(key);
-    promise.then(
-      () => {
-        fresh.expiresAt = Date.now() + ttlMs;
-        setTimeout(forget, ttlMs).unref();
-      },
-      forget,
-    );
-    return promise;
-  };
-}
-
-export function createAnalysisActivities(db: Database, options: AnalysisOptions = {}) {
+export function createAnalysisActivities(db: Database, cache: AnalysisCache<AnalysisResult>, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
-  const shared = sharedPerKey<AnalysisResult>(options.shareAnalysisForMs ?? 30_000);
 
   async function analyse(input: AnalyseErrorInput): Promise<AnalysisResult> {
     const patterns = await getHealingPatterns(db, { signature: input.signature });
@@ -109,8 +83,8 @@ export function createAnalysisActivities(db: Database, options: AnalysisOptions 
 
   return {
     async analyseError(input: AnalyseErrorInput): Promise<AnalysisResult> {
-      // Keyed by operation too: the allowed strategies (and so the answer) depend on it.
-      return shared(`${input.operation}:${input.signature}`, () => analyse(input));
+      // The signature includes the operation, whose allowed strategies shape the answer.
+      return cache.share(input.signature, () => analyse(input));
     },
   };
 }

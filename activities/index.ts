@@ -1,21 +1,42 @@
 // The central worker's activities, built from their dependencies.
 import type { Database } from '../db/index.js';
-import { createAnalysisActivities, type AnalysisOptions } from './analysis.js';
+import { createAnalysisActivities, type AnalysisOptions, type AnalysisResult } from './analysis.js';
+import { AnalysisCache } from './analysis-cache.js';
 import { createAuditActivities } from './audit.js';
+import { alertsViaNotifications, createHealthCheckActivities, createHealthCheckRunner, type HealthCheckOptions, type HealthDatabase } from './health-checks.js';
 import { createLearningActivities } from './learning.js';
-import { createNotificationActivities } from './notifications.js';
+import { createNotificationActivities, type NotificationSettings } from './notifications.js';
+import { createSystemOperationActivities } from './system-operations.js';
+
+/** How long one analysis answers further occurrences of its signature (storm control). */
+const ANALYSIS_SHARED_FOR_MS = 30_000;
 
 export interface ActivityDependencies {
   db: Database;
   analysis?: AnalysisOptions;
+  /** The process's database handle, for the database health check (ping + pool statistics). */
+  database?: HealthDatabase;
+  /** Health checks: which services, thresholds, alert channel (see activities/health-checks.ts). */
+  health?: HealthCheckOptions;
+  /** Admin notification channels, cooldown, UI link (see activities/notifications.ts); none: recorded as skipped. */
+  notifications?: NotificationSettings;
 }
 
 export function createActivities(deps: ActivityDependencies) {
+  const notifications = createNotificationActivities(deps.db, deps.notifications);
+  const analysisCache = new AnalysisCache<AnalysisResult>(ANALYSIS_SHARED_FOR_MS);
+  const health = createHealthCheckRunner({ db: deps.db, database: deps.database, options: deps.health });
   return {
     ...createAuditActivities(deps.db),
-    ...createAnalysisActivities(deps.db, deps.analysis),
-    ...createLearningActivities(deps.db),
-    ...createNotificationActivities(),
+    ...createAnalysisActivities(deps.db, analysisCache, deps.analysis),
+    ...createLearningActivities(deps.db, analysisCache),
+    ...notifications,
+    ...createHealthCheckActivities(health, {
+      db: deps.db,
+      sendAlert: deps.health?.sendAlert ?? alertsViaNotifications(notifications),
+    }),
+    // The health checks as operations healing can re-run (its appTaskQueue is this worker's queue).
+    ...createSystemOperationActivities(health),
   };
 }
 

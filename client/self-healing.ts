@@ -1,7 +1,7 @@
 // What an application calls: wrap an operation with withSelfHealing, report with captureError,
 // and host the operations' worker so healing can re-run them where their code lives.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, type WorkflowStartOptions } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { toErrorReport } from '../common/error-report.js';
 import {
@@ -155,13 +155,20 @@ export class SelfHealing {
     });
   }
 
+  /**
+   * Starts a healing run for a failed call of a registered operation without waiting for it
+   * (withSelfHealing does this and waits; useful to re-heal a call or drive a run yourself).
+   */
+  async startHealing(operation: string, args: unknown[], error: unknown): Promise<WorkflowHandle> {
+    const registered = this.operations.get(operation);
+    if (!registered) throw new Error(`operation ${operation} is not registered: wrap it with withSelfHealing first`);
+    const input = this.callHealingInput(registered, args, error);
+    return this.client.workflow.start(HEALING_WORKFLOW_TYPE, this.startOptions(input));
+  }
+
   private async heal<R>(operation: RegisteredOperation, args: unknown[], error: unknown): Promise<R> {
     const { options } = operation;
-    const input = this.healingInput(operation.name, toErrorReport(error), this.policyFor(operation.name, options), {});
-    input.appTaskQueue = this.options.appTaskQueue;
-    input.sealedArgs = this.trySeal(args);
-    if (input.sealedArgs === undefined) input.policy.allowedStrategies = withoutReruns(input.policy);
-    input.timing = options.timing;
+    const input = this.callHealingInput(operation, args, error);
     const outcome = await this.waitForOutcome(input, options.waitForHealingMs ?? this.options.waitForHealingMs);
     switch (outcome.status) {
       case 'healed':
@@ -173,6 +180,16 @@ export class SelfHealing {
       default:
         throw annotate(error, { healingWorkflowId: input.workflowId, healingOutcome: outcome.status });
     }
+  }
+
+  private callHealingInput(operation: RegisteredOperation, args: unknown[], error: unknown): HealingInput {
+    const { options } = operation;
+    const input = this.healingInput(operation.name, toErrorReport(error), this.policyFor(operation.name, options), {});
+    input.appTaskQueue = this.options.appTaskQueue;
+    input.sealedArgs = this.trySeal(args);
+    if (input.sealedArgs === undefined) input.policy.allowedStrategies = withoutReruns(input.policy);
+    input.timing = options.timing;
+    return input;
   }
 
   private async waitForOutcome(input: HealingInput, waitMs: number): Promise<CallerOutcome | { status: 'timed-out' | 'not-started' }> {

@@ -16,8 +16,8 @@ import type { DatabaseHandle } from '../../db/index.js';
 import { createCentralWorker, WORKFLOWS_PATH } from '../../workers/worker.js';
 import { createTestDatabase } from './database.js';
 
-// Worker state changes are noise in test output; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// Worker state changes and expected activity failures are noise in test output; errors still show.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

@@ -1,0 +1,31 @@
+// Registers the custom search attributes on a server that does not know them yet (an existing
+// dev server, the time-skipping test server, a cluster where we have operator rights).
+import type { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes.js';
+
+const { IndexedValueType } = temporal.api.enums.v1;
+const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+};
+
+async function knownSearchAttributes(connection: Connection, namespace: string): Promise<Set<string>> {
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    return new Set(Object.keys(existing.customAttributes ?? {}));
+  } catch {
+    return new Set(); // the time-skipping server cannot list them, but can add them
+  }
+}
+
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const known = await knownSearchAttributes(connection, namespace);
+  const missing = CUSTOM_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPE[key.type]!])),
+  });
+}
