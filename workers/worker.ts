@@ -1,0 +1,26 @@
+// The central worker: healing and health-check workflows plus the system's activities.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from '../activities/index.js';
+
+export const WORKFLOWS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+
+export interface CentralWorkerOptions extends ActivityDependencies {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export async function createCentralWorker(options: CentralWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, workflowBundle, ...deps } = options;
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    activities: createActivities(deps),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}
