@@ -77,6 +77,7 @@ export function createAnalysisActivities(db: Database, cache: AnalysisCache<Anal
       operation: input.operation,
       critical: input.policy.critical,
       allowedStrategies: input.policy.allowedStrategies ?? [...STRATEGIES],
+      policy: input.policy,
     };
     return { diagnosis: diagnoseByRules(input.error, rulesContext), learned };
   }

@@ -55,7 +55,8 @@ export async function waitForTemporal(address: string, timeoutMs: number, isAliv
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const host = options.host ?? '127.0.0.1';
   const binary = ensureTemporalBinary('temporal');
-  const child = spawn(binary, devServerArgs(options, host), { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: Ctrl-C reaches only us, and we stop the server after the worker drained.
+  const child = spawn(binary, devServerArgs(options, host), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,11 +1,13 @@
 // Registers the custom search attributes on a server that does not know them yet (an existing
 // dev server, the time-skipping test server, a cluster where we have operator rights).
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: Node's ESM loader sees only its default export
+
+const { temporal } = proto;
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes.js';
 
 const { IndexedValueType } = temporal.api.enums.v1;
-const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+const INDEXED_TYPE: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
