@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -27,15 +28,23 @@ import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
 import { executeStrategy, type StrategyOutcome } from './strategy-execution.js';
 
-// Audit and learning writes retry until the database answers: nothing is lost in an outage.
-const records = proxyActivities<SelfHealingActivities>({
+// Records and analysis are short calls on this worker: local activities spare the server a round
+// trip per step (they are what makes error-to-healed fast). Records retry until the database
+// answers, so nothing is lost in an outage.
+const records = proxyLocalActivities<SelfHealingActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
-const analysis = proxyActivities<SelfHealingActivities>({
+const analysis = proxyLocalActivities<SelfHealingActivities>({
   startToCloseTimeout: '60s',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
   summary: 'analyse error (pattern → LLM → rules)',
+});
+// Sending alerts calls providers: a regular activity, visible in the UI, idempotent per decision.
+const alerts = proxyActivities<SelfHealingActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '2s', maximumInterval: '1m' },
+  summary: 'notify admins',
 });
 
 /** Strategies whose success is a degraded answer: learning them would crowd out real fixes. */
@@ -47,6 +56,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   const state: HealingState = { phase: 'recording', plan: [], attempts: [], result: 'pending' };
   let callerOutcome: CallerOutcome | undefined;
   let approval: { approved: boolean } | undefined;
+  let approvalTimedOut = false;
   const tellCaller = (outcome: CallerOutcome) => (callerOutcome ??= outcome);
 
   setHandler(callerOutcomeUpdate, async () => {
@@ -129,6 +139,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     approval = undefined;
     const decided = await condition(() => approval !== undefined, timing.approvalTimeoutMs);
     state.phase = 'healing';
+    if (!decided) approvalTimedOut = true; // admins hear of it: a safer strategy was used instead
     return decided && approval!.approved;
   }
 
@@ -171,7 +182,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     );
     if (needsNotification(diagnosis)) {
       record(() =>
-        records.notifyAdmins({
+        alerts.notifyAdmins({
           notificationId: `${input.workflowId}:${state.result}`,
           workflowId: input.workflowId,
           operation: input.operation,
@@ -190,10 +201,11 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
 
   function needsNotification(diagnosis: Diagnosis | undefined): boolean {
     const unhealed = state.result === 'failed' || state.result === 'cancelled';
-    return unhealed || diagnosis?.severity === 'critical';
+    return unhealed || approvalTimedOut || diagnosis?.severity === 'critical';
   }
 
   function failureSummary(): string {
+    if (approvalTimedOut && state.result !== 'failed') return 'approval timed out; a safer strategy was used';
     if (state.attempts.length === 0) return state.plan.length ? 'no strategy ran' : 'no applicable strategy';
     return state.attempts.map((attempt) => `${attempt.strategy}: ${attempt.error ?? attempt.result}`).join('; ');
   }
