@@ -1,6 +1,7 @@
 // All configuration comes from the environment, validated once at start-up so a typo
 // stops the process with one actionable line instead of failing later.
 import path from 'node:path';
+import { msToNumber, type StringValue } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR } from './project-paths.js';
 
@@ -16,6 +17,46 @@ const list = z
   .string()
   .optional()
   .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+
+/** A duration Temporal understands ('2m', '30s', '1h', or milliseconds), at least one second. */
+function isDuration(value: string): boolean {
+  try {
+    return msToNumber(/^\d+$/.test(value.trim()) ? Number(value) : (value.trim() as StringValue)) >= 1_000;
+  } catch {
+    return false;
+  }
+}
+
+/** User-defined HTTP health check (HEALTH_HTTP_CHECKS is a JSON array of these). */
+const httpCheck = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'name: letters, digits, _ . - only'),
+  url: z.string().url(),
+  method: z.string().regex(/^[A-Za-z]+$/).optional(),
+  expectedStatus: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+  timeoutMs: z.number().int().min(50).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+function jsonList<T extends z.ZodType>(item: T) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value?.trim()) return [];
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.array(item).refine((items) => {
+        const names = items.map((entry) => (entry as { name?: string }).name);
+        return new Set(names).size === names.length;
+      }, 'names must be unique'),
+    );
+}
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
@@ -41,7 +82,18 @@ const envSchema = z.object({
   TWILIO_FROM_NUMBER: optionalText,
   TWILIO_BASE_URL: optionalText,
   ADMIN_PHONES: list,
-  HEALTH_CHECK_INTERVAL: z.string().default('2m'),
+  HEALTH_CHECK_INTERVAL: z.string().default('2m').refine(isDuration, 'must be a duration such as 2m, 30s or 120000 (ms), at least 1s'),
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  HEALTH_DEGRADED_LATENCY_MS: z.coerce.number().int().min(1).default(2_000),
+  ALERT_AFTER_FAILURES: z.coerce.number().int().min(1).default(3),
+  OPENAI_FALLBACK_BASE_URLS: list,
+  FILE_SERVICE_HEALTH_URL: optionalText.pipe(z.string().url('must be an http(s) URL').optional()),
+  HEALTH_HTTP_CHECKS: jsonList(httpCheck),
+  HEALTH_ERROR_RATE_WINDOW_MS: z.coerce.number().int().min(1_000).default(5 * 60_000),
+  HEALTH_ERROR_RATE_DEGRADED_PER_MIN: z.coerce.number().min(0).default(5),
+  HEALTH_ERROR_RATE_UNHEALTHY_PER_MIN: z.coerce.number().min(0).default(20),
+  HEALTH_MEMORY_RSS_DEGRADED_MB: z.coerce.number().int().min(1).default(1_024),
+  HEALTH_MEMORY_RSS_UNHEALTHY_MB: z.coerce.number().int().min(1).default(2_048),
 });
 
 export type Config = z.infer<typeof envSchema> & { temporalUiUrl: string };
