@@ -119,3 +119,77 @@ export type HealthCheckRow = typeof systemHealthChecks.$inferSelect;
 export type NewHealthCheckRow = typeof systemHealthChecks.$inferInsert;
 export type HealingPatternRow = typeof healingPatterns.$inferSelect;
 export type NewHealingPatternRow = typeof healingPatterns.$inferInsert;
+
+// ---------------------------------------------------------------------------------------------
+// Admin notifications (alerts, reminders, recovery notices) and their per-recipient deliveries.
+
+/** alert: first notice of an unhealed/critical run; reminder: after the cooldown, with a count; recovery: it healed. */
+export type NotificationKind = 'alert' | 'reminder' | 'recovery';
+/** send: providers are (or were) called; suppressed: within the signature's cooldown, only counted. */
+export type NotificationDecision = 'send' | 'suppressed';
+export type NotificationChannel = 'email' | 'sms';
+/** Per channel, summarised from its deliveries (skipped: not configured, not for this severity, or suppressed). */
+export type NotificationChannelStatus = 'pending' | 'sent' | 'skipped' | 'failed';
+/** sending: claimed by an attempt that has not reported back (a crash leaves it so). */
+export type NotificationDeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    // One decision, one row: the workflow's notificationId (`${workflowId}:${result}`) or, for a
+    // recovery notice, `${alertNotificationId}:recovered`.
+    notificationId: text('notification_id').primaryKey(),
+    // Decision order (decisions about one signature are serialised, so this is their true order).
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    kind: text('kind').$type<NotificationKind>().notNull(),
+    decision: text('decision').$type<NotificationDecision>().notNull(),
+    signature: text('signature').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    operation: text('operation').notNull(),
+    severity: text('severity').$type<Severity>(),
+    result: text('result').$type<HealingResult>(),
+    // Occurrences this message speaks for (a reminder counts those suppressed since the last alert).
+    occurrences: integer('occurrences').notNull().default(1),
+    // A recovery notice points at the alert it closes: at most one recovery per alert.
+    recoversNotificationId: text('recovers_notification_id').unique(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    smsBody: text('sms_body'),
+    emailStatus: text('email_status').$type<NotificationChannelStatus>().notNull(),
+    emailReason: text('email_reason'),
+    smsStatus: text('sms_status').$type<NotificationChannelStatus>().notNull(),
+    smsReason: text('sms_reason'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('notifications_signature_seq_idx').on(t.signature, t.seq),
+    index('notifications_workflow_id_idx').on(t.workflowId),
+  ],
+);
+
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    notificationId: text('notification_id')
+      .notNull()
+      .references(() => notifications.notificationId, { onDelete: 'cascade' }),
+    channel: text('channel').$type<NotificationChannel>().notNull(),
+    // E-mail: the admin list (one provider call); SMS: one phone number per row.
+    recipient: text('recipient').notNull(),
+    // Sent to the provider with every attempt of this delivery.
+    idempotencyKey: text('idempotency_key').notNull(),
+    status: text('status').$type<NotificationDeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    providerMessageId: text('provider_message_id'),
+    error: text('error'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.notificationId, t.channel, t.recipient] })],
+);
+
+export type NotificationRow = typeof notifications.$inferSelect;
+export type NewNotificationRow = typeof notifications.$inferInsert;
+export type NotificationDeliveryRow = typeof notificationDeliveries.$inferSelect;
+export type NewNotificationDeliveryRow = typeof notificationDeliveries.$inferInsert;

@@ -82,6 +82,10 @@ const envSchema = z.object({
   TWILIO_FROM_NUMBER: optionalText,
   TWILIO_BASE_URL: optionalText,
   ADMIN_PHONES: list,
+  // Per error signature: after an alert, further ones are only counted (then one reminder) for this long.
+  NOTIFICATION_COOLDOWN_MS: z.coerce.number().int().min(0).default(15 * 60_000),
+  // Lowest severity that also goes out by SMS (e-mail always).
+  SMS_MIN_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('critical'),
   HEALTH_CHECK_INTERVAL: z.string().default('2m').refine(isDuration, 'must be a duration such as 2m, 30s or 120000 (ms), at least 1s'),
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   HEALTH_DEGRADED_LATENCY_MS: z.coerce.number().int().min(1).default(2_000),
