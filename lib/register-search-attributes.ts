@@ -2,10 +2,10 @@
 // dev server, the time-skipping test server, a cluster where we have operator rights).
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto'; // CommonJS: Node's ESM loader sees only its default export
-
-const { temporal } = proto;
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes.js';
 
+type OperatorConnection = Pick<Connection, 'operatorService'>;
+const { temporal } = proto;
 const { IndexedValueType } = temporal.api.enums.v1;
 const INDEXED_TYPE: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -13,7 +13,7 @@ const INDEXED_TYPE: Record<string, proto.temporal.api.enums.v1.IndexedValueType>
   INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
 };
 
-async function knownSearchAttributes(connection: Connection, namespace: string): Promise<Set<string>> {
+async function knownSearchAttributes(connection: OperatorConnection, namespace: string): Promise<Set<string>> {
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     return new Set(Object.keys(existing.customAttributes ?? {}));
@@ -22,7 +22,7 @@ async function knownSearchAttributes(connection: Connection, namespace: string):
   }
 }
 
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function registerSearchAttributes(connection: OperatorConnection, namespace: string): Promise<void> {
   const known = await knownSearchAttributes(connection, namespace);
   const missing = CUSTOM_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return;
