@@ -98,6 +98,10 @@ const envSchema = z.object({
   HEALTH_ERROR_RATE_UNHEALTHY_PER_MIN: z.coerce.number().min(0).default(20),
   HEALTH_MEMORY_RSS_DEGRADED_MB: z.coerce.number().int().min(1).default(1_024),
   HEALTH_MEMORY_RSS_UNHEALTHY_MB: z.coerce.number().int().min(1).default(2_048),
+  // Admin dashboard (dashboard/server.ts): refuses to start without a token.
+  DASHBOARD_PORT: port.default(8787),
+  DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
+  DASHBOARD_TOKEN: optionalText,
 });
 
 export type Config = z.infer<typeof envSchema> & { temporalUiUrl: string };

@@ -1,0 +1,213 @@
+// The dashboard's JSON API: query validation and the shapes the page reads, built on db/ queries.
+import { z } from 'zod';
+import { getSystemHealthStatus } from '../client/system-health.js';
+import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.js';
+import {
+  getHealingEvents,
+  getHealingPatterns,
+  getHealingStats,
+  getHealthChecks,
+  healingEvents,
+  type Database,
+  type HealingEventRow,
+  type HealingPatternRow,
+  type HealthCheckRow,
+} from '../db/index.js';
+
+const HOUR_MS = 3_600_000;
+export const DEFAULT_EVENTS_PAGE_SIZE = 25;
+export const MAX_EVENTS_PAGE_SIZE = 200;
+
+/** Form fields arrive as '' when left empty: treat that as absent. */
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
+const instant = z
+  .string()
+  .trim()
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date-time')
+  .transform((value) => new Date(value));
+const text = z.string().trim().max(500);
+
+export const eventsQuery = z.object({
+  severity: optional(z.enum(SEVERITIES)),
+  category: optional(z.enum(ERROR_CATEGORIES)),
+  result: optional(z.enum(HEALING_RESULTS)),
+  operation: optional(text),
+  signature: optional(text),
+  workflowId: optional(text),
+  from: optional(instant),
+  to: optional(instant),
+  limit: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(MAX_EVENTS_PAGE_SIZE).default(DEFAULT_EVENTS_PAGE_SIZE)),
+  offset: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(10_000_000).default(0)),
+});
+
+export const statsQuery = z.object({
+  from: optional(instant),
+  to: optional(instant),
+  /** Width of the zero-filled `hourly` series ending at `to` (or now). */
+  hours: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(168).default(24)),
+});
+
+export const healthQuery = z.object({
+  /** How far back each check's trend reaches. */
+  hours: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(168).default(6)),
+});
+
+export const healthHistoryQuery = z.object({
+  check: optional(z.string().trim().max(200)),
+  from: optional(instant),
+  hours: optional(z.coerce.number().int().min(1).max(24 * 90)),
+  limit: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(1_000).default(200)),
+});
+
+export const patternsQuery = z.object({
+  signature: optional(text),
+  limit: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(500).default(50)),
+});
+
+/** A query that does not validate: answered 400 with the offending parameters. */
+export class QueryError extends Error {
+  constructor(readonly issues: { param: string; message: string }[]) {
+    super('invalid query');
+  }
+}
+
+export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  throw new QueryError(parsed.error.issues.map((issue) => ({ param: issue.path.join('.'), message: issue.message })));
+}
+
+export interface LinkOptions {
+  temporalUiUrl: string;
+  temporalNamespace: string;
+}
+
+export function temporalWorkflowUrl(options: LinkOptions, workflowId: string, runId?: string | null): string {
+  const base = options.temporalUiUrl.replace(/\/+$/, '');
+  const workflow = `${base}/namespaces/${encodeURIComponent(options.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${workflow}/${encodeURIComponent(runId)}/history` : workflow;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function healthResponse(db: Database, query: z.infer<typeof healthQuery>, now = new Date()) {
+  const status = await getSystemHealthStatus(db, { now });
+  const from = new Date(now.getTime() - query.hours * HOUR_MS);
+  const trends = await Promise.all(
+    status.checks.map((check) => getHealthChecks(db, { checkName: check.name, from, limit: 500 })),
+  );
+  return {
+    overall: status.overall,
+    lastCheckedAt: status.lastCheckedAt,
+    trendHours: query.hours,
+    checks: status.checks.map((check, index) => ({
+      ...check,
+      trend: (trends[index] ?? [])
+        .slice()
+        .reverse()
+        .map((row) => ({ at: row.checkedAt, status: row.status, latencyMs: row.latencyMs })),
+    })),
+  };
+}
+
+export async function healthHistoryResponse(db: Database, query: z.infer<typeof healthHistoryQuery>, now = new Date()) {
+  const from = query.from ?? (query.hours === undefined ? undefined : new Date(now.getTime() - query.hours * HOUR_MS));
+  const rows = await getHealthChecks(db, { checkName: query.check, from, limit: query.limit });
+  return { rows: rows.map(healthCheckView) };
+}
+
+function healthCheckView(row: HealthCheckRow) {
+  return {
+    id: row.id,
+    checkName: row.checkName,
+    status: row.status,
+    latencyMs: row.latencyMs,
+    error: row.error,
+    details: row.details,
+    checkedAt: row.checkedAt,
+  };
+}
+
+export async function eventsResponse(db: Database, query: z.infer<typeof eventsQuery>, links: LinkOptions) {
+  const { rows, total } = await getHealingEvents(db, query);
+  return { rows: rows.map((row) => eventView(row, links)), total, limit: query.limit, offset: query.offset };
+}
+
+export function eventView(row: HealingEventRow, links: LinkOptions) {
+  return {
+    id: row.id,
+    detectedAt: row.detectedAt,
+    resolvedAt: row.resolvedAt,
+    operation: row.operation,
+    error: { class: row.errorClass, message: row.errorMessage, code: row.errorCode },
+    signature: row.signature,
+    category: row.category,
+    severity: row.severity,
+    diagnosisSource: row.diagnosisSource,
+    diagnosis: row.diagnosis
+      ? {
+          rootCause: row.diagnosis.rootCause,
+          explanation: row.diagnosis.explanation,
+          transient: row.diagnosis.transient,
+          confidence: row.diagnosis.confidence,
+          recommendedStrategy: row.diagnosis.recommendedStrategy,
+        }
+      : null,
+    strategy: row.strategy,
+    attempts: row.attempts,
+    attemptLog: row.attemptLog.map(({ strategy, result, durationMs, error, at }) => ({ strategy, result, durationMs, error, at })),
+    result: row.result,
+    healingDurationMs: row.healingDurationMs,
+    workflowId: row.workflowId,
+    runId: row.runId,
+    temporalUrl: row.workflowId ? temporalWorkflowUrl(links, row.workflowId, row.runId) : null,
+  };
+}
+
+export async function statsResponse(db: Database, query: z.infer<typeof statsQuery>, now = new Date()) {
+  const stats = await getHealingStats(db, { from: query.from, to: query.to });
+  return { ...stats, hourly: zeroFilledHours(stats.eventsPerHour, query.to ?? now, query.hours) };
+}
+
+/** `hours` consecutive UTC hour buckets ending with the one containing `end`, oldest first. */
+export function zeroFilledHours(buckets: { hour: Date; count: number }[], end: Date, hours: number) {
+  const counts = new Map(buckets.map((bucket) => [bucket.hour.getTime(), bucket.count]));
+  const last = Math.floor(end.getTime() / HOUR_MS) * HOUR_MS;
+  return Array.from({ length: hours }, (_, index) => {
+    const hour = last - (hours - 1 - index) * HOUR_MS;
+    return { hour: new Date(hour), count: counts.get(hour) ?? 0 };
+  });
+}
+
+export async function patternsResponse(db: Database, query: z.infer<typeof patternsQuery>) {
+  const rows = await getHealingPatterns(db, { signature: query.signature, limit: query.limit });
+  return { rows: rows.map(patternView) };
+}
+
+function patternView(row: HealingPatternRow) {
+  const outcomes = row.successCount + row.failureCount;
+  return {
+    signature: row.signature,
+    strategy: row.strategy,
+    category: row.category,
+    successCount: row.successCount,
+    failureCount: row.failureCount,
+    successRate: outcomes === 0 ? null : row.successCount / outcomes,
+    confidence: row.confidence,
+    avgHealingMs: row.avgHealingMs,
+    rootCause: row.diagnosis?.rootCause ?? null,
+    lastSeen: row.lastSeen,
+  };
+}
+
+/** Operations seen so far (alphabetical), for the feed's filter. */
+export async function operationsResponse(db: Database) {
+  const rows = await db
+    .select({ operation: healingEvents.operation })
+    .from(healingEvents)
+    .groupBy(healingEvents.operation)
+    .orderBy(healingEvents.operation)
+    .limit(500);
+  return { operations: rows.map((row) => row.operation) };
+}

@@ -1,0 +1,491 @@
+// Self-healing dashboard page: polls the JSON API and renders cards, charts, the activity feed
+// and the tables. Plain browser JavaScript, no build step. All data goes into the DOM as text
+// (never as HTML): error messages come from applications and must not become markup.
+(function () {
+  'use strict';
+
+  const RANGES = { '1h': 1, '6h': 6, '24h': 24, '7d': 168, '30d': 720, all: null };
+  const DEFAULT_FILTERS = { severity: '', category: '', result: '', operation: '', range: '24h' };
+  const OUTCOME_COLORS = {
+    healed: '#16a34a', failed: '#dc2626', skipped: '#94a3b8', queued: '#f59e0b', pending: '#60a5fa', cancelled: '#cbd5e1',
+  };
+
+  const state = {
+    meta: null,
+    filters: { ...DEFAULT_FILTERS },
+    offset: 0,
+    limit: 25,
+    total: 0,
+    expanded: new Set(),
+    charts: {},
+    timer: null,
+    generation: 0,
+    refreshes: 0,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  /** el('td', { className: 'num', title: 'x' }, 'text', childNode, …) — children are text or nodes. */
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === 'dataset') Object.assign(node.dataset, value);
+      else if (key in node && key !== 'role') node[key] = value;
+      else node.setAttribute(key, String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function badge(value, kind) {
+    return el('span', { className: `badge${kind ? ` ${kind}` : ''}`, dataset: { value: value ?? '' } }, value ?? '—');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Formatting
+
+  function formatDuration(ms) {
+    if (ms === null || ms === undefined) return '—';
+    if (ms < 1000) return `${Math.round(ms)} ms`;
+    if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+    if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+    return `${(ms / 3_600_000).toFixed(1)} h`;
+  }
+
+  function formatPercent(rate) {
+    return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
+  }
+
+  function relativeTime(iso) {
+    if (!iso) return '—';
+    const seconds = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 5) return 'just now';
+    if (seconds < 60) return `${seconds} s ago`;
+    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+    if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+    return new Date(iso).toLocaleString();
+  }
+
+  function shortTime(iso) {
+    const date = new Date(iso);
+    const sameDay = date.toDateString() === new Date().toDateString();
+    return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
+  }
+
+  function rateCell(rate) {
+    const width = rate === null || rate === undefined ? 0 : Math.round(rate * 100);
+    return el('div', { className: 'rate' },
+      el('div', { className: 'rate-bar' }, el('span', { style: `width:${width}%` })),
+      el('span', { className: 'rate-text' }, formatPercent(rate)));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // API
+
+  class Unauthorized extends Error {}
+
+  async function api(path, params) {
+    const url = new URL(path, window.location.origin);
+    for (const [key, value] of Object.entries(params || {})) {
+      if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
+    }
+    const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (response.status === 401) throw new Unauthorized();
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  function rangeStart() {
+    const hours = RANGES[state.filters.range];
+    return hours ? new Date(Date.now() - hours * 3_600_000).toISOString() : undefined;
+  }
+
+  function chartHours() {
+    const hours = RANGES[state.filters.range];
+    return Math.min(168, Math.max(24, hours ?? 168));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Filters, pagination, URL hash
+
+  function readHash() {
+    const params = new URLSearchParams(window.location.hash.slice(1));
+    for (const key of Object.keys(DEFAULT_FILTERS)) {
+      if (params.has(key)) state.filters[key] = params.get(key) ?? '';
+    }
+    if (!(state.filters.range in RANGES)) state.filters.range = DEFAULT_FILTERS.range;
+    state.offset = Math.max(0, Number(params.get('offset')) || 0);
+    const limit = Number(params.get('limit'));
+    if ([10, 25, 50, 100].includes(limit)) state.limit = limit;
+  }
+
+  function writeHash() {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(state.filters)) {
+      if (value !== DEFAULT_FILTERS[key]) params.set(key, value);
+    }
+    if (state.offset) params.set('offset', String(state.offset));
+    if (state.limit !== 25) params.set('limit', String(state.limit));
+    const hash = params.toString();
+    history.replaceState(null, '', hash ? `#${hash}` : window.location.pathname);
+  }
+
+  function fillSelect(select, values, current) {
+    const wanted = ['', ...values];
+    const existing = Array.from(select.options).map((option) => option.value);
+    if (existing.join('\u0000') !== wanted.join('\u0000')) {
+      select.replaceChildren(...wanted.map((value) => el('option', { value }, value === '' ? 'All' : value.replaceAll('_', ' '))));
+    }
+    select.value = current;
+    // A filter value no longer offered (e.g. an operation from a bookmark): keep it selectable.
+    if (select.value !== current && current) {
+      select.append(el('option', { value: current }, current));
+      select.value = current;
+    }
+  }
+
+  function syncFilterForm() {
+    const form = $('filters');
+    const vocabulary = state.meta.vocabulary;
+    fillSelect(form.elements.severity, vocabulary.severities, state.filters.severity);
+    fillSelect(form.elements.category, vocabulary.categories, state.filters.category);
+    fillSelect(form.elements.result, vocabulary.results, state.filters.result);
+    const operations = Array.from(form.elements.operation.options).map((option) => option.value).filter(Boolean);
+    fillSelect(form.elements.operation, operations, state.filters.operation);
+    form.elements.range.value = state.filters.range;
+    $('page-size').value = String(state.limit);
+  }
+
+  function onFilterChange() {
+    const form = $('filters');
+    for (const key of Object.keys(DEFAULT_FILTERS)) state.filters[key] = form.elements[key].value;
+    state.offset = 0;
+    state.expanded.clear();
+    writeHash();
+    refreshNow();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Rendering: health
+
+  function renderHealth(health) {
+    const overall = $('overall');
+    overall.dataset.status = health.overall;
+    $('overall-text').textContent = health.overall === 'unknown' ? 'No recent health data' : `System ${health.overall}`;
+    $('health-meta').textContent = health.lastCheckedAt
+      ? `last checked ${relativeTime(health.lastCheckedAt)} · trend of the last ${health.trendHours} h`
+      : '';
+    const cards = $('health-cards');
+    if (health.checks.length === 0) {
+      cards.replaceChildren(el('p', { className: 'empty' }, 'No health checks recorded yet.'));
+      return;
+    }
+    cards.replaceChildren(...health.checks.map(healthCard));
+  }
+
+  function healthCard(check) {
+    const trend = check.trend.slice(-60);
+    const maxLatency = Math.max(1, ...trend.map((point) => point.latencyMs ?? 0));
+    const bars = trend.map((point) =>
+      el('span', {
+        dataset: { status: point.status },
+        title: `${new Date(point.at).toLocaleString()} · ${point.status}${point.latencyMs === null ? '' : ` · ${point.latencyMs} ms`}`,
+        style: `height:${Math.max(18, Math.round(((point.latencyMs ?? 0) / maxLatency) * 100))}%`,
+      }),
+    );
+    return el('article', { className: 'card', dataset: { status: check.status, stale: String(check.stale), check: check.name } },
+      el('div', { className: 'card-head' },
+        el('span', { className: 'card-name', title: check.name }, check.name),
+        el('span', {}, check.stale ? badge('stale', 'stale') : null, ' ', badge(check.status))),
+      el('div', { className: 'card-facts' },
+        el('span', {}, 'latency ', el('strong', {}, check.latencyMs === null ? '—' : `${check.latencyMs} ms`)),
+        el('span', { title: new Date(check.checkedAt).toLocaleString() }, relativeTime(check.checkedAt))),
+      check.error ? el('div', { className: 'card-error', title: check.error }, check.error) : null,
+      el('div', { className: 'trend', 'aria-label': `${trend.length} recent results` }, bars),
+      el('div', { className: 'trend-label' }, `${trend.length} result${trend.length === 1 ? '' : 's'} · height = latency`));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Rendering: statistics and charts
+
+  function renderStats(stats) {
+    $('kpi-total').textContent = String(stats.total);
+    $('kpi-success').textContent = formatPercent(stats.successRate);
+    $('kpi-success-note').textContent = stats.resolved ? `${stats.byResult.healed} of ${stats.resolved} resolved` : 'nothing resolved yet';
+    $('kpi-mtth').textContent = formatDuration(stats.meanTimeToHealMs);
+    $('kpi-healed').textContent = String(stats.byResult.healed);
+    $('kpi-failed').textContent = String(stats.byResult.failed);
+    $('kpi-open').textContent = String(stats.byResult.pending + stats.byResult.queued);
+    const range = $('filters').elements.range;
+    $('stats-range').textContent = range.options[range.selectedIndex]?.textContent ?? '';
+
+    const outcomes = state.meta.vocabulary.results.filter((result) => stats.byResult[result] > 0);
+    drawChart('outcomes', 'doughnut', {
+      labels: outcomes,
+      datasets: [{
+        data: outcomes.map((result) => stats.byResult[result]),
+        backgroundColor: outcomes.map((result) => OUTCOME_COLORS[result] ?? '#94a3b8'),
+        borderWidth: 1,
+      }],
+    }, { plugins: { legend: { position: 'right' } }, cutout: '58%' });
+
+    $('hourly-caption').textContent = `Events per hour (last ${stats.hourly.length} h)`;
+    drawChart('hourly', 'bar', {
+      labels: stats.hourly.map((bucket) => hourLabel(bucket.hour, stats.hourly.length)),
+      datasets: [{ label: 'events', data: stats.hourly.map((bucket) => bucket.count), backgroundColor: '#3b82f6', borderRadius: 3 }],
+    }, {
+      plugins: { legend: { display: false } },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } } },
+    });
+
+    const categories = stats.byCategory;
+    drawChart('categories', 'bar', {
+      labels: categories.map((group) => (group.key ?? 'undiagnosed').replaceAll('_', ' ')),
+      datasets: [
+        { label: 'healed', data: categories.map((group) => group.healed), backgroundColor: '#16a34a' },
+        { label: 'not healed', data: categories.map((group) => group.count - group.healed), backgroundColor: '#f87171' },
+      ],
+    }, {
+      indexAxis: 'y',
+      plugins: { legend: { position: 'bottom' } },
+      scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
+    });
+
+    $('strategies-body').replaceChildren(
+      ...(stats.byStrategy.length === 0
+        ? [el('tr', {}, el('td', { colSpan: 4, className: 'empty' }, 'No healing attempts in this range.'))]
+        : stats.byStrategy.map((group) =>
+            el('tr', {},
+              el('td', {}, group.key ?? '(none chosen)'),
+              el('td', { className: 'num' }, group.count),
+              el('td', { className: 'num' }, group.healed),
+              el('td', {}, rateCell(group.successRate))))),
+    );
+  }
+
+  function hourLabel(iso, buckets) {
+    const date = new Date(iso);
+    const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return buckets > 24 ? `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}` : time;
+  }
+
+  function drawChart(name, type, data, options) {
+    const existing = state.charts[name];
+    if (existing && existing.config.type === type) {
+      existing.data.labels = data.labels;
+      data.datasets.forEach((dataset, index) => {
+        if (existing.data.datasets[index]) Object.assign(existing.data.datasets[index], dataset);
+        else existing.data.datasets.push(dataset);
+      });
+      existing.data.datasets.length = data.datasets.length;
+      existing.update('none');
+      return;
+    }
+    if (typeof window.Chart !== 'function') return;
+    state.charts[name] = new window.Chart($(`chart-${name}`), {
+      type,
+      data,
+      options: { responsive: true, maintainAspectRatio: false, animation: false, ...options },
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Rendering: feed and patterns
+
+  function renderEvents(page) {
+    state.total = page.total;
+    const body = $('events-body');
+    if (page.rows.length === 0) {
+      body.replaceChildren(el('tr', {}, el('td', { colSpan: 10, className: 'empty' }, 'No healing events match these filters.')));
+    } else {
+      body.replaceChildren(...page.rows.flatMap(eventRows));
+    }
+    const first = page.total === 0 ? 0 : page.offset + 1;
+    const last = page.offset + page.rows.length;
+    $('page-info').textContent = `${first}–${last} of ${page.total}`;
+    $('feed-count').textContent = `${page.total} event${page.total === 1 ? '' : 's'}`;
+    $('page-prev').disabled = page.offset === 0;
+    $('page-next').disabled = last >= page.total;
+  }
+
+  function eventRows(event) {
+    const expanded = state.expanded.has(event.id);
+    const row = el('tr', {
+      className: 'event',
+      dataset: { id: event.id, result: event.result, severity: event.severity ?? '', category: event.category ?? '' },
+      'aria-expanded': String(expanded),
+      title: 'Click for details',
+    },
+      el('td', { className: 'when', title: new Date(event.detectedAt).toLocaleString() }, shortTime(event.detectedAt)),
+      el('td', { className: 'op' }, event.operation),
+      el('td', {},
+        el('span', { className: 'err-class' }, event.error.class),
+        event.error.code ? ` (${event.error.code})` : '',
+        el('span', { className: 'err-msg', title: event.error.message }, event.error.message)),
+      el('td', {}, event.category ? event.category.replaceAll('_', ' ') : '—', ' ', event.severity ? badge(event.severity, 'sev') : null),
+      el('td', {},
+        event.diagnosisSource ? badge(event.diagnosisSource, 'src') : '—',
+        event.diagnosis ? el('span', { className: 'diag', title: event.diagnosis.rootCause }, event.diagnosis.rootCause) : null),
+      el('td', {}, event.strategy ?? '—'),
+      el('td', { className: 'num' }, event.attempts),
+      el('td', {}, badge(event.result)),
+      el('td', { className: 'num' }, formatDuration(event.healingDurationMs)),
+      el('td', { className: 'run' }, event.temporalUrl
+        ? el('a', { href: event.temporalUrl, target: '_blank', rel: 'noopener noreferrer', onclick: (e) => e.stopPropagation() }, 'Temporal ↗')
+        : '—'));
+    row.addEventListener('click', () => {
+      if (state.expanded.has(event.id)) state.expanded.delete(event.id);
+      else state.expanded.add(event.id);
+      renderEventsAgain();
+    });
+    return expanded ? [row, detailsRow(event)] : [row];
+  }
+
+  function detailsRow(event) {
+    const facts = [
+      ['Error', `${event.error.class}: ${event.error.message}`],
+      ['Signature', event.signature],
+      ['Diagnosis', event.diagnosis
+        ? `${event.diagnosis.rootCause} — ${event.diagnosis.explanation} (source ${event.diagnosisSource}, confidence ${formatPercent(event.diagnosis.confidence)}, ${event.diagnosis.transient ? 'transient' : 'permanent'})`
+        : 'not diagnosed'],
+      ['Resolved', event.resolvedAt ? new Date(event.resolvedAt).toLocaleString() : 'not yet'],
+      ['Workflow', event.workflowId ?? '—'],
+    ];
+    const attempts = event.attemptLog.length === 0
+      ? el('span', { className: 'muted' }, 'no strategy attempts')
+      : el('ol', { className: 'attempts' }, event.attemptLog.map((attempt) =>
+          el('li', {}, `${attempt.strategy}: ${attempt.result} in ${formatDuration(attempt.durationMs)}${attempt.error ? ` — ${attempt.error}` : ''}`)));
+    return el('tr', { className: 'details' }, el('td', { colSpan: 10 },
+      el('dl', { className: 'details-grid' },
+        facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]),
+        el('dt', {}, 'Attempts'), el('dd', {}, attempts))));
+  }
+
+  let lastEventsPage = null;
+  function renderEventsAgain() {
+    if (lastEventsPage) renderEvents(lastEventsPage);
+  }
+
+  function renderPatterns(patterns) {
+    $('patterns-body').replaceChildren(
+      ...(patterns.rows.length === 0
+        ? [el('tr', {}, el('td', { colSpan: 7, className: 'empty' }, 'Nothing learned yet.'))]
+        : patterns.rows.map((pattern) =>
+            el('tr', {},
+              el('td', { className: 'sig', title: pattern.rootCause ? `${pattern.signature}\n${pattern.rootCause}` : pattern.signature }, pattern.signature.slice(0, 12)),
+              el('td', {}, pattern.strategy),
+              el('td', {}, pattern.category ? pattern.category.replaceAll('_', ' ') : '—'),
+              el('td', { className: 'num' }, `${pattern.successCount} / ${pattern.failureCount}`),
+              el('td', {}, rateCell(pattern.successRate)),
+              el('td', { className: 'num' }, formatDuration(pattern.avgHealingMs)),
+              el('td', { title: new Date(pattern.lastSeen).toLocaleString() }, relativeTime(pattern.lastSeen))))),
+    );
+  }
+
+  function renderOperations(list) {
+    fillSelect($('filters').elements.operation, list.operations, state.filters.operation);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Polling
+
+  async function refresh() {
+    const generation = ++state.generation;
+    const from = rangeStart();
+    const filters = { ...state.filters };
+    delete filters.range;
+    try {
+      const [health, stats, events, patterns, operations] = await Promise.all([
+        api('/api/health'),
+        api('/api/stats', { from, hours: chartHours() }),
+        api('/api/events', { ...filters, from, limit: state.limit, offset: state.offset }),
+        api('/api/patterns', { limit: 20 }),
+        api('/api/operations'),
+      ]);
+      if (generation !== state.generation) return; // a newer refresh (e.g. a filter change) is under way
+      renderHealth(health);
+      renderStats(stats);
+      lastEventsPage = events;
+      renderEvents(events);
+      renderPatterns(patterns);
+      renderOperations(operations);
+      $('connection-error').hidden = true;
+      $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+      state.refreshes += 1;
+      document.body.dataset.loaded = 'true';
+      document.body.dataset.refreshes = String(state.refreshes);
+    } catch (error) {
+      if (error instanceof Unauthorized) {
+        window.location.reload(); // the server answers with the sign-in page
+        return;
+      }
+      if (generation === state.generation) $('connection-error').hidden = false;
+      console.error(error);
+    }
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(async () => {
+      await refresh();
+      schedule();
+    }, state.meta.pollIntervalMs);
+  }
+
+  async function refreshNow() {
+    clearTimeout(state.timer);
+    await refresh();
+    schedule();
+  }
+
+  async function start() {
+    try {
+      state.meta = await api('/api/meta');
+    } catch (error) {
+      if (error instanceof Unauthorized) window.location.reload();
+      else $('connection-error').hidden = false;
+      setTimeout(start, 5000);
+      return;
+    }
+    const temporalLink = $('temporal-link');
+    temporalLink.href = `${state.meta.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(state.meta.temporalNamespace)}/workflows`;
+    readHash();
+    syncFilterForm();
+
+    const form = $('filters');
+    form.addEventListener('change', onFilterChange);
+    form.addEventListener('submit', (event) => event.preventDefault());
+    form.addEventListener('reset', (event) => {
+      event.preventDefault();
+      state.filters = { ...DEFAULT_FILTERS };
+      syncFilterForm();
+      onFilterChange();
+    });
+    $('page-prev').addEventListener('click', () => {
+      state.offset = Math.max(0, state.offset - state.limit);
+      writeHash();
+      refreshNow();
+    });
+    $('page-next').addEventListener('click', () => {
+      if (state.offset + state.limit < state.total) state.offset += state.limit;
+      writeHash();
+      refreshNow();
+    });
+    $('page-size').addEventListener('change', (event) => {
+      state.limit = Number(event.target.value);
+      state.offset = 0;
+      writeHash();
+      refreshNow();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) refreshNow();
+    });
+    await refreshNow();
+  }
+
+  start();
+})();

@@ -1,0 +1,271 @@
+// The admin dashboard: a small Hono app serving a static page, its script and Chart.js, and a
+// JSON API over the db/ queries. Everything, pages and API alike, answers 401 without the token
+// and never says why beyond "unauthorized".
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Logger } from 'pino';
+import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.js';
+import type { Database } from '../db/index.js';
+import type { Config } from '../lib/config.js';
+import { logger as rootLogger } from '../lib/logger.js';
+import {
+  eventsQuery,
+  eventsResponse,
+  healthHistoryQuery,
+  healthHistoryResponse,
+  healthQuery,
+  healthResponse,
+  operationsResponse,
+  parseQuery,
+  patternsQuery,
+  patternsResponse,
+  QueryError,
+  statsQuery,
+  statsResponse,
+  type LinkOptions,
+} from './api.js';
+import { Authenticator, DashboardConfigError, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from './auth.js';
+import { loginPage } from './login-page.js';
+
+export { DashboardConfigError, MIN_TOKEN_LENGTH } from './auth.js';
+
+export const DEFAULT_DASHBOARD_PORT = 8787;
+export const DEFAULT_POLL_INTERVAL_MS = 5_000;
+
+export interface DashboardOptions {
+  db: Database;
+  /** DASHBOARD_TOKEN. Missing or shorter than 16 characters: startDashboard throws DashboardConfigError. */
+  token: string | undefined;
+  /** Default 8787; 0 picks a free port (see the returned url). */
+  port?: number;
+  /** Default 127.0.0.1; 0.0.0.0 to reach it from other machines. */
+  host?: string;
+  /** Base of the links to healing runs, e.g. http://127.0.0.1:8233. */
+  temporalUiUrl?: string;
+  temporalNamespace?: string;
+  /** How often the page refreshes its data. Default 5 s. */
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface DashboardServer {
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  port: number;
+  /** Stops listening and drops open (keep-alive) connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The dashboard options the environment configures (add `db`). */
+export function dashboardOptionsFromConfig(config: Config): Omit<DashboardOptions, 'db'> {
+  return {
+    token: config.DASHBOARD_TOKEN,
+    port: config.DASHBOARD_PORT,
+    host: config.DASHBOARD_HOST,
+    temporalUiUrl: config.temporalUiUrl,
+    temporalNamespace: config.TEMPORAL_NAMESPACE,
+  };
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
+
+interface Asset {
+  body: string;
+  type: string;
+  cacheControl: string;
+}
+
+async function loadAssets(): Promise<Map<string, Asset>> {
+  // Chart.js's package exports do not list its UMD build: find it next to the main entry.
+  const chartMain = createRequire(import.meta.url).resolve('chart.js');
+  const chartUmd = path.join(path.dirname(chartMain), 'chart.umd.min.js');
+  const files: [string, string, string, string][] = [
+    ['/', path.join(PUBLIC_DIR, 'index.html'), 'text/html; charset=utf-8', 'no-store'],
+    ['/assets/app.js', path.join(PUBLIC_DIR, 'app.js'), 'text/javascript; charset=utf-8', 'no-cache'],
+    ['/assets/style.css', path.join(PUBLIC_DIR, 'style.css'), 'text/css; charset=utf-8', 'no-cache'],
+    ['/assets/chart.umd.min.js', chartUmd, 'text/javascript; charset=utf-8', 'private, max-age=86400'],
+  ];
+  const assets = new Map<string, Asset>();
+  for (const [route, file, type, cacheControl] of files) {
+    assets.set(route, { body: await readFile(file, 'utf8'), type, cacheControl });
+  }
+  return assets;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+/** The Hono app alone (no listening socket): for embedding or for `app.request()` in tests. */
+export async function createDashboardApp(options: DashboardOptions): Promise<Hono> {
+  const auth = new Authenticator(options.token ?? '');
+  const log = options.logger ?? rootLogger.child({ component: 'dashboard' });
+  const assets = await loadAssets();
+  const db = options.db;
+  const links: LinkOptions = {
+    temporalUiUrl: options.temporalUiUrl ?? 'http://127.0.0.1:8233',
+    temporalNamespace: options.temporalNamespace ?? 'default',
+  };
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  });
+
+  // The login form is the one thing an unauthenticated request may do (and it still answers 401 when refused).
+  app.post('/login', bodyLimit({ maxSize: 4 * 1024, onError: (c) => unauthorized(c, true) }), async (c) => {
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = typeof form.token === 'string' ? form.token : undefined;
+    if (!auth.matchesToken(token)) {
+      log.warn({ ip: clientAddress(c) }, 'dashboard login refused');
+      return unauthorized(c, true);
+    }
+    startSession(c, auth);
+    return c.redirect('/', 303);
+  });
+
+  app.use('*', async (c, next) => {
+    const queryToken = c.req.query('token');
+    const authorized = auth.isAuthorized({
+      authorization: c.req.header('authorization'),
+      queryToken,
+      sessionCookie: getCookie(c, SESSION_COOKIE),
+    });
+    if (!authorized) return unauthorized(c, false);
+    // A page opened as ?token=…: keep the browser signed in and take the token out of the address bar.
+    if (queryToken !== undefined && c.req.method === 'GET' && !isApi(c)) {
+      startSession(c, auth);
+      const url = new URL(c.req.url);
+      url.searchParams.delete('token');
+      // Same-origin path only: a leading '//' would make the Location point at another host.
+      return c.redirect(`/${url.pathname.replace(/^\/+/, '')}${url.search}`, 303);
+    }
+    return next();
+  });
+
+  app.post('/logout', (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('/', 303);
+  });
+
+  for (const [route, asset] of assets) {
+    app.get(route, (c) => {
+      c.header('Cache-Control', asset.cacheControl);
+      return c.body(asset.body, 200, { 'Content-Type': asset.type });
+    });
+  }
+
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  app.get('/api/meta', (c) =>
+    c.json({
+      ...links,
+      pollIntervalMs,
+      serverTime: new Date(),
+      vocabulary: { severities: SEVERITIES, categories: ERROR_CATEGORIES, results: HEALING_RESULTS },
+    }),
+  );
+  app.get('/api/health', async (c) => c.json(await healthResponse(db, parseQuery(healthQuery, c.req.query()))));
+  app.get('/api/health/history', async (c) =>
+    c.json(await healthHistoryResponse(db, parseQuery(healthHistoryQuery, c.req.query()))),
+  );
+  app.get('/api/events', async (c) => c.json(await eventsResponse(db, parseQuery(eventsQuery, c.req.query()), links)));
+  app.get('/api/stats', async (c) => c.json(await statsResponse(db, parseQuery(statsQuery, c.req.query()))));
+  app.get('/api/patterns', async (c) => c.json(await patternsResponse(db, parseQuery(patternsQuery, c.req.query()))));
+  app.get('/api/operations', async (c) => c.json(await operationsResponse(db)));
+
+  app.notFound((c) => (isApi(c) ? c.json({ error: 'not found' }, 404) : c.text('Not found', 404)));
+  app.onError((error, c) => {
+    if (error instanceof QueryError) return c.json({ error: 'invalid query', issues: error.issues }, 400);
+    // Only authenticated requests get here; still, the details go to the log, not the response.
+    log.error({ err: error, path: c.req.path }, 'dashboard request failed');
+    return isApi(c) ? c.json({ error: 'internal error' }, 500) : c.text('Internal error', 500);
+  });
+  return app;
+}
+
+function isApi(c: Context): boolean {
+  return c.req.path === '/api' || c.req.path.startsWith('/api/');
+}
+
+function unauthorized(c: Context, rejectedLogin: boolean): Response {
+  c.header('Cache-Control', 'no-store');
+  if (isApi(c)) {
+    c.header('WWW-Authenticate', 'Bearer realm="self-healing dashboard"');
+    return c.json({ error: 'unauthorized' }, 401);
+  }
+  return c.html(loginPage({ rejected: rejectedLogin }), 401);
+}
+
+function startSession(c: Context, auth: Authenticator): void {
+  setCookie(c, SESSION_COOKIE, auth.sessionValue, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: new URL(c.req.url).protocol === 'https:',
+    maxAge: SESSION_MAX_AGE_SECONDS,
+  });
+}
+
+function clientAddress(c: Context): string | undefined {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress;
+}
+
+/**
+ * Serves the dashboard. Throws DashboardConfigError (an actionable one-line message) when the
+ * token is missing or too short, or the port is taken.
+ */
+export async function startDashboard(options: DashboardOptions): Promise<DashboardServer> {
+  const app = await createDashboardApp(options);
+  const host = options.host ?? '127.0.0.1';
+  const requestedPort = options.port ?? DEFAULT_DASHBOARD_PORT;
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new DashboardConfigError(`Dashboard port ${requestedPort} on ${host} is not available (${error.code}); free it or set DASHBOARD_PORT`)
+          : error,
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(requestedPort, host);
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      })),
+  };
+}
