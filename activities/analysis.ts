@@ -11,6 +11,8 @@ export interface AnalyseErrorInput {
   signature: string;
   error: ErrorReport;
   policy: OperationPolicy;
+  /** Sanitised application context (the diagnoser bounds it again). */
+  context?: Record<string, unknown>;
 }
 
 export interface LearnedStrategy {
@@ -32,6 +34,7 @@ export type LlmDiagnoser = (request: {
   error: ErrorReport;
   policy: OperationPolicy;
   learned: LearnedStrategy[];
+  context?: Record<string, unknown>;
 }) => Promise<Diagnosis | undefined>;
 
 export interface AnalysisOptions {

@@ -25,6 +25,11 @@ export interface HealingInput {
   context?: Record<string, unknown>;
   detectedAt: string;
   timing?: Partial<HealingTiming>;
+  /**
+   * False when the starter owns alerting for this fault (the health-check workflow alerts after
+   * N consecutive failures; its healing runs must not alert on the first one).
+   */
+  notifyAdmins?: boolean;
 }
 
 export interface HealingTiming {

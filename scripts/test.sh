@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
 npx tsx lib/temporal-binaries.ts
 npx tsc --noEmit -p .
 npx vitest run "$@"

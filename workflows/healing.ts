@@ -81,6 +81,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       signature: input.signature,
       error: input.error,
       policy: input.policy,
+      context: input.context,
     });
     state.diagnosis = diagnosis;
     upsertSearchAttributes([
@@ -180,6 +181,14 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
         healingDurationMs: Date.now() - startedAt,
       }),
     );
+    // The health-check workflow alerts for its own faults, after N consecutive failures.
+    if (input.notifyAdmins !== false) alertAdmins(diagnosis);
+    await recording;
+    state.phase = 'done';
+  }
+
+  /** An alert for a critical or unhealed error; a recovery notice when a fault that alerted healed. */
+  function alertAdmins(diagnosis: Diagnosis | undefined): void {
     if (needsNotification(diagnosis)) {
       record(() =>
         alerts.notifyAdmins({
@@ -194,9 +203,17 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
           reason: failureSummary(),
         }),
       );
+    } else if (state.result === 'healed') {
+      // Nearly always a single indexed lookup (this signature never alerted): a local activity.
+      record(() =>
+        records.notifyRecoveryIfAlerted({
+          signature: input.signature,
+          workflowId: input.workflowId,
+          operation: input.operation,
+          strategy: state.currentStrategy,
+        }),
+      );
     }
-    await recording;
-    state.phase = 'done';
   }
 
   function needsNotification(diagnosis: Diagnosis | undefined): boolean {

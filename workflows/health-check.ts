@@ -224,6 +224,7 @@ export async function healthCheckWorkflow(input: HealthCheckWorkflowInput = {}):
         healthWorkflowId: info.workflowId,
       },
       detectedAt: new Date().toISOString(),
+      notifyAdmins: false, // this workflow alerts after N consecutive failures, not the healing run
       timing: {
         ...DEFAULT_HEALING_TIMING,
         operationTimeoutMs: planned.timeoutMs + ACTIVITY_GRACE_MS,
