@@ -64,6 +64,22 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('self-healing'),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_UI_URL: optionalText,
+  // Connecting to a secured cluster (see lib/temporal-connection.ts): mTLS client certificate
+  // and key (file paths or PEM), the server's CA and name, or a Temporal Cloud API key.
+  TEMPORAL_TLS_CERT: optionalText,
+  TEMPORAL_TLS_KEY: optionalText,
+  TEMPORAL_TLS_CA: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_TLS: optionalText.pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).optional()),
+  TEMPORAL_API_KEY: optionalText,
+  // Payload encryption (lib/payload-codec.ts): one base64 32-byte key, or id:base64 pairs (first encrypts).
+  PAYLOAD_ENCRYPTION_KEY: optionalText,
+  PAYLOAD_ENCRYPTION_KEYS: optionalText,
+  // Codec endpoint for the Temporal UI/CLI, started with encryption on; port 0 turns it off.
+  CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
+  CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_SERVER_TOKEN: optionalText,
+  CODEC_SERVER_CORS_ORIGINS: list,
   DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   DATABASE_URL: optionalText.pipe(z.string().url('must be a postgres:// URL').optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),

@@ -12,15 +12,21 @@ export interface CentralWorkerOptions extends ActivityDependencies {
   taskQueue: string;
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Payload encryption (lib/payload-codec.ts encryptingDataConverter). A pre-built bundle must
+   * then be bundled with the same failureConverterPath.
+   */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 export async function createCentralWorker(options: CentralWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, ...deps } = options;
+  const { connection, namespace, taskQueue, workflowBundle, dataConverter, ...deps } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities: createActivities(deps),
+    ...(dataConverter ? { dataConverter } : {}),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -2,6 +2,7 @@
 // application worker (its operations) against a real Temporal server and a real database.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -19,11 +20,19 @@ import { createTestDatabase } from './database.js';
 // Worker state changes and expected activity failures are noise in test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundling the workflows takes seconds: do it once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+/**
+ * Bundling the workflows takes seconds: do it once per test file (and per failure converter:
+ * a pre-built bundle carries the data converter's failureConverterPath).
+ */
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger, ...(failureConverterPath ? { failureConverterPath } : {}) });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
@@ -44,6 +53,8 @@ export interface TestSystemOptions {
   database?: 'postgres' | 'pglite';
   activities?: Omit<ActivityDependencies, 'db'>;
   healer?: Omit<SelfHealingOptions, 'taskQueue' | 'appTaskQueue'>;
+  /** The central worker's data converter (payload encryption); give `client` the same one. */
+  dataConverter?: DataConverter;
 }
 
 export async function startTestSystem(options: TestSystemOptions): Promise<TestSystem> {
@@ -53,9 +64,10 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
     connection: options.connection,
     namespace: options.client.options.namespace,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(options.dataConverter?.failureConverterPath),
     db: testDatabase.handle.db,
     ...options.activities,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
   const healer = new SelfHealing(options.client, {
     ...options.healer,
