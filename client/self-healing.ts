@@ -2,6 +2,7 @@
 // and host the operations' worker so healing can re-run them where their code lives.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { toErrorReport } from '../common/error-report.js';
 import {
@@ -15,6 +16,8 @@ import * as attributes from '../common/search-attributes.js';
 import { errorSignature, shortSignature } from '../common/signature.js';
 import { STRATEGY_CATALOGUE, type OperationPolicy } from '../common/strategies.js';
 import { STRATEGIES, type ErrorReport, type Strategy } from '../common/types.js';
+import { dataConverterFromEnv } from '../lib/payload-codec.js';
+import { clientConnectionOptions, temporalSettings, workerConnectionOptions } from '../lib/temporal-connection.js';
 import { createOperationActivities } from './operation-activities.js';
 import { rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
 import { createSealer, SealError, type Sealer } from './sealed-values.js';
@@ -31,6 +34,8 @@ export interface SelfHealingOptions {
   waitForHealingMs?: number;
   /** Key that seals arguments and results in Temporal payloads (see sealed-values.ts). */
   sealKey?: string;
+  /** Payload encryption; default from PAYLOAD_ENCRYPTION_KEY(S). Must match the central worker's. */
+  dataConverter?: DataConverter;
 }
 
 /** The original error, with the healing run that handled it. */
@@ -79,11 +84,13 @@ export class SelfHealing {
     this.sealer = createSealer(options.sealKey ?? process.env.SELF_HEALING_SEAL_KEY);
   }
 
+  /** Connects with the same environment as the worker (TEMPORAL_ADDRESS, TLS, API key, encryption). */
   static async connect(options: SelfHealingOptions = {}): Promise<SelfHealing> {
-    const address = options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-    const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
-    const connection = await Connection.connect({ address });
-    return new SelfHealing(new Client({ connection, namespace }), { ...options, address, namespace });
+    const settings = temporalSettings(process.env, { address: options.address, namespace: options.namespace });
+    const connection = await Connection.connect(clientConnectionOptions(settings));
+    const dataConverter = options.dataConverter ?? dataConverterFromEnv();
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter });
+    return new SelfHealing(client, { ...options, address: settings.address, namespace: settings.namespace, dataConverter });
   }
 
   /**
@@ -146,12 +153,13 @@ export class SelfHealing {
   async createWorker(): Promise<Worker> {
     const connection =
       this.options.workerConnection ??
-      (await NativeConnection.connect({ address: this.options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }));
+      (await NativeConnection.connect(workerConnectionOptions(temporalSettings(process.env, { address: this.options.address }))));
     return Worker.create({
       connection,
       namespace: this.client.options.namespace,
       taskQueue: this.options.appTaskQueue,
       activities: createOperationActivities(this.operations, this.sealer),
+      dataConverter: this.options.dataConverter, // must match the central worker's encryption, if any
     });
   }
 

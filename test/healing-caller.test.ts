@@ -8,6 +8,7 @@ import { getHealingEvents, getHealingPatterns } from '../db/index.js';
 import type { LlmDiagnoser } from '../activities/analysis.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { historyText } from './support/history-text.js';
 
 let system: TestSystem;
 let client: Client;
@@ -35,13 +36,6 @@ async function finishedEvents(operation: string) {
   const { rows } = await getHealingEvents(system.database.db, { operation, limit: 500 });
   await Promise.all(rows.map((row) => client.workflow.getHandle(row.workflowId!).result().catch(() => undefined)));
   return (await getHealingEvents(system.database.db, { operation, limit: 500 })).rows;
-}
-
-async function historyText(workflowId: string): Promise<string> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return JSON.stringify(history, (_key, value) =>
-    value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : typeof value === 'bigint' ? String(value) : value,
-  );
 }
 
 describe('the calling application', () => {
@@ -90,7 +84,8 @@ describe('the calling application', () => {
         }
         return id;
       },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF', 'SWITCH_API_ENDPOINT'], alternateEndpoints: ['b'] },
+      // One strategy, so the planner's occasional exploration cannot spread the successes.
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
     );
     for (const id of [1, 2, 3]) {
       failNext = true;
@@ -158,7 +153,7 @@ describe('the calling application', () => {
     await expect(login({ user: 'ada', password })).resolves.toBe('welcome ada');
     const [event] = await finishedEvents('caller.secrets');
     const stored = JSON.stringify(event);
-    const history = await historyText(event!.workflowId!);
+    const history = await historyText(client, event!.workflowId!);
     for (const secret of [password, 'abcdefghijklmnopqrstuvwxyz0123456789', '4111 1111 1111 1111']) {
       expect(stored).not.toContain(secret);
       expect(history).not.toContain(secret);

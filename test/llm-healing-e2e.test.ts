@@ -14,6 +14,7 @@ import { startFakeResend, type FakeResend } from './support/fake-resend.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { historyText } from './support/history-text.js';
 
 const PASSWORD = 'hunter2-e2e-very-secret';
 const BEARER = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlMmUifQ.ZTJlLXNpZ25hdHVyZQ';
@@ -63,13 +64,6 @@ beforeEach(() => {
   resend.reset();
   twilio.reset();
 });
-
-async function historyText(workflowId: string): Promise<string> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return JSON.stringify(history, (_key, value) =>
-    value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : typeof value === 'bigint' ? String(value) : value,
-  );
-}
 
 /** An operation that always fails with secrets in its arguments and its message. */
 function failingCharge(system: TestSystem, operation: string) {
@@ -133,7 +127,7 @@ describe('LLM diagnosis and notifications through the healing workflow', () => {
       ...twilio.requests.map((request) => request.raw),
       JSON.stringify(rows),
       JSON.stringify(notifications),
-      await historyText(workflowId),
+      await historyText(client, workflowId),
     ].join('\n');
     for (const secret of SECRETS) expect(everything).not.toContain(secret);
   });

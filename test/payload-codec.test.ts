@@ -22,6 +22,7 @@ import {
 } from '../lib/payload-codec.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { readable } from './support/history-text.js';
 
 const text = new TextEncoder();
 const utf8 = new TextDecoder();
@@ -185,16 +186,6 @@ async function started(workflowId: string): Promise<void> {
 }
 
 /** A deep copy with every byte field read as UTF-8 (proto messages' own toJSON would base64 them). */
-function readable(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (Array.isArray(value)) return value.map(readable);
-  if (value && typeof value === 'object') {
-    if (typeof (value as { toNumber?: unknown }).toNumber === 'function') return String(value); // Long
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, readable(item)]));
-  }
-  return value;
-}
-
 /** The history as stored, as text in which any plaintext payload would show. */
 async function storedHistory(workflowId: string) {
   const history = await plain.workflow.getHandle(workflowId).fetchHistory();
