@@ -1,0 +1,293 @@
+// Records real histories of the healing workflow into test/histories/*.json for the replay test
+// (test/replay.test.ts). Run it after a deliberate, compatible change to the workflow, or to add
+// a scenario:   npx tsx test/support/record-histories.ts [scenario…]
+// It starts its own headless dev server and an in-memory database, runs each scenario through
+// the real client, workers and operator actions, and exports each run with the CLI's exporter.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { cancelRun, decideApproval, exportHistory } from '../../client/operator.js';
+import { OperationQueuedError } from '../../client/self-healing.js';
+import { healingStateQuery } from '../../common/healing-contract.js';
+import { startDevServer } from '../../lib/dev-server.js';
+import { healthCheckWorkflow, type HealthCheckSummary } from '../../workflows/health-check.js';
+import { freePort } from '../../lib/free-port.js';
+import { PROJECT_ROOT } from './heal-cli.js';
+// Type only: system.ts installs the SDK runtime's logger on import, which the replay test sets itself.
+import type { TestSystem } from './system.js';
+
+export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
+
+type Scenario = (system: TestSystem, client: Client) => Promise<string>;
+
+/** The health checks' target: `/up` answers 200, `/down` 503. */
+let serviceUrl = '';
+
+async function runHealthChecks(system: TestSystem, client: Client, label: string, checks: string[], heal: boolean): Promise<HealthCheckSummary> {
+  return client.workflow.execute(healthCheckWorkflow, {
+    taskQueue: system.taskQueue,
+    workflowId: `health-check-${label}`,
+    args: [{ checks, heal, healingTiming: { maximumAttempts: 1 } }],
+  });
+}
+
+function networkError(message = 'read ECONNRESET'): Error {
+  return Object.assign(new Error(message), { code: 'ECONNRESET' });
+}
+
+async function finished(client: Client, workflowId: string): Promise<string> {
+  await client.workflow.getHandle(workflowId).result().catch(() => undefined);
+  return workflowId;
+}
+
+async function waitForPhase(client: Client, workflowId: string, phase: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await client.workflow.getHandle(workflowId).query(healingStateQuery).catch(() => undefined);
+    if (state?.phase === phase) return;
+    if (Date.now() > deadline) throw new Error(`${workflowId} never reached phase ${phase}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function approvalOperation(system: TestSystem, name: string, approvalTimeoutMs?: number): void {
+  let rolledBack = false;
+  system.healer.withSelfHealing(
+    name,
+    async () => {
+      if (!rolledBack) throw networkError('deadlock while saving the order: socket hang up');
+      return 'saved';
+    },
+    {
+      allowedStrategies: ['ROLLBACK_TRANSACTION', 'SKIP_OPERATION'],
+      requiresApproval: ['ROLLBACK_TRANSACTION'],
+      hooks: { rollback: () => (rolledBack = true) },
+      ...(approvalTimeoutMs ? { timing: { approvalTimeoutMs } } : {}),
+    },
+  );
+}
+
+/** Each returns the workflow id of the run to record, once that run has closed. */
+export const SCENARIOS: Record<string, Scenario> = {
+  'healing-retry-healed': async (system, client) => {
+    let calls = 0;
+    const getUser = system.healer.withSelfHealing(
+      'users.get',
+      async (id: string) => {
+        if (++calls <= 2) throw networkError();
+        return { id };
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
+    );
+    await getUser('u-1');
+    return finished(client, await onlyRun(system, 'users.get'));
+  },
+
+  'healing-rate-limit-healed': async (system, client) => {
+    let calls = 0;
+    const search = system.healer.withSelfHealing(
+      'search.query',
+      async () => {
+        if (++calls === 1) throw Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '1' } });
+        return ['hit'];
+      },
+      { allowedStrategies: ['RATE_LIMIT_BACKOFF'] },
+    );
+    await search();
+    return finished(client, await onlyRun(system, 'search.query'));
+  },
+
+  'healing-escalated-to-default': async (system, client) => {
+    const recommend = system.healer.withSelfHealing(
+      'recommendations.list',
+      async () => {
+        throw networkError();
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF', 'USE_DEFAULT_VALUE'], defaultValue: ['bestsellers'], timing: { maximumAttempts: 2 } },
+    );
+    await recommend();
+    return finished(client, await onlyRun(system, 'recommendations.list'));
+  },
+
+  'healing-queued-then-healed': async (system, client) => {
+    let calls = 0;
+    const send = system.healer.withSelfHealing(
+      'email.send',
+      async () => {
+        if (++calls === 1) throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
+        return 'sent';
+      },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 500 } },
+    );
+    const queued = (await send().catch((error: unknown) => error)) as OperationQueuedError;
+    if (!(queued instanceof OperationQueuedError)) throw new Error('email.send was not queued');
+    return finished(client, queued.healingWorkflowId);
+  },
+
+  'healing-cancelled-while-queued': async (system, client) => {
+    const send = system.healer.withSelfHealing(
+      'sms.send',
+      async () => {
+        throw Object.assign(new Error('SMS gateway 503'), { status: 503 });
+      },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 60 * 60_000 } },
+    );
+    const queued = (await send().catch((error: unknown) => error)) as OperationQueuedError;
+    if (!(queued instanceof OperationQueuedError)) throw new Error('sms.send was not queued');
+    await cancelRun(client, system.database.db, queued.healingWorkflowId);
+    return finished(client, queued.healingWorkflowId);
+  },
+
+  'healing-permanent-failure': async (system, client) => {
+    const save = system.healer.withSelfHealing(
+      'profile.save',
+      async () => {
+        throw Object.assign(new Error('email is not valid'), { name: 'ValidationError', status: 422 });
+      },
+      { critical: true },
+    );
+    await save().catch(() => undefined);
+    return finished(client, await onlyRun(system, 'profile.save'));
+  },
+
+  'healing-reported-only': async (system, client) => {
+    const workflowId = system.healer.captureError(new TypeError("Cannot read properties of undefined (reading 'total')"), {
+      operation: 'cart.render',
+    });
+    if (!workflowId) throw new Error('captureError started nothing');
+    await waitForStart(client, workflowId);
+    return finished(client, workflowId);
+  },
+
+  'healing-approval-approved': async (system, client) => {
+    approvalOperation(system, 'orders.save');
+    const handle = await system.healer.startHealing('orders.save', ['order-1'], networkError('deadlock while saving the order: socket hang up'));
+    await waitForPhase(client, handle.workflowId, 'awaiting-approval');
+    await decideApproval(client, handle.workflowId, { approved: true, by: 'recorder', reason: 'recorded scenario' });
+    return finished(client, handle.workflowId);
+  },
+
+  'healing-approval-rejected': async (system, client) => {
+    approvalOperation(system, 'orders.refund');
+    const handle = await system.healer.startHealing('orders.refund', ['order-2'], networkError('deadlock while saving the order: socket hang up'));
+    await waitForPhase(client, handle.workflowId, 'awaiting-approval');
+    await decideApproval(client, handle.workflowId, { approved: false, by: 'recorder', reason: 'recorded scenario' });
+    return finished(client, handle.workflowId);
+  },
+
+  'healing-approval-timed-out': async (system, client) => {
+    approvalOperation(system, 'orders.cancel', 1_000);
+    const handle = await system.healer.startHealing('orders.cancel', ['order-3'], networkError('deadlock while saving the order: socket hang up'));
+    return finished(client, handle.workflowId);
+  },
+
+  'health-check-healthy': async (system, client) => {
+    const summary = await runHealthChecks(system, client, 'healthy', ['http:up'], true);
+    if (summary.overall !== 'healthy') throw new Error(`expected a healthy cycle, got ${summary.overall}`);
+    return summary.workflowId;
+  },
+
+  'health-check-unhealthy-alerted': async (system, client) => {
+    const summary = await runHealthChecks(system, client, 'unhealthy', ['http:down'], true);
+    if (summary.overall !== 'unhealthy' || summary.healingWorkflowIds.length !== 1 || summary.alerts.length !== 1) {
+      throw new Error(`expected an unhealthy cycle with one healing run and one alert: ${JSON.stringify(summary)}`);
+    }
+    await finished(client, summary.healingWorkflowIds[0]!);
+    return summary.workflowId;
+  },
+
+  'healing-started-by-health-check': async (system, client) => {
+    const summary = await runHealthChecks(system, client, 'proactive', ['http:down'], true);
+    const [healingWorkflowId] = summary.healingWorkflowIds;
+    if (!healingWorkflowId) throw new Error(`the unhealthy check started no healing run: ${JSON.stringify(summary)}`);
+    return finished(client, healingWorkflowId);
+  },
+};
+
+async function startService(): Promise<Server> {
+  const server = createServer((request, response) => {
+    response.writeHead(request.url === '/up' ? 200 : 503, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ ok: request.url === '/up' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return server;
+}
+
+async function onlyRun(system: TestSystem, operation: string): Promise<string> {
+  const { getHealingEvents } = await import('../../db/index.js');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await getHealingEvents(system.database.db, { operation });
+    if (rows.length === 1 && rows[0]!.workflowId) return rows[0]!.workflowId;
+    if (rows.length > 1) throw new Error(`${operation} has ${rows.length} runs, expected one`);
+    if (Date.now() > deadline) throw new Error(`no healing run of ${operation}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function waitForStart(client: Client, workflowId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const started = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(() => true)
+      .catch(() => false);
+    if (started) return;
+    if (Date.now() > deadline) throw new Error(`${workflowId} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function main(wanted: string[]): Promise<void> {
+  const unknown = wanted.filter((name) => !(name in SCENARIOS));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const names = wanted.length ? wanted : Object.keys(SCENARIOS);
+  const server = await startDevServer({ port: await freePort() });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
+  const service = await startService();
+  const { startTestSystem } = await import('./system.js');
+  const system = await startTestSystem({
+    client,
+    connection: native,
+    database: 'pglite',
+    activities: {
+      health: {
+        timeoutMs: 3_000,
+        alertAfterFailures: 1,
+        http: [
+          { name: 'up', url: `${serviceUrl}/up` },
+          { name: 'down', url: `${serviceUrl}/down` },
+        ],
+        sendAlert: async () => ({ sent: true, detail: 'recorded' }),
+      },
+    },
+  });
+  try {
+    mkdirSync(HISTORIES_DIR, { recursive: true });
+    for (const name of names) {
+      const workflowId = await SCENARIOS[name]!(system, client);
+      const file = path.join(HISTORIES_DIR, `${name}.json`);
+      writeFileSync(file, `${await exportHistory(client, workflowId)}\n`);
+      console.log(`recorded ${name} (${workflowId}) → ${path.relative(PROJECT_ROOT, file)}`);
+    }
+  } finally {
+    await system.stop();
+    await native.close();
+    await connection.close();
+    await server.stop();
+    await new Promise((resolve) => service.close(resolve));
+  }
+}
+
+// Run as a script (not when the replay test reads the scenario names).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await main(process.argv.slice(2));
+}
