@@ -3,7 +3,7 @@
 // default and JSON with --json. Exit codes: 0 ok, 1 failure (incl. a failed replay), 2 usage.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import type { AttemptRecord, HealingState } from '../common/healing-contract.js';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES, STRATEGIES } from '../common/types.js';
@@ -12,6 +12,8 @@ import { getHealingStats } from '../db/healing-events.js';
 import { getHealingPatterns } from '../db/healing-patterns.js';
 import type { HealingEventRow } from '../db/schema.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
+import { dataConverterFromEnv } from '../lib/payload-codec.js';
+import { connectClient, temporalSettings } from '../lib/temporal-connection.js';
 import {
   describeHealthSchedule,
   pauseHealthChecks,
@@ -84,16 +86,14 @@ class Session {
   }
 
   client(): Promise<Client> {
+    // Same connection settings as the worker: TLS, API key and payload encryption from the environment.
     this.temporal ??= (async () => {
-      const address = this.address;
-      const namespace = this.namespace;
-      let connection: Connection;
+      const settings = temporalSettings(process.env, { address: this.address, namespace: this.namespace });
       try {
-        connection = await Connection.connect({ address, connectTimeout: 5_000 });
+        return await connectClient(settings, { connectTimeout: 5_000, dataConverter: dataConverterFromEnv() });
       } catch (error) {
-        throw new OperatorError(`cannot reach Temporal at ${address}: ${describeError(error)} — check TEMPORAL_ADDRESS or --address`);
+        throw new OperatorError(`${describeError(error)} — check TEMPORAL_ADDRESS or --address`);
       }
-      return new Client({ connection, namespace });
     })();
     return this.temporal;
   }
@@ -528,7 +528,11 @@ Examples:
         if (!session.options.verbose) await quietWorkerLogs();
         const needsServer = options.all !== undefined || sources.some((source) => !looksLikeHistoryFile(source));
         const client = needsServer ? await session.client() : undefined;
-        const outcomes = await replayHistories(client, sources, { query: options.all, workflowsPath: options.workflows });
+        const outcomes = await replayHistories(client, sources, {
+          query: options.all,
+          workflowsPath: options.workflows,
+          dataConverter: dataConverterFromEnv(),
+        });
         if (outcomes.length === 0) {
           emit(session, outcomes, () => 'nothing to replay: no run matched');
           return 1;
