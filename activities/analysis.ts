@@ -27,15 +27,19 @@ export interface AnalysisResult {
   learned: LearnedStrategy[];
 }
 
-/** Asks a language model; resolves undefined when it cannot give a usable, allowed answer. */
-export type LlmDiagnoser = (request: {
+/** What a language model is told about an error: sanitised facts only. */
+export interface LlmDiagnosisRequest {
   operation: string;
   signature: string;
   error: ErrorReport;
   policy: OperationPolicy;
   learned: LearnedStrategy[];
+  /** Application context, when the caller has it: sanitised again and bounded before use. */
   context?: Record<string, unknown>;
-}) => Promise<Diagnosis | undefined>;
+}
+
+/** Asks a language model; resolves undefined when it cannot give a usable, allowed answer. */
+export type LlmDiagnoser = (request: LlmDiagnosisRequest) => Promise<Diagnosis | undefined>;
 
 export interface AnalysisOptions {
   llm?: LlmDiagnoser;

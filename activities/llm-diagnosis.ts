@@ -20,7 +20,7 @@ import {
   type Strategy,
 } from '../common/types.js';
 import { logger } from '../lib/logger.js';
-import type { LearnedStrategy, LlmDiagnoser } from './analysis.js';
+import type { LlmDiagnoser, LlmDiagnosisRequest } from './analysis.js';
 import { createLlmCallBudget, type LlmCallBudget } from './llm-budget.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -63,16 +63,6 @@ const EXPLANATION_LIMIT = 1_000;
 
 // ---------------------------------------------------------------------------------------------
 // The prompt: sanitised facts only.
-
-export interface LlmDiagnosisRequest {
-  operation: string;
-  signature: string;
-  error: ErrorReport;
-  policy: OperationPolicy;
-  learned: LearnedStrategy[];
-  /** Application context, when the caller has it: sanitised again and bounded before use. */
-  context?: Record<string, unknown>;
-}
 
 export interface DiagnosisPrompt {
   system: string;

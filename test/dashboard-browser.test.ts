@@ -2,32 +2,23 @@
 // database filled by real healing runs on the suite's Temporal dev server: refused without the
 // token, signs in, shows cards, feed and charts, filters, updates itself, signs out.
 // Screenshots go to test-results/dashboard-*.png for review.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDashboard, type DashboardServer } from '../dashboard/server.js';
 import { createHealthCheck, getHealingEvents, getHealingPatterns, type HealingEventRow } from '../db/index.js';
 import { logger } from '../lib/logger.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { launchChromium } from './support/browser.js';
 
 // Code passed to page.evaluate runs in the browser; the project compiles without DOM types.
 declare const window: any;
 declare const document: any;
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const TOKEN = 'browser-test-token-9f8e7d6c5b4a3210';
 const SCREENSHOTS = path.resolve('test-results');
 const MINUTE = 60_000;
@@ -128,9 +119,6 @@ async function recordHealthChecks(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run \`bash scripts/ensure-chromium.sh\` (installs Debian's chromium)`);
-  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   const dev = await connectToDevServer();
   client = dev.client;
@@ -149,7 +137,7 @@ beforeAll(async () => {
     // The refused sign-in below is expected: keep its warning out of the test output.
     logger: logger.child({ component: 'dashboard' }, { level: 'error' }),
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

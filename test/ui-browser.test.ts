@@ -2,27 +2,18 @@
 // the workflow list filtered by a search attribute (`ErrorCategory="rate_limit"`) shows the
 // healing run this test just produced, and not the one of another category; the run's page
 // shows its summary and search attributes. Screenshots go to test-results/temporal-ui-*.png.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { getHealingEvents } from '../db/index.js';
 import { PROJECT_ROOT } from './support/heal-cli.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { launchChromium } from './support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const SCREENSHOTS = path.join(PROJECT_ROOT, 'test-results');
 const suffix = Math.random().toString(16).slice(2, 8);
 
@@ -33,12 +24,11 @@ let browser: Browser;
 
 beforeAll(async () => {
   // A missing browser fails the run (never skips): scripts/ensure-chromium.sh installs it.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install -y chromium)`);
   const dev = await connectToDevServer();
   client = dev.client;
   connection = await connectNative(dev.address);
   system = await startTestSystem({ client, connection });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
