@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Many tests provoke failures on purpose: only errors are worth printing (LOG_LEVEL overrides).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
   },
 });
