@@ -149,6 +149,9 @@ export const STRATEGY_CATALOGUE = STRATEGY_CATALOG;
  * Default preference when nothing else decides: get the real result first (least invasive
  * first), then degraded results, then deferral, and skipping last.
  */
+/** Strategies whose success is a degraded answer (not the operation's real result): never learned or explored. */
+export const DEGRADED_STRATEGIES: readonly Strategy[] = Object.freeze(['USE_DEFAULT_VALUE', 'SKIP_OPERATION', 'QUEUE_FOR_LATER']);
+
 export const SAFETY_ORDER: readonly Strategy[] = Object.freeze([
   'RETRY_WITH_BACKOFF',
   'RATE_LIMIT_BACKOFF',
@@ -330,7 +333,9 @@ export function planStrategiesDetailed(input: PlanStrategiesInput): StrategyPlan
     if (good[0] !== undefined && ordered[0] === good[0]) plan.learnedBest = good[0];
 
     if (rate > 0 && random >= 0 && random < rate) {
-      const explorable = ordered.filter((s) => s !== 'SKIP_OPERATION' && !knownBad.has(s) && s !== ordered[0]);
+      // Only strategies that can produce the real result are worth exploring: a default value,
+      // a skip or a queued call always "work" and teach nothing.
+      const explorable = ordered.filter((s) => !DEGRADED_STRATEGIES.includes(s) && !knownBad.has(s) && s !== ordered[0]);
       if (explorable.length > 0) {
         const fewest = Math.min(...explorable.map((s) => tries.get(s) ?? 0));
         const leastTried = explorable.filter((s) => (tries.get(s) ?? 0) === fewest);

@@ -23,7 +23,7 @@ import {
   type HealingTiming,
 } from '../common/healing-contract.js';
 import * as attributes from '../common/search-attributes.js';
-import { planStrategies } from '../common/strategies.js';
+import { DEGRADED_STRATEGIES, planStrategies } from '../common/strategies.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
 import { executeStrategy, type StrategyOutcome } from './strategy-execution.js';
@@ -47,9 +47,6 @@ const alerts = proxyActivities<SelfHealingActivities>({
   summary: 'notify admins',
 });
 
-/** Strategies whose success is a degraded answer: learning them would crowd out real fixes. */
-const DEGRADED: readonly Strategy[] = ['USE_DEFAULT_VALUE', 'SKIP_OPERATION', 'QUEUE_FOR_LATER'];
-
 export async function healingWorkflow(input: HealingInput): Promise<HealingSummary> {
   const startedAt = Date.now();
   const timing: HealingTiming = { ...DEFAULT_HEALING_TIMING, ...input.timing };
@@ -66,15 +63,13 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   setHandler(healingStateQuery, () => state);
   setHandler(approvalSignal, (decision) => void (approval = decision));
 
-  // Records are written in order but off the critical path: a slow or absent database
-  // delays the audit trail, never the caller's healed result. Cancellation does not stop them.
-  let recording: Promise<void> = Promise.resolve();
-  const record = (write: () => Promise<unknown>) => {
-    recording = recording.then(() => CancellationScope.nonCancellable(write)).then(() => undefined);
-  };
+  // Every record is awaited where it happens: records running beside the main flow would make
+  // the order of commands depend on when local activities finish, which replay cannot reproduce.
+  // Cancellation does not stop a record.
+  const record = (write: () => Promise<unknown>) => CancellationScope.nonCancellable(write);
 
   try {
-    record(() => records.recordOccurrence({ ...input, runId: workflowInfo().runId }));
+    await record(() => records.recordOccurrence({ ...input, runId: workflowInfo().runId }));
     state.phase = 'analysing';
     const { diagnosis, learned } = await analysis.analyseError({
       operation: input.operation,
@@ -88,7 +83,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       { key: attributes.ERROR_CATEGORY, value: diagnosis.category },
       { key: attributes.ERROR_SEVERITY, value: diagnosis.severity },
     ]);
-    record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
+    await record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
 
     if (input.appTaskQueue) {
       state.plan = planStrategies({ diagnosis, policy: input.policy, learned, random: Math.random() });
@@ -117,7 +112,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       const outcome = (await approved(strategy))
         ? await executeStrategy(strategy, input, timing, onQueued)
         : ({ ok: false, reason: 'not approved by an operator' } as const);
-      logAttempt(strategy, outcome, diagnosis);
+      await logAttempt(strategy, outcome, diagnosis);
       if (outcome.ok) {
         state.result = resultOf(outcome.outcome);
         tellCaller(outcome.outcome);
@@ -126,12 +121,14 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     }
   }
 
-  function onQueued(outcome: CallerOutcome): void {
+  async function onQueued(outcome: CallerOutcome): Promise<void> {
     state.phase = 'queued';
     state.result = 'queued';
     if (outcome.status === 'queued') state.nextRunAt = outcome.runAt;
     tellCaller(outcome);
-    record(() => records.completeHealing({ workflowId: input.workflowId, result: 'queued', strategy: 'QUEUE_FOR_LATER', healingDurationMs: Date.now() - startedAt }));
+    await record(() =>
+      records.completeHealing({ workflowId: input.workflowId, result: 'queued', strategy: 'QUEUE_FOR_LATER', healingDurationMs: Date.now() - startedAt }),
+    );
   }
 
   async function approved(strategy: Strategy): Promise<boolean> {
@@ -144,7 +141,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     return decided && approval!.approved;
   }
 
-  function logAttempt(strategy: Strategy, outcome: StrategyOutcome, diagnosis: Diagnosis): void {
+  async function logAttempt(strategy: Strategy, outcome: StrategyOutcome, diagnosis: Diagnosis): Promise<void> {
     const previous = state.attempts.at(-1);
     const attemptStarted = previous ? Date.parse(previous.at) : startedAt;
     const attempt: AttemptRecord = {
@@ -156,24 +153,26 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       at: new Date().toISOString(),
     };
     state.attempts.push(attempt);
-    record(() => records.recordAttempt({ workflowId: input.workflowId, attempt }));
-    if (DEGRADED.includes(strategy)) return;
-    record(() =>
-      records.learnOutcome({
+    const writes = [record(() => records.recordAttempt({ workflowId: input.workflowId, attempt }))];
+    if (!DEGRADED_STRATEGIES.includes(strategy)) writes.push(record(() => learn(attempt, outcome.ok, diagnosis)));
+    await Promise.all(writes);
+  }
+
+  function learn(attempt: AttemptRecord, success: boolean, diagnosis: Diagnosis): Promise<void> {
+    return records.learnOutcome({
         attemptId: attempt.id,
         signature: input.signature,
-        strategy,
-        success: outcome.ok,
+        strategy: attempt.strategy,
+        success,
         healingMs: attempt.durationMs,
         diagnosis,
-      }),
-    );
+      });
   }
 
   async function finish(diagnosis: Diagnosis | undefined): Promise<void> {
     state.phase = 'notifying';
     upsertSearchAttributes([{ key: attributes.HEALING_OUTCOME, value: state.result }]);
-    record(() =>
+    await record(() =>
       records.completeHealing({
         workflowId: input.workflowId,
         result: state.result,
@@ -182,15 +181,14 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       }),
     );
     // The health-check workflow alerts for its own faults, after N consecutive failures.
-    if (input.notifyAdmins !== false) alertAdmins(diagnosis);
-    await recording;
+    if (input.notifyAdmins !== false) await alertAdmins(diagnosis);
     state.phase = 'done';
   }
 
   /** An alert for a critical or unhealed error; a recovery notice when a fault that alerted healed. */
-  function alertAdmins(diagnosis: Diagnosis | undefined): void {
+  async function alertAdmins(diagnosis: Diagnosis | undefined): Promise<void> {
     if (needsNotification(diagnosis)) {
-      record(() =>
+      await record(() =>
         alerts.notifyAdmins({
           notificationId: `${input.workflowId}:${state.result}`,
           workflowId: input.workflowId,
@@ -205,7 +203,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       );
     } else if (state.result === 'healed') {
       // Nearly always a single indexed lookup (this signature never alerted): a local activity.
-      record(() =>
+      await record(() =>
         records.notifyRecoveryIfAlerted({
           signature: input.signature,
           workflowId: input.workflowId,

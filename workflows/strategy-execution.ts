@@ -47,7 +47,7 @@ export async function executeStrategy(
   strategy: Strategy,
   input: HealingInput,
   timing: HealingTiming,
-  onQueued: (outcome: CallerOutcome) => void,
+  onQueued: (outcome: CallerOutcome) => Promise<void>,
 ): Promise<StrategyOutcome> {
   const operation = { operation: input.operation, sealedArgs: input.sealedArgs };
   const retrying = appActivities(input, timing, {
@@ -112,10 +112,10 @@ async function switchEndpoint(input: HealingInput, timing: HealingTiming): Promi
 async function queueForLater(
   input: HealingInput,
   timing: HealingTiming,
-  onQueued: (outcome: CallerOutcome) => void,
+  onQueued: (outcome: CallerOutcome) => Promise<void>,
 ): Promise<StrategyOutcome> {
   const runAt = new Date(Date.now() + timing.queueDelayMs).toISOString();
-  onQueued({ status: 'queued', strategy: 'QUEUE_FOR_LATER', runAt });
+  await onQueued({ status: 'queued', strategy: 'QUEUE_FOR_LATER', runAt });
   // A durable timer: it fires even if the app and the workers restarted in between.
   await sleep(timing.queueDelayMs, { summary: `queued ${input.operation} until ${runAt}` });
   const later = appActivities(input, timing, {

@@ -248,12 +248,13 @@ async function main(wanted: string[]): Promise<void> {
   const unknown = wanted.filter((name) => !(name in SCENARIOS));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const names = wanted.length ? wanted : Object.keys(SCENARIOS);
+  // Before any connection: importing system.ts installs the SDK runtime's logger.
+  const { startTestSystem } = await import('./system.js');
   const server = await startDevServer({ port: await freePort() });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: server.address });
   const service = await startService();
-  const { startTestSystem } = await import('./system.js');
   const system = await startTestSystem({
     client,
     connection: native,
