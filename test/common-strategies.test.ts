@@ -180,12 +180,13 @@ describe('planStrategies', () => {
       { strategy: 'FALLBACK_TO_CACHE', confidence: 0.6, successCount: 3, failureCount: 2 },
     ];
     const policy = defaultOperationPolicy('op', { cacheable: true });
-    // applicable: RETRY (10 tries), RATE_LIMIT (0), FALLBACK (5), QUEUE (0), SKIP (never explored)
-    const first = planStrategiesDetailed({ diagnosis: diagnosis(), policy, learned, random: 0.01 });
-    expect(first.explored).toBe('RATE_LIMIT_BACKOFF');
-    expect(first.strategies).toEqual(['RATE_LIMIT_BACKOFF', 'RETRY_WITH_BACKOFF', 'FALLBACK_TO_CACHE']);
-    const second = planStrategiesDetailed({ diagnosis: diagnosis(), policy, learned, random: 0.07 });
-    expect(second.explored).toBe('QUEUE_FOR_LATER');
+    // applicable: RETRY (10 tries), RATE_LIMIT (0), FALLBACK (5); QUEUE and SKIP are degraded
+    // answers that teach nothing, so they are never explored.
+    for (const random of [0.01, 0.07]) {
+      const explored = planStrategiesDetailed({ diagnosis: diagnosis(), policy, learned, random });
+      expect(explored.explored).toBe('RATE_LIMIT_BACKOFF');
+      expect(explored.strategies).toEqual(['RATE_LIMIT_BACKOFF', 'RETRY_WITH_BACKOFF', 'FALLBACK_TO_CACHE']);
+    }
     const none = planStrategiesDetailed({ diagnosis: diagnosis(), policy, learned, random: 0.1 });
     expect(none.explored).toBeUndefined();
     expect(none.strategies[0]).toBe('RETRY_WITH_BACKOFF');
