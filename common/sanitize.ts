@@ -194,9 +194,10 @@ const TEXT_RULES: TextRule[] = [
       return [];
     },
   },
-  // Card numbers: 13–19 digits with optional single space/dash separators, Luhn-checked.
+  // Card numbers: 13–19 digits with optional single space/dash separators, Luhn-checked. A run
+  // may hold several cards ("4111 1111 1111 1111 5500 …"): cardIntervals splits it by groups.
   {
-    pattern: /(?<![0-9])[0-9](?:[ -]?[0-9]){12,30}(?![0-9])/dg,
+    pattern: /(?<![0-9])[0-9](?:[ -]?[0-9]){12,}(?![0-9])/dg,
     marker: REDACTED_CARD,
     spans: (m) => cardIntervals(m[0], m.index),
   },
