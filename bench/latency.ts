@@ -1,0 +1,117 @@
+// Benchmark 2: error-to-healed latency. A wrapped call fails once with a transient network
+// error of a known signature (learned in warm-up runs) and the healing run's first re-run
+// (RETRY_WITH_BACKOFF, on the application's worker) succeeds: the caller gets the value.
+// Measured from the call to the healed value in the caller's hands, one call at a time.
+import { median, percentile } from './lib/stats.js';
+import { startScenario, type BenchEnvironment } from './lib/environment.js';
+import { timelineOf, type Timeline } from './lib/history.js';
+import type { WorkerTuning } from '../test/support/worker-entry.js';
+
+export interface LatencyResult {
+  runs: number;
+  warmup: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  min: number;
+  max: number;
+  diagnosisSources: Record<string, number>;
+  /** Median ms of each phase over the runs whose history was read. */
+  phases: Array<{ phase: string; medianMs: number }>;
+  workflowTasksPerRun: number;
+  activitiesPerRun: number;
+  localActivitiesPerRun: number;
+  historyEventsPerRun: number;
+}
+
+export async function benchLatency(env: BenchEnvironment, options: { runs: number; warmup: number; tuning?: WorkerTuning; bundlePath?: string }): Promise<LatencyResult> {
+  const scenario = await startScenario(env);
+  try {
+    let failNext = false;
+    const lookup = scenario.healer.withSelfHealing(
+      'bench.latency',
+      async (id: number) => {
+        if (failNext) {
+          failNext = false;
+          throw Object.assign(new Error(`read ECONNRESET 10.0.${id % 250}.${id % 7}:443`), { code: 'ECONNRESET' });
+        }
+        return id;
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
+    );
+    await scenario.startAppWorker();
+    await scenario.startWorkers(1, { tuning: options.tuning, bundlePath: options.bundlePath });
+
+    const call = async (id: number) => {
+      failNext = true;
+      const at = Date.now();
+      const started = performance.now();
+      const value = await lookup(id);
+      const elapsed = performance.now() - started;
+      if (value !== id) throw new Error(`run ${id} was not healed`);
+      return { elapsed, at, end: at + elapsed };
+    };
+    for (let i = 0; i < options.warmup; i++) await call(i);
+    const samples: Sample[] = [];
+    for (let i = 0; i < options.runs; i++) samples.push(await call(options.warmup + i));
+    const latencies = samples.map((sample) => sample.elapsed);
+
+    // Where the time goes: the measured runs' histories (rows in call order: detected_at is the caller's clock).
+    const { rows } = await scenario.database.pool.query<{ workflow_id: string; diagnosis_source: string }>(
+      `select workflow_id, diagnosis_source from healing_events where operation = 'bench.latency' order by detected_at asc`,
+    );
+    const measured = rows.slice(options.warmup);
+    const diagnosisSources: Record<string, number> = {};
+    for (const row of measured) diagnosisSources[row.diagnosis_source] = (diagnosisSources[row.diagnosis_source] ?? 0) + 1;
+    const picked = measured.map((row, index) => ({ row, sample: samples[index]! })).slice(-50);
+    const timelines = await Promise.all(
+      picked.map(async ({ row, sample }) => ({ timeline: await timelineOf(env.client, row.workflow_id), sample })),
+    );
+    const phases = breakdown(timelines);
+    return {
+      runs: options.runs,
+      warmup: options.warmup,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      min: Math.min(...latencies),
+      max: Math.max(...latencies),
+      diagnosisSources,
+      phases,
+      workflowTasksPerRun: median(timelines.map(({ timeline }) => timeline.workflowTasks)),
+      activitiesPerRun: median(timelines.map(({ timeline }) => timeline.activities.length)),
+      localActivitiesPerRun: median(timelines.map(({ timeline }) => timeline.tasks.reduce((sum, task) => sum + task.localActivities.length, 0))),
+      historyEventsPerRun: median(timelines.map(({ timeline }) => timeline.events)),
+    };
+  } finally {
+    await scenario.close();
+  }
+}
+
+interface Sample {
+  elapsed: number;
+  /** Epoch ms of the call and of the healed value in hand (same clock as the server's events). */
+  at: number;
+  end: number;
+}
+
+function breakdown(runs: Array<{ timeline: Timeline; sample: Sample }>): Array<{ phase: string; medianMs: number }> {
+  const phase = (name: string, pick: (timeline: Timeline, sample: Sample) => number | undefined) => ({
+    phase: name,
+    medianMs: median(runs.map(({ timeline, sample }) => pick(timeline, sample) ?? Number.NaN).filter(Number.isFinite)),
+  });
+  const las = (timeline: Timeline, index: number) => timeline.tasks[index]?.localActivities.join(', ') ?? '';
+  const first = runs[0]?.timeline;
+  const rerun = (timeline: Timeline) => timeline.activities.find((span) => span.name === 'runOperation');
+  return [
+    phase('caller: call → workflow started (signature, sanitise, seal, update-with-start RPC)', (t, s) => t.startedAt - s.at),
+    phase('workflow task 1: scheduled → picked up by the central worker', (t) => t.tasks[0]?.startedAt! - t.tasks[0]?.scheduledAt!),
+    phase(`workflow task 1: run, incl. local activities [${first ? las(first, 0) : ''}]`, (t) => t.tasks[0]?.completedAt! - t.tasks[0]?.startedAt!),
+    phase('runOperation (app worker): scheduled → started', (t) => rerun(t)?.startedAt! - rerun(t)?.scheduledAt!),
+    phase('runOperation (app worker): started → completed', (t) => rerun(t)?.closedAt! - rerun(t)?.startedAt!),
+    phase('workflow task 2: scheduled → picked up', (t) => t.tasks[1]?.startedAt! - t.tasks[1]?.scheduledAt!),
+    phase(`workflow task 2: run, incl. local activities [${first ? las(first, 1) : ''}]`, (t) => t.tasks[1]?.completedAt! - t.tasks[1]?.startedAt!),
+    phase('update completed → caller has the value', (t, s) => s.end - t.updateCompletedAt!),
+    phase('total (caller)', (_t, s) => s.elapsed),
+  ];
+}
