@@ -1,7 +1,8 @@
 // Benchmark 2: error-to-healed latency. A wrapped call fails once with a transient network
 // error of a known signature (learned in warm-up runs) and the healing run's first re-run
 // (RETRY_WITH_BACKOFF, on the application's worker) succeeds: the caller gets the value.
-// Measured from the call to the healed value in the caller's hands, one call at a time.
+// Measured from the call to the healed value in the caller's hands, one call at a time, each
+// after the previous run has finished its records.
 import { median, percentile } from './lib/stats.js';
 import { startScenario, type BenchEnvironment } from './lib/environment.js';
 import { timelineOf, type Timeline } from './lib/history.js';
@@ -51,9 +52,28 @@ export async function benchLatency(env: BenchEnvironment, options: { runs: numbe
       if (value !== id) throw new Error(`run ${id} was not healed`);
       return { elapsed, at, end: at + elapsed };
     };
-    for (let i = 0; i < options.warmup; i++) await call(i);
+    // Errors are sporadic: each call starts once the previous run has written its last record, so
+    // that a run's trailing work (records, notices) is not measured as the next call's latency.
+    let finished = 0;
+    const previousRunFinished = async () => {
+      finished++;
+      for (;;) {
+        const { rows } = await scenario.database.pool.query<{ n: string }>(
+          `select count(*) as n from healing_events where operation = 'bench.latency' and resolved_at is not null`,
+        );
+        if (Number(rows[0]!.n) >= finished) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    for (let i = 0; i < options.warmup; i++) {
+      await call(i);
+      await previousRunFinished();
+    }
     const samples: Sample[] = [];
-    for (let i = 0; i < options.runs; i++) samples.push(await call(options.warmup + i));
+    for (let i = 0; i < options.runs; i++) {
+      samples.push(await call(options.warmup + i));
+      await previousRunFinished();
+    }
     const latencies = samples.map((sample) => sample.elapsed);
 
     // Where the time goes: the measured runs' histories (rows in call order: detected_at is the caller's clock).
