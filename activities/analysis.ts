@@ -1,9 +1,10 @@
 // Analysis: learned pattern first (no LLM call), then the LLM, then deterministic rules.
-// Concurrent occurrences of one signature share a single analysis (storm control).
+// A signature is diagnosed once: later occurrences reuse the stored diagnosis (healing_patterns)
+// with what has been learned since, and concurrent ones share one lookup (storm control).
 import { diagnoseByRules } from '../common/rules.js';
 import type { OperationPolicy } from '../common/strategies.js';
 import { STRATEGIES, type Diagnosis, type ErrorReport, type Strategy } from '../common/types.js';
-import type { AnalysisCache } from './analysis-cache.js';
+import type { AnalysisCaches } from './analysis-cache.js';
 import { getHealingPatterns, type Database, type HealingPatternRow } from '../db/index.js';
 
 export interface AnalyseErrorInput {
@@ -70,29 +71,41 @@ function diagnosisFromPattern(best: HealingPatternRow, threshold: number): Diagn
   };
 }
 
-export function createAnalysisActivities(db: Database, cache: AnalysisCache<AnalysisResult>, options: AnalysisOptions = {}) {
+/**
+ * A diagnosis stored with the learned outcomes of this signature, reused without asking the LLM:
+ * the planner orders strategies by what has been learned. One the rules made (the LLM was down
+ * or out of budget) is not reused, so the LLM gets another chance once the shared one expires.
+ */
+function storedDiagnosis(patterns: HealingPatternRow[]): Diagnosis | undefined {
+  const stored = patterns.map((row) => row.diagnosis as Diagnosis | null).find((diagnosis) => diagnosis && diagnosis.source !== 'rules');
+  if (!stored) return undefined;
+  return { ...stored, source: 'pattern', explanation: `Diagnosed before (no strategy has healed it reliably yet): ${stored.explanation}` };
+}
+
+export function createAnalysisActivities(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
 
-  async function analyse(input: AnalyseErrorInput): Promise<AnalysisResult> {
-    const patterns = await getHealingPatterns(db, { signature: input.signature });
-    const learned = patterns.map(toLearned);
-    const fromPattern = patterns[0] && diagnosisFromPattern(patterns[0], threshold);
-    if (fromPattern) return { diagnosis: fromPattern, learned };
+  async function diagnoseAfresh(input: AnalyseErrorInput, learned: LearnedStrategy[]): Promise<Diagnosis> {
     const fromLlm = await options.llm?.({ ...input, learned }).catch(() => undefined);
-    if (fromLlm) return { diagnosis: fromLlm, learned };
+    if (fromLlm) return fromLlm;
     const rulesContext = {
       operation: input.operation,
       critical: input.policy.critical,
       allowedStrategies: input.policy.allowedStrategies ?? [...STRATEGIES],
       policy: input.policy,
     };
-    return { diagnosis: diagnoseByRules(input.error, rulesContext), learned };
+    return diagnoseByRules(input.error, rulesContext);
   }
 
   return {
+    // The signature includes the operation, whose allowed strategies shape the answer.
     async analyseError(input: AnalyseErrorInput): Promise<AnalysisResult> {
-      // The signature includes the operation, whose allowed strategies shape the answer.
-      return cache.share(input.signature, () => analyse(input));
+      const patterns = await caches.patterns.share(input.signature, () => getHealingPatterns(db, { signature: input.signature }));
+      const learned = patterns.map(toLearned);
+      const known = (patterns[0] && diagnosisFromPattern(patterns[0], threshold)) ?? storedDiagnosis(patterns);
+      if (known) return { diagnosis: known, learned };
+      const diagnosis = await caches.diagnoses.share(input.signature, () => diagnoseAfresh(input, learned));
+      return { diagnosis, learned };
     },
   };
 }

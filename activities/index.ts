@@ -1,15 +1,12 @@
 // The central worker's activities, built from their dependencies.
 import type { Database } from '../db/index.js';
-import { createAnalysisActivities, type AnalysisOptions, type AnalysisResult } from './analysis.js';
-import { AnalysisCache } from './analysis-cache.js';
+import { createAnalysisActivities, type AnalysisOptions } from './analysis.js';
+import { createAnalysisCaches } from './analysis-cache.js';
 import { createAuditActivities } from './audit.js';
 import { alertsViaNotifications, createHealthCheckActivities, createHealthCheckRunner, type HealthCheckOptions, type HealthDatabase } from './health-checks.js';
 import { createLearningActivities } from './learning.js';
 import { createNotificationActivities, type NotificationSettings } from './notifications.js';
 import { createSystemOperationActivities } from './system-operations.js';
-
-/** How long one analysis answers further occurrences of its signature (storm control). */
-const ANALYSIS_SHARED_FOR_MS = 30_000;
 
 export interface ActivityDependencies {
   db: Database;
@@ -24,12 +21,12 @@ export interface ActivityDependencies {
 
 export function createActivities(deps: ActivityDependencies) {
   const notifications = createNotificationActivities(deps.db, deps.notifications);
-  const analysisCache = new AnalysisCache<AnalysisResult>(ANALYSIS_SHARED_FOR_MS);
+  const analysisCaches = createAnalysisCaches();
   const health = createHealthCheckRunner({ db: deps.db, database: deps.database, options: deps.health });
   return {
     ...createAuditActivities(deps.db),
-    ...createAnalysisActivities(deps.db, analysisCache, deps.analysis),
-    ...createLearningActivities(deps.db, analysisCache),
+    ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
+    ...createLearningActivities(deps.db, analysisCaches),
     ...notifications,
     ...createHealthCheckActivities(health, {
       db: deps.db,

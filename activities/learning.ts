@@ -2,7 +2,7 @@
 // occurrence of the same fault starts with what has worked best.
 import type { Diagnosis, Strategy } from '../common/types.js';
 import { upsertHealingPattern, type Database } from '../db/index.js';
-import type { AnalysisCache } from './analysis-cache.js';
+import type { AnalysisCaches } from './analysis-cache.js';
 
 export interface LearnOutcomeInput {
   /** Idempotency: the attempt id, so a retried activity does not count twice. */
@@ -14,7 +14,7 @@ export interface LearnOutcomeInput {
   diagnosis: Diagnosis;
 }
 
-export function createLearningActivities(db: Database, analysisCache: AnalysisCache<unknown>) {
+export function createLearningActivities(db: Database, analysisCaches: AnalysisCaches) {
   return {
     async learnOutcome(input: LearnOutcomeInput): Promise<void> {
       await upsertHealingPattern(db, {
@@ -26,7 +26,7 @@ export function createLearningActivities(db: Database, analysisCache: AnalysisCa
         healingMs: input.healingMs,
         diagnosis: input.diagnosis,
       });
-      analysisCache.forget(input.signature); // the next occurrence should see what was just learned
+      analysisCaches.patterns.forget(input.signature); // the next occurrence should see what was just learned
     },
   };
 }

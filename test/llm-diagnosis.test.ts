@@ -2,8 +2,9 @@
 // 127.0.0.1, asserting on what the server receives and on the source that decided.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AnalysisCache } from '../activities/analysis-cache.js';
-import { createAnalysisActivities, type AnalysisResult, type LearnedStrategy } from '../activities/analysis.js';
+import { createAnalysisCaches, type AnalysisCaches } from '../activities/analysis-cache.js';
+import { createAnalysisActivities, type LearnedStrategy } from '../activities/analysis.js';
+import { createLearningActivities } from '../activities/learning.js';
 import { createLlmCallBudget } from '../activities/llm-budget.js';
 import {
   allowedStrategiesFor,
@@ -56,9 +57,9 @@ function diagnoser(overrides: Partial<LlmDiagnoserOptions> = {}) {
 }
 
 /** The analysis activity (learned pattern → LLM → rules) with this diagnoser, fresh storm cache. */
-function analysisWith(overrides: Partial<LlmDiagnoserOptions> = {}) {
+function analysisWith(overrides: Partial<LlmDiagnoserOptions> = {}, caches: AnalysisCaches = createAnalysisCaches()) {
   const handle = diagnoser(overrides);
-  return createAnalysisActivities(database.handle.db, new AnalysisCache<AnalysisResult>(30_000), { llm: handle.diagnose });
+  return createAnalysisActivities(database.handle.db, caches, { llm: handle.diagnose });
 }
 
 const networkError: ErrorReport = {
@@ -353,6 +354,46 @@ describe('LLM diagnosis through the openai SDK', () => {
     const request = input();
     const results = await Promise.all(Array.from({ length: 8 }, () => analysis.analyseError({ ...request })));
     expect(results.every((result) => result.diagnosis.source === 'llm')).toBe(true);
+    expect(fake.completionRequests()).toHaveLength(1);
+  });
+
+  it('asks the LLM once per signature: failed attempts learnt later do not bring it back', async () => {
+    fake.answerJson(answer());
+    const caches = createAnalysisCaches();
+    const analysis = analysisWith({}, caches);
+    const learning = createLearningActivities(database.handle.db, caches);
+    const request = input();
+    const first = await analysis.analyseError({ ...request });
+    expect(first.diagnosis.source).toBe('llm');
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await learning.learnOutcome({
+        attemptId: `${request.signature}:${attempt}`,
+        signature: request.signature,
+        strategy: 'RETRY_WITH_BACKOFF',
+        success: false,
+        healingMs: 10,
+        diagnosis: first.diagnosis,
+      });
+      const next = await analysis.analyseError({ ...request });
+      // The stored diagnosis, with the failures just learnt for the planner.
+      expect(next.diagnosis).toMatchObject({ source: 'pattern', category: 'network', rootCause: first.diagnosis.rootCause });
+      expect(next.learned).toEqual([expect.objectContaining({ strategy: 'RETRY_WITH_BACKOFF', failureCount: attempt })]);
+    }
+    // Another worker (its own caches) finds the stored diagnosis too.
+    expect((await analysisWith().analyseError({ ...request })).diagnosis.source).toBe('pattern');
+    expect(fake.completionRequests()).toHaveLength(1);
+  });
+
+  it('gives the LLM another chance at a signature the rules diagnosed, once the shared answer expires', async () => {
+    const request = input();
+    await upsertHealingPattern(database.handle.db, {
+      signature: request.signature,
+      strategy: 'RETRY_WITH_BACKOFF',
+      success: false,
+      diagnosis: { ...answer(), recommendedStrategy: 'RETRY_WITH_BACKOFF', fallbackStrategies: [], source: 'rules' },
+    });
+    fake.answerJson(answer());
+    expect((await analysisWith().analyseError(request)).diagnosis.source).toBe('llm');
     expect(fake.completionRequests()).toHaveLength(1);
   });
 
