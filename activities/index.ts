@@ -6,6 +6,7 @@ import { createAuditActivities } from './audit.js';
 import { alertsViaNotifications, createHealthCheckActivities, createHealthCheckRunner, type HealthCheckOptions, type HealthDatabase } from './health-checks.js';
 import { createLearningActivities } from './learning.js';
 import { createNotificationActivities, type NotificationSettings } from './notifications.js';
+import { createOccurrenceLogActivities } from './occurrence-log.js';
 import { createSystemOperationActivities } from './system-operations.js';
 
 export interface ActivityDependencies {
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createAuditActivities(deps.db),
     ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
     ...createLearningActivities(deps.db, analysisCaches),
+    ...createOccurrenceLogActivities(deps.db),
     ...notifications,
     ...createHealthCheckActivities(health, {
       db: deps.db,

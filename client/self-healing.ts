@@ -1,6 +1,5 @@
 // What an application calls: wrap an operation with withSelfHealing, report with captureError,
 // and host the operations' worker so healing can re-run them where their code lives.
-import { randomUUID } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -13,14 +12,18 @@ import {
 } from '../common/healing-contract.js';
 import { sanitize } from '../common/sanitize.js';
 import * as attributes from '../common/search-attributes.js';
-import { errorSignature, shortSignature } from '../common/signature.js';
+import { errorSignature } from '../common/signature.js';
+import type { JoinedOccurrence } from '../common/occurrence-log-contract.js';
 import { STRATEGY_CATALOGUE, type OperationPolicy } from '../common/strategies.js';
 import { STRATEGIES, type ErrorReport, type Strategy } from '../common/types.js';
 import { dataConverterFromEnv } from '../lib/payload-codec.js';
 import { clientConnectionOptions, temporalSettings, workerConnectionOptions } from '../lib/temporal-connection.js';
+import { HealingAdmission, type AdmissionLimits } from './healing-admission.js';
+import { OccurrenceBatcher } from './occurrence-batcher.js';
 import { createOperationActivities } from './operation-activities.js';
 import { rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
 import { createSealer, SealError, type Sealer } from './sealed-values.js';
+import { healingWorkflowId } from './workflow-ids.js';
 
 export interface SelfHealingOptions {
   /** Temporal frontend, host:port. Default TEMPORAL_ADDRESS or 127.0.0.1:7233. */
@@ -36,12 +39,18 @@ export interface SelfHealingOptions {
   sealKey?: string;
   /** Payload encryption; default from PAYLOAD_ENCRYPTION_KEY(S). Must match the central worker's. */
   dataConverter?: DataConverter;
+  /**
+   * Healing runs in flight from this process (storm control): beyond them a failure waits for
+   * a run of its fault to finish, until its caller's deadline; then it is recorded without a
+   * run of its own and the caller gets the original error (healingOutcome 'joined').
+   */
+  admission?: AdmissionLimits;
 }
 
 /** The original error, with the healing run that handled it. */
 export interface HealingAnnotations {
   healingWorkflowId?: string;
-  healingOutcome?: CallerOutcome['status'] | 'timed-out' | 'not-started';
+  healingOutcome?: CallerOutcome['status'] | 'timed-out' | 'not-started' | 'joined';
 }
 
 /** Thrown to the caller when its call was queued for later (QUEUE_FOR_LATER). */
@@ -67,7 +76,8 @@ type ResolvedOptions = SelfHealingOptions &
 export class SelfHealing {
   private readonly operations = new Map<string, RegisteredOperation>();
   private readonly sealer: Sealer;
-
+  private readonly admission: HealingAdmission;
+  private readonly occurrenceLog: OccurrenceBatcher;
   private readonly options: ResolvedOptions;
 
   /** Prefer `SelfHealing.connect`; this form reuses an existing client (tests, apps that have one). */
@@ -82,6 +92,8 @@ export class SelfHealing {
       waitForHealingMs: options.waitForHealingMs ?? DEFAULT_WAIT_MS,
     };
     this.sealer = createSealer(options.sealKey ?? process.env.SELF_HEALING_SEAL_KEY);
+    this.admission = new HealingAdmission(options.admission);
+    this.occurrenceLog = new OccurrenceBatcher(client, { taskQueue: this.options.taskQueue });
   }
 
   /** Connects with the same environment as the worker (TEMPORAL_ADDRESS, TLS, API key, encryption). */
@@ -133,13 +145,26 @@ export class SelfHealing {
     try {
       const { operation = 'unknown', ...rest } = context;
       const input = this.healingInput(operation, toErrorReport(error), this.policyFor(operation, {}), rest);
-      this.client.workflow
-        .start(HEALING_WORKFLOW_TYPE, this.startOptions(input))
-        .catch((startError: unknown) => process.emitWarning(`captureError could not start healing: ${String(startError)}`));
+      void this.runReported(input);
       return input.workflowId;
     } catch (failure) {
       process.emitWarning(`captureError failed: ${String(failure)}`);
       return undefined;
+    }
+  }
+
+  /** A reported error's run, if its fault has room (no waiting: nobody waits for it); else the occurrence log. */
+  private async runReported(input: HealingInput): Promise<void> {
+    const release = await this.admission.acquire(input.signature, input.workflowId, 0);
+    if (!release) return this.recordWithoutRun(input, 'joined', this.admission.runningFor(input.signature));
+    try {
+      const run = await this.client.workflow.start(HEALING_WORKFLOW_TYPE, this.startOptions(input));
+      await run.result().catch(() => undefined);
+    } catch (startError) {
+      process.emitWarning(`captureError could not start healing: ${String(startError)}`);
+      this.recordWithoutRun(input, 'not-started', input.workflowId);
+    } finally {
+      release();
     }
   }
 
@@ -176,8 +201,15 @@ export class SelfHealing {
 
   private async heal<R>(operation: RegisteredOperation, args: unknown[], error: unknown): Promise<R> {
     const { options } = operation;
+    const deadline = Date.now() + (options.waitForHealingMs ?? this.options.waitForHealingMs);
     const input = this.callHealingInput(operation, args, error);
-    const outcome = await this.waitForOutcome(input, options.waitForHealingMs ?? this.options.waitForHealingMs);
+    const release = await this.admission.acquire(input.signature, input.workflowId, deadline - Date.now());
+    if (!release) {
+      const joined = this.admission.runningFor(input.signature);
+      this.recordWithoutRun(input, 'joined', joined);
+      throw annotate(error, { healingWorkflowId: joined, healingOutcome: 'joined' });
+    }
+    const outcome = await this.waitForOutcome(input, deadline - Date.now(), release);
     switch (outcome.status) {
       case 'healed':
         return outcome.useDefaultValue ? (options.defaultValue as R) : this.sealer.unseal<R>(outcome.sealedValue!);
@@ -200,7 +232,16 @@ export class SelfHealing {
     return input;
   }
 
-  private async waitForOutcome(input: HealingInput, waitMs: number): Promise<CallerOutcome | { status: 'timed-out' | 'not-started' }> {
+  /**
+   * Starts the run and waits for what to tell the caller, up to `waitMs`. The run keeps its
+   * admission until it has answered (the caller may have stopped waiting). When the start is
+   * refused (overload, server down), the occurrence is recorded by the occurrence log instead.
+   */
+  private async waitForOutcome(
+    input: HealingInput,
+    waitMs: number,
+    release: () => void,
+  ): Promise<CallerOutcome | { status: 'timed-out' | 'not-started' }> {
     const start = new WithStartWorkflowOperation(HEALING_WORKFLOW_TYPE, {
       ...this.startOptions(input),
       workflowIdConflictPolicy: 'FAIL',
@@ -211,7 +252,12 @@ export class SelfHealing {
     });
     const outcome = this.client.workflow
       .executeUpdateWithStart(callerOutcomeUpdate, { startWorkflowOperation: start })
-      .catch(() => ({ status: 'not-started' as const }));
+      .catch(async () => {
+        if (await this.runExists(input.workflowId)) return { status: 'timed-out' as const };
+        this.recordWithoutRun(input, 'not-started', input.workflowId);
+        return { status: 'not-started' as const };
+      })
+      .finally(release);
     try {
       return await Promise.race([outcome, deadline]);
     } finally {
@@ -219,10 +265,31 @@ export class SelfHealing {
     }
   }
 
+  private async runExists(workflowId: string): Promise<boolean> {
+    return this.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => true,
+        () => false, // not found, or the server cannot say: record it (recording twice is harmless)
+      );
+  }
+
+  private recordWithoutRun(input: HealingInput, result: JoinedOccurrence['result'], healingWorkflowId: string | undefined): void {
+    this.occurrenceLog.add(input.operation, input.signature, {
+      eventKey: input.workflowId,
+      result,
+      healingWorkflowId,
+      error: input.error,
+      context: input.context,
+      detectedAt: input.detectedAt,
+    });
+  }
+
   private healingInput(operation: string, error: ErrorReport, policy: OperationPolicy, context: Record<string, unknown>): HealingInput {
     const { signature } = errorSignature({ report: error, operation });
     return {
-      workflowId: `heal-${slug(operation)}-${shortSignature(signature)}-${randomUUID().slice(0, 8)}`,
+      workflowId: healingWorkflowId(operation, signature),
       operation,
       error,
       signature,
@@ -269,7 +336,9 @@ export class SelfHealing {
     }
   }
 
+  /** Sends the occurrences still buffered, then closes the connection. */
   async close(): Promise<void> {
+    await this.occurrenceLog.flush();
     await this.client.connection.close();
   }
 }
@@ -278,10 +347,6 @@ export class SelfHealing {
 function withoutReruns(policy: OperationPolicy): Strategy[] {
   const allowed = policy.allowedStrategies ?? STRATEGIES;
   return allowed.filter((strategy) => !STRATEGY_CATALOGUE[strategy].rerunsOperation && strategy !== 'FALLBACK_TO_CACHE');
-}
-
-function slug(text: string): string {
-  return text.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'operation';
 }
 
 function annotate(error: unknown, annotations: HealingAnnotations): unknown {

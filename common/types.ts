@@ -33,7 +33,9 @@ export const STRATEGIES = [
 ] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
-export const HEALING_RESULTS = ['pending', 'healed', 'failed', 'skipped', 'queued', 'cancelled'] as const;
+// joined: an occurrence recorded without a run of its own (its signature's runs were at capacity
+// until the caller's deadline); not-started: its healing run could not be started.
+export const HEALING_RESULTS = ['pending', 'healed', 'failed', 'skipped', 'queued', 'cancelled', 'joined', 'not-started'] as const;
 export type HealingResult = (typeof HEALING_RESULTS)[number];
 
 export const DIAGNOSIS_SOURCES = ['pattern', 'llm', 'rules'] as const;

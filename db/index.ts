@@ -4,3 +4,4 @@ export * from './schema.js';
 export * from './healing-events.js';
 export * from './health-checks.js';
 export * from './healing-patterns.js';
+export * from './joined-occurrences.js';

@@ -19,6 +19,7 @@ import {
   MAX_ERROR_MESSAGE_CHARS,
   MAX_ERROR_STACK_CHARS,
   openDatabase,
+  recordJoinedOccurrences,
   updateHealingEvent,
   upsertHealingPattern,
   type AttemptLogEntry,
@@ -238,6 +239,40 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
   });
 
+  describe('joined occurrences', () => {
+    const occurrence = (eventKey: string, result: 'joined' | 'not-started' = 'joined') => ({
+      eventKey,
+      result,
+      healingWorkflowId: result === 'joined' ? 'heal-run-1' : eventKey,
+      error: { name: 'Error', message: `connect ECONNREFUSED\u0000 ${'x'.repeat(MAX_ERROR_MESSAGE_CHARS)}`, code: 'ECONNREFUSED' },
+      context: { orderId: 'o-1' },
+      detectedAt: '2026-11-29T00:00:00.000Z',
+    });
+    const batch = (occurrences: ReturnType<typeof occurrence>[]) => ({
+      operation: 'db.joined',
+      signature: `sig-joined-${kind}`,
+      logWorkflowId: 'occurrences-db.joined-sig',
+      occurrences,
+    });
+
+    it('records a batch in one insert, bounded like any event, and nothing twice', async () => {
+      expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j2-${kind}`, 'not-started')]))).toBe(2);
+      // A retried activity, and an occurrence whose own run recorded it after all.
+      await createHealingEvent(db, newEvent({ eventKey: `j3-${kind}`, operation: 'db.joined' }));
+      expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j3-${kind}`)]))).toBe(0);
+      const { rows } = await getHealingEvents(db, { operation: 'db.joined' });
+      expect(rows).toHaveLength(3);
+      const joined = rows.find((row) => row.eventKey === `j1-${kind}`)!;
+      expect(joined).toMatchObject({ result: 'joined', workflowId: 'heal-run-1', signature: `sig-joined-${kind}`, errorCode: 'ECONNREFUSED' });
+      expect(joined.errorMessage).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
+      expect(joined.errorMessage).not.toContain('\u0000');
+      expect(joined.context).toEqual({ orderId: 'o-1', recordedBy: 'occurrences-db.joined-sig' });
+      expect(joined.resolvedAt).toBeInstanceOf(Date);
+      expect(rows.find((row) => row.eventKey === `j2-${kind}`)).toMatchObject({ result: 'not-started', workflowId: `j2-${kind}` });
+      expect(rows.find((row) => row.eventKey === `j3-${kind}`)!.result).toBe('pending');
+    });
+  });
+
   describe('healing stats', () => {
     it('aggregates results, success rate, time to heal, categories, strategies and hours', async () => {
       const from = new Date(Date.UTC(2003, 5, 1, 10));
@@ -266,7 +301,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
       const stats = await getHealingStats(db, { from, to });
       expect(stats.total).toBe(7);
-      expect(stats.byResult).toEqual({ pending: 1, healed: 3, failed: 1, skipped: 1, queued: 0, cancelled: 1 });
+      expect(stats.byResult).toEqual({ pending: 1, healed: 3, failed: 1, skipped: 1, queued: 0, cancelled: 1, joined: 0, 'not-started': 0 });
       expect(stats.resolved).toBe(5);
       expect(stats.successRate).toBeCloseTo(3 / 5);
       expect(stats.meanTimeToHealMs).toBeCloseTo(200);

@@ -1,3 +1,4 @@
 // Every workflow the central worker runs (its workflowsPath).
 export { healingWorkflow } from './healing.js';
 export { healthCheckWorkflow } from './health-check.js';
+export { occurrenceLogWorkflow } from './occurrence-log.js';

@@ -15,6 +15,9 @@ import { OperationQueuedError } from '../../client/self-healing.js';
 import { healingStateQuery } from '../../common/healing-contract.js';
 import { startDevServer } from '../../lib/dev-server.js';
 import { healthCheckWorkflow, type HealthCheckSummary } from '../../workflows/health-check.js';
+import { occurrenceLogWorkflow } from '../../workflows/occurrence-log.js';
+import { occurrencesJoinedSignal, type JoinedOccurrence } from '../../common/occurrence-log-contract.js';
+import { occurrenceLogWorkflowId } from '../../client/workflow-ids.js';
 import { freePort } from '../../lib/free-port.js';
 import { PROJECT_ROOT } from './heal-cli.js';
 // Type only: system.ts installs the SDK runtime's logger on import, which the replay test sets itself.
@@ -198,6 +201,32 @@ export const SCENARIOS: Record<string, Scenario> = {
     }
     await finished(client, summary.healingWorkflowIds[0]!);
     return summary.workflowId;
+  },
+
+  'occurrence-log-recorded': async (system, client) => {
+    const operation = 'payments.charge';
+    const signature = 'a1b2c3d4e5f6storm';
+    const workflowId = occurrenceLogWorkflowId(operation, signature);
+    const occurrence = (n: number): JoinedOccurrence => ({
+      eventKey: `heal-payments.charge-a1b2c3d4-${n}`,
+      result: 'joined',
+      healingWorkflowId: 'heal-payments.charge-a1b2c3d4-0',
+      error: { name: 'Error', message: 'connect ECONNREFUSED 10.0.0.7:443', code: 'ECONNREFUSED' },
+      detectedAt: new Date().toISOString(),
+    });
+    const send = (batch: JoinedOccurrence[]) =>
+      client.workflow.signalWithStart(occurrenceLogWorkflow, {
+        workflowId,
+        taskQueue: system.taskQueue,
+        args: [{ operation, signature, idleMs: 2_000 }],
+        signal: occurrencesJoinedSignal,
+        signalArgs: [batch],
+      });
+    await send([occurrence(1), occurrence(2)]);
+    await send([occurrence(3)]);
+    const { recorded } = await client.workflow.getHandle<typeof occurrenceLogWorkflow>(workflowId).result();
+    if (recorded !== 3) throw new Error(`the occurrence log recorded ${recorded} occurrences, expected 3`);
+    return workflowId;
   },
 
   'healing-started-by-health-check': async (system, client) => {

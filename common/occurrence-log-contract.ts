@@ -1,0 +1,35 @@
+// The contract of the occurrence log: occurrences that did not get a healing run of their own
+// (their signature's runs were at capacity, or the run could not be started) are sent in batches
+// to one workflow per signature, which records them all in healing_events.
+import { defineSignal } from '@temporalio/workflow';
+import type { ErrorReport } from './types.js';
+
+export const OCCURRENCE_LOG_WORKFLOW_TYPE = 'occurrenceLogWorkflow';
+
+export interface JoinedOccurrence {
+  /** The healing event's idempotency key: the id its own run had (or would have had). */
+  eventKey: string;
+  /** joined: no run of its own, the signature's runs were busy; not-started: its run could not be started. */
+  result: 'joined' | 'not-started';
+  /** The run it joined (one of its signature's runs in flight), or its own run that did not start. */
+  healingWorkflowId?: string;
+  error: ErrorReport;
+  context?: Record<string, unknown>;
+  detectedAt: string;
+}
+
+export interface OccurrenceLogInput {
+  operation: string;
+  signature: string;
+  /** Occurrences received but not yet recorded when the previous run continued as new. */
+  carried?: JoinedOccurrence[];
+  /** How long the log waits for more before it closes. Default OCCURRENCE_LOG_IDLE_MS. */
+  idleMs?: number;
+}
+
+export const occurrencesJoinedSignal = defineSignal<[JoinedOccurrence[]]>('occurrencesJoined');
+
+/** How long the log waits for more occurrences before it closes (the next one starts it again). */
+export const OCCURRENCE_LOG_IDLE_MS = 5 * 60_000;
+/** Occurrences recorded per activity: one multi-row INSERT each. */
+export const OCCURRENCES_PER_RECORD = 500;

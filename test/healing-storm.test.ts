@@ -1,0 +1,128 @@
+// Storm control on the application side, on the dev server: beyond its admission limits a
+// failure waits for a run of its fault until its caller's deadline, then is recorded by the
+// occurrence log (one workflow per signature) without a run of its own. Nothing is lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { HealingAnnotations } from '../client/self-healing.js';
+import { occurrenceLogWorkflowId } from '../client/workflow-ids.js';
+import { getHealingEvents } from '../db/index.js';
+import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
+import { connectToDevServer } from './support/temporal.js';
+
+let system: TestSystem;
+let client: Client;
+let connection: NativeConnection;
+
+beforeAll(async () => {
+  const dev = await connectToDevServer();
+  client = dev.client;
+  connection = await connectNative(dev.address);
+  system = await startTestSystem({ client, connection, healer: { admission: { perSignature: 3 }, waitForHealingMs: 1_500 } });
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await connection?.close();
+});
+
+/** A gate the operation's re-runs wait at, so that healing runs stay in flight until the test opens it. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  let arrived = 0;
+  return { opened, open, arrive: () => arrived++, arrivals: () => arrived };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a storm beyond the admission limits', () => {
+  it('runs at most perSignature healings of one fault; the others are recorded by the occurrence log', async () => {
+    const reruns = gate();
+    const seen = new Set<number>();
+    const charge = system.healer.withSelfHealing(
+      'storm.charge',
+      async (order: number) => {
+        if (!seen.has(order)) {
+          seen.add(order);
+          throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' });
+        }
+        reruns.arrive();
+        await reruns.opened;
+        return `charged ${order}`;
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
+    );
+
+    const calls = Array.from({ length: 10 }, (_, order) => charge(order).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error: error as Error & HealingAnnotations }),
+    ));
+    // Three runs reach their re-run and hold there; nobody else gets a run before the deadline.
+    await until(() => reruns.arrivals() === 3, 'three re-runs');
+    const outcomes = await Promise.all(calls);
+    reruns.open();
+
+    const byOutcome = (status: string) => outcomes.filter((outcome) => 'error' in outcome && outcome.error.healingOutcome === status);
+    expect(byOutcome('timed-out')).toHaveLength(3);
+    const joined = byOutcome('joined');
+    expect(joined).toHaveLength(7);
+    const runIds = byOutcome('timed-out').map((outcome) => ('error' in outcome ? outcome.error.healingWorkflowId : undefined));
+    for (const outcome of joined) expect(runIds).toContain('error' in outcome && outcome.error.healingWorkflowId);
+    // The joined callers still got their own error, not a wrapper.
+    expect(joined.every((outcome) => 'error' in outcome && outcome.error.message === 'connect ECONNREFUSED 10.0.0.7:443')).toBe(true);
+
+    // All ten occurrences are in the audit trail: three healed by their runs, seven joined to them.
+    let events: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
+    await until(async () => {
+      events = (await getHealingEvents(system.database.db, { operation: 'storm.charge', limit: 50 })).rows;
+      return events.length === 10 && events.every((event) => event.result !== 'pending');
+    }, 'ten settled events');
+    const results = events.map((event) => event.result).sort();
+    expect(results).toEqual([...Array(3).fill('healed'), ...Array(7).fill('joined')].sort());
+    expect(new Set(events.map((event) => event.signature)).size).toBe(1);
+    for (const event of events.filter((row) => row.result === 'joined')) {
+      expect(runIds).toContain(event.workflowId);
+      expect(event.errorMessage).toBe('connect ECONNREFUSED 10.0.0.7:443');
+      expect(event.resolvedAt).toBeInstanceOf(Date);
+    }
+
+    // One occurrence log for the signature, findable in the UI by its search attributes.
+    const logId = occurrenceLogWorkflowId('storm.charge', events[0]!.signature);
+    const description = await client.workflow.getHandle(logId).describe();
+    expect(description.type).toBe('occurrenceLogWorkflow');
+    expect(description.typedSearchAttributes.get({ name: 'HealingOperation', type: 'KEYWORD' } as never)).toBe('storm.charge');
+    await client.workflow.getHandle(logId).terminate('test done');
+  });
+
+  it('gives the freed room to the next waiting failure of the fault (first come, first served)', async () => {
+    const reruns = gate();
+    const seen = new Set<number>();
+    const fetchRate = system.healer.withSelfHealing(
+      'storm.rates',
+      async (n: number) => {
+        if (!seen.has(n)) {
+          seen.add(n);
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }
+        if (n < 3) {
+          reruns.arrive();
+          await reruns.opened;
+        }
+        return n;
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'], waitForHealingMs: 20_000 },
+    );
+    const first = [0, 1, 2].map((n) => fetchRate(n));
+    await until(() => reruns.arrivals() === 3, 'three held re-runs');
+    const waiting = fetchRate(3);
+    reruns.open();
+    await expect(Promise.all([...first, waiting])).resolves.toEqual([0, 1, 2, 3]);
+  });
+});
