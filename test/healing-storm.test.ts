@@ -2,20 +2,23 @@
 // failure waits for a run of its fault until its caller's deadline, then is recorded by the
 // occurrence log (one workflow per signature) without a run of its own. Nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import type { HealingAnnotations } from '../client/self-healing.js';
+import { SelfHealing, type HealingAnnotations } from '../client/self-healing.js';
 import { occurrenceLogWorkflowId } from '../client/workflow-ids.js';
 import { getHealingEvents } from '../db/index.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 
 let system: TestSystem;
 let client: Client;
 let connection: NativeConnection;
+let address: string;
 
 beforeAll(async () => {
   const dev = await connectToDevServer();
+  address = dev.address;
   client = dev.client;
   connection = await connectNative(dev.address);
   system = await startTestSystem({ client, connection, healer: { admission: { perSignature: 3 }, waitForHealingMs: 1_500 } });
@@ -124,5 +127,39 @@ describe('a storm beyond the admission limits', () => {
     const waiting = fetchRate(3);
     reruns.open();
     await expect(Promise.all([...first, waiting])).resolves.toEqual([0, 1, 2, 3]);
+  });
+
+  it('records a failure whose run could not be started (Temporal unreachable) once the server is back', { timeout: 120_000 }, async () => {
+    const [host, port] = address.split(':');
+    const proxy = await startTcpProxy({ host: host!, port: Number(port) });
+    // The application's own connection to Temporal, through the proxy; few gRPC retries keep the test short.
+    const appConnection = await Connection.connect({
+      address: `127.0.0.1:${proxy.port}`,
+      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
+    });
+    const app = new SelfHealing(new Client({ connection: appConnection }), { taskQueue: system.taskQueue, appTaskQueue: `${system.taskQueue}-cut-off` });
+    try {
+      const send = app.withSelfHealing('storm.unreachable', async () => {
+        throw Object.assign(new Error('SMTP 421 too many connections'), { code: 'ESMTP' });
+      });
+      proxy.cut();
+      const error = (await send().catch((thrown: unknown) => thrown)) as Error & HealingAnnotations;
+      expect(error.message).toBe('SMTP 421 too many connections');
+      expect(error.healingOutcome).toBe('not-started');
+      // The occurrence log's batch is refused too while the server is unreachable, and kept.
+      const mark = proxy.refused;
+      await until(() => proxy.refused >= mark + 2, 'the occurrence batch to be refused');
+      proxy.restore();
+      let rows: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
+      await until(async () => {
+        rows = (await getHealingEvents(system.database.db, { operation: 'storm.unreachable' })).rows;
+        return rows.length === 1;
+      }, 'the occurrence to be recorded after the server came back', 90_000);
+      expect(rows[0]).toMatchObject({ result: 'not-started', workflowId: error.healingWorkflowId, errorMessage: 'SMTP 421 too many connections' });
+      await client.workflow.getHandle(occurrenceLogWorkflowId('storm.unreachable', rows[0]!.signature)).terminate('test done');
+    } finally {
+      await app.close();
+      await proxy.close();
+    }
   });
 });
