@@ -1,8 +1,9 @@
 // Benchmark 4: a storm. 10,000 calls of one wrapped operation fail with the same fault (its
 // downstream is down) within 10 s. Healing (RETRY_WITH_BACKOFF, one attempt) cannot fix it, so
 // every run fails and wants to alert. Counted: LLM calls (a fake OpenAI server behind the real
-// diagnoser), e-mails (a fake Resend server behind the real notifier), workflows started,
-// events recorded, peak memory of each process.
+// diagnoser), e-mails (a fake Resend server behind the real notifier), healing runs started
+// (bounded by the client's admission limits), events recorded (every failure: by its own run or
+// by the occurrence log), peak memory of each process.
 import { startFakeOpenAi, chatCompletion } from '../test/support/fake-openai.js';
 import { startFakeResend } from '../test/support/fake-resend.js';
 import { peakRssOf } from '../test/support/worker-process.js';
@@ -12,18 +13,21 @@ import { startScenario, workflowTimes, type BenchEnvironment } from './lib/envir
 export interface StormResult {
   failures: number;
   generationSeconds: number;
-  /** Calls whose healing could not even be started (the caller got its error back at once). */
-  notStarted: number;
+  admission: { perSignature: number; total: number };
   /** update-with-start RPCs of the callers: answered, failed (by reason), still pending at the end. */
   startRpcs: { answered: number; failed: Record<string, number>; pending: number };
-  /** Failures that never became a healing run (no workflow, no event): failures − workflows started. */
+  /** Failures with no healing_events row: failures − events recorded. */
   lost: number;
-  /** How long after the last failure the figures were taken (all runs closed, no RPC pending; or the cap). */
+  /** How long after the last failure the figures were taken (all runs closed, every failure recorded; or the cap). */
   settleSeconds: number;
   settledCleanly: boolean;
   callerOutcomes: Record<string, number>;
+  /** Healing runs started (one per admitted failure) and completed. */
   workflowsStarted: number;
   workflowsCompleted: number;
+  /** Occurrence log runs (one per signature, plus continue-as-new). */
+  occurrenceLogRuns: number;
+  eventsByResult: Record<string, number>;
   /** From the first failure to the last healing run closed. */
   drainSeconds: number;
   eventsRecorded: number;
@@ -47,6 +51,9 @@ const LLM_ANSWER = {
   explanation: 'Connection refused by the gateway; retry with backoff.',
 };
 
+/** The client's defaults (client/healing-admission.ts), spelled out for the report. */
+const ADMISSION = { perSignature: 50, total: 500 };
+
 export async function benchStorm(
   env: BenchEnvironment,
   options: { failures: number; withinSeconds: number; workers?: number; tuning?: WorkerTuning; llmCallsPerHour?: number; settleCapMs?: number },
@@ -66,7 +73,7 @@ export async function benchStorm(
       ADMIN_EMAILS: 'ops@example.com',
     },
     // Callers give up waiting after 2 s (the storm would otherwise hold 10,000 callers for 30 s).
-    healer: { waitForHealingMs: 2_000 },
+    healer: { waitForHealingMs: 2_000, admission: ADMISSION },
   });
   const peaks: Record<string, number> = {};
   const samplePeaks = () => {
@@ -136,27 +143,29 @@ export async function benchStorm(
     }
     const generationSeconds = (performance.now() - started) / 1000;
     await Promise.all(calls);
-    const notStarted = outcomes['not-started'] ?? 0;
-    // Settle: every started run closed and no start RPC pending — or give up after settleCapMs.
+    // Settle: every healing run closed, no start RPC pending and every failure recorded — or give up after settleCapMs.
     const settleStarted = performance.now();
     const pending = () => rpcs.sent - rpcs.answered - Object.values(rpcs.failed).reduce((sum, n) => sum + n, 0);
+    const pool = scenario.database.pool;
+    const recorded = async () => Number((await pool.query<{ n: string }>(`select count(*) as n from healing_events`)).rows[0]!.n);
+    const healingRuns = `TaskQueue = "${scenario.taskQueue}" AND WorkflowType = "healingWorkflow"`;
     let settledCleanly = false;
     while (performance.now() - settleStarted < (options.settleCapMs ?? 20 * 60_000)) {
-      const { count: total } = await env.client.workflow.count(`TaskQueue = "${scenario.taskQueue}"`);
-      const { count: closed } = await env.client.workflow.count(`TaskQueue = "${scenario.taskQueue}" AND ExecutionStatus != "Running"`);
-      if (pending() === 0 && closed >= total) {
+      const { count: total } = await env.client.workflow.count(healingRuns);
+      const { count: closed } = await env.client.workflow.count(`${healingRuns} AND ExecutionStatus != "Running"`);
+      if (pending() === 0 && closed >= total && (await recorded()) >= options.failures) {
         settledCleanly = true;
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     const settleSeconds = (performance.now() - settleStarted) / 1000;
-    const times = await workflowTimes(env.client, scenario.taskQueue);
+    const allRuns = await workflowTimes(env.client, scenario.taskQueue);
+    const times = allRuns.filter((run) => run.type === 'healingWorkflow');
     samplePeaks();
-    const pool = scenario.database.pool;
-    const events = await pool.query<{ total: string; complete: string }>(
-      `select count(*) as total, count(*) filter (where result in ('healed','failed','skipped','cancelled')) as complete from healing_events`,
-    );
+    const events = await pool.query<{ result: string; n: string }>(`select result, count(*) as n from healing_events group by 1`);
+    const eventsByResult = Object.fromEntries(events.rows.map((row) => [row.result, Number(row.n)]));
+    const eventsRecorded = Object.values(eventsByResult).reduce((sum, n) => sum + n, 0);
     const sources = await pool.query<{ source: string | null; n: string }>(
       `select diagnosis_source as source, count(*) as n from healing_events group by 1`,
     );
@@ -164,17 +173,19 @@ export async function benchStorm(
     return {
       failures: options.failures,
       generationSeconds,
-      notStarted,
+      admission: ADMISSION,
       startRpcs: { answered: rpcs.answered, failed: rpcs.failed, pending: pending() },
-      lost: options.failures - times.length,
+      lost: options.failures - eventsRecorded,
       settleSeconds,
       settledCleanly,
       callerOutcomes: outcomes,
       workflowsStarted: times.length,
       workflowsCompleted: times.filter((time) => time.status === 'COMPLETED').length,
+      occurrenceLogRuns: allRuns.filter((run) => run.type === 'occurrenceLogWorkflow').length,
+      eventsByResult,
       drainSeconds: (Math.max(...times.map((time) => time.close ?? 0)) - stormStartedAt) / 1000,
-      eventsRecorded: Number(events.rows[0]!.total),
-      eventsComplete: Number(events.rows[0]!.complete),
+      eventsRecorded,
+      eventsComplete: eventsRecorded - (eventsByResult.pending ?? 0),
       diagnosisSources: Object.fromEntries(sources.rows.map((row) => [row.source ?? 'none', Number(row.n)])),
       llmCalls: openai.completionRequests().length,
       llmBudgetPerHour,

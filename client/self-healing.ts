@@ -336,9 +336,14 @@ export class SelfHealing {
     }
   }
 
+  /** Sends the occurrences that wait in the buffer for the occurrence log (close() does it too). */
+  async flushOccurrences(): Promise<void> {
+    await this.occurrenceLog.flush();
+  }
+
   /** Sends the occurrences still buffered, then closes the connection. */
   async close(): Promise<void> {
-    await this.occurrenceLog.flush();
+    await this.flushOccurrences();
     await this.client.connection.close();
   }
 }

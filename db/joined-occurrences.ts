@@ -1,6 +1,7 @@
 // Occurrences recorded without a healing run of their own (see common/occurrence-log-contract.ts):
 // one multi-row INSERT per batch, idempotent on the event key so a retried activity, or an
 // occurrence whose run did start after all, is never recorded twice.
+import { and, desc, eq, isNotNull } from 'drizzle-orm';
 import type { JoinedOccurrence } from '../common/occurrence-log-contract.js';
 import type { Database } from './connection.js';
 import { MAX_ERROR_MESSAGE_CHARS, MAX_ERROR_STACK_CHARS, truncateForText } from './healing-events.js';
@@ -14,10 +15,12 @@ export interface JoinedOccurrenceBatch {
   occurrences: JoinedOccurrence[];
 }
 
-/** Returns how many were new. */
+/** Returns how many were new. Each carries its fault's diagnosis, when a run has made one. */
 export async function recordJoinedOccurrences(db: Database, batch: JoinedOccurrenceBatch): Promise<number> {
   if (batch.occurrences.length === 0) return 0;
+  const diagnosed = await latestDiagnosis(db, batch.signature);
   const rows = batch.occurrences.map((occurrence) => ({
+    ...diagnosed,
     eventKey: occurrence.eventKey,
     operation: batch.operation,
     signature: batch.signature,
@@ -33,4 +36,19 @@ export async function recordJoinedOccurrences(db: Database, batch: JoinedOccurre
   }));
   const inserted = await db.insert(healingEvents).values(rows).onConflictDoNothing({ target: healingEvents.eventKey }).returning({ id: healingEvents.id });
   return inserted.length;
+}
+
+async function latestDiagnosis(db: Database, signature: string) {
+  const [row] = await db
+    .select({
+      category: healingEvents.category,
+      severity: healingEvents.severity,
+      diagnosis: healingEvents.diagnosis,
+      diagnosisSource: healingEvents.diagnosisSource,
+    })
+    .from(healingEvents)
+    .where(and(eq(healingEvents.signature, signature), isNotNull(healingEvents.diagnosis)))
+    .orderBy(desc(healingEvents.detectedAt))
+    .limit(1);
+  return row ?? {};
 }

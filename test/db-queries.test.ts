@@ -271,6 +271,16 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(rows.find((row) => row.eventKey === `j2-${kind}`)).toMatchObject({ result: 'not-started', workflowId: `j2-${kind}` });
       expect(rows.find((row) => row.eventKey === `j3-${kind}`)!.result).toBe('pending');
     });
+
+    it("stamps the fault's latest diagnosis on the occurrences it records", async () => {
+      const signature = `sig-joined-${kind}`;
+      const leader = await createHealingEvent(db, newEvent({ eventKey: `lead-${kind}`, operation: 'db.joined', signature }));
+      await updateHealingEvent(db, leader.eventKey, { diagnosis, diagnosisSource: 'llm', category: 'network', severity: 'high' });
+      await recordJoinedOccurrences(db, batch([occurrence(`j4-${kind}`)]));
+      const { rows } = await getHealingEvents(db, { operation: 'db.joined', result: 'joined' });
+      expect(rows.find((row) => row.eventKey === `j4-${kind}`)).toMatchObject({ category: 'network', severity: 'high', diagnosisSource: 'llm', diagnosis });
+      expect(rows.find((row) => row.eventKey === `j1-${kind}`)!.category).toBeNull();
+    });
   });
 
   describe('healing stats', () => {

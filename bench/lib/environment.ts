@@ -6,7 +6,7 @@ import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { SelfHealing } from '../../client/self-healing.js';
+import { SelfHealing, type SelfHealingOptions } from '../../client/self-healing.js';
 import { startDevServer, type DevServer } from '../../lib/dev-server.js';
 import { freePort } from '../../lib/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
@@ -78,7 +78,7 @@ export interface Scenario {
 /** One task queue, one database, the application in this process; central workers on demand. */
 export async function startScenario(
   env: BenchEnvironment,
-  options: { env?: Record<string, string>; healer?: { waitForHealingMs?: number } } = {},
+  options: { env?: Record<string, string>; healer?: Pick<SelfHealingOptions, 'waitForHealingMs' | 'admission'> } = {},
 ): Promise<Scenario> {
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const database = await env.database();
@@ -127,6 +127,7 @@ export async function startScenario(
       appRunning = appWorker.run();
     },
     async close() {
+      await healer.flushOccurrences();
       await scenario.stopWorkers();
       if (appWorker?.getState() === 'RUNNING') appWorker.shutdown();
       await appRunning?.catch(() => undefined);
@@ -145,10 +146,10 @@ export async function waitForClosed(client: Client, taskQueue: string, count: nu
 }
 
 /** Start and close times of every workflow of this task queue (visibility). */
-export async function workflowTimes(client: Client, taskQueue: string): Promise<Array<{ start: number; close?: number; status: string }>> {
-  const times: Array<{ start: number; close?: number; status: string }> = [];
+export async function workflowTimes(client: Client, taskQueue: string): Promise<Array<{ type: string; start: number; close?: number; status: string }>> {
+  const times: Array<{ type: string; start: number; close?: number; status: string }> = [];
   for await (const execution of client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
-    times.push({ start: execution.startTime.getTime(), close: execution.closeTime?.getTime(), status: execution.status.name });
+    times.push({ type: execution.type, start: execution.startTime.getTime(), close: execution.closeTime?.getTime(), status: execution.status.name });
   }
   return times;
 }
