@@ -83,72 +83,19 @@ async function measure(subject: Subject, n: number, clock: Clock): Promise<numbe
 
 export type Clock = 'cpu' | 'wall';
 
-/** Variants that isolate each ingredient of the current success path. */
+/**
+ * The shipped wrapper, with and without cacheResults, and the floor any wrapper that can catch
+ * a rejection has: one derived promise (fn(x).then(undefined, handler)) and nothing else.
+ */
 function subjectsFor(healer: SelfHealing, base: AsyncFn): Array<{ name: string; fn: AsyncFn }> {
   const onError = (error: unknown): never => {
     throw error;
   };
-  const heal = (_args: unknown[]) => (error: unknown) => onError(error);
   return [
     { name: 'bare call', fn: base },
-    { name: 'withSelfHealing (as shipped)', fn: healer.withSelfHealing(`bench.${Math.random()}`, base) },
+    { name: 'withSelfHealing', fn: healer.withSelfHealing(`bench.${Math.random()}`, base) },
     { name: 'withSelfHealing, cacheResults: true', fn: healer.withSelfHealing(`bench.${Math.random()}`, base, { cacheResults: true }) },
-    // What the shipped wrapper does, piece by piece:
-    {
-      name: 'variant: fixed arity, fn(x).then(undefined, shared handler)',
-      fn: (x: number) => base(x).then(undefined, onError),
-    },
-    {
-      name: 'variant: rest args + Promise.resolve(fn(...args)).catch(shared handler)',
-      fn: (...args: [number]) => Promise.resolve(base(...args)).catch(onError),
-    },
-    {
-      name: 'variant: shipped shape (rest args, try, per-call closure heal(args))',
-      fn: (...args: [number]) => {
-        try {
-          return Promise.resolve(base(...args)).catch(heal(args));
-        } catch (error) {
-          return heal(args)(error);
-        }
-      },
-    },
-    {
-      // What cacheResults could cost: one derived promise, and a key built without hashing when
-      // every argument is a primitive (ids, names), in a bounded Map like the shipped one.
-      name: 'variant: cacheResults, one then() + primitive-args key (proposed)',
-      fn: (() => {
-        const cache = new Map<string, unknown>();
-        const keyOf = (args: unknown[]) => {
-          let key = '';
-          for (const arg of args) {
-            const type = typeof arg;
-            if (arg !== null && (type === 'object' || type === 'function' || type === 'symbol')) return undefined; // → hash, as shipped
-            key += `${type}:${String(arg)}\u0000`;
-          }
-          return key;
-        };
-        return (...args: [number]) =>
-          base(...args).then((value) => {
-            const key = keyOf(args);
-            if (key !== undefined) {
-              cache.delete(key);
-              cache.set(key, value);
-              if (cache.size > 1_000) cache.delete(cache.keys().next().value!);
-            }
-            return value;
-          }, heal(args));
-      })(),
-    },
-    {
-      name: 'variant: async wrapper, try { return await fn(...args) }',
-      fn: async (...args: [number]) => {
-        try {
-          return await base(...args);
-        } catch (error) {
-          return heal(args)(error);
-        }
-      },
-    },
+    { name: 'floor: one derived promise, fixed arity, shared handler', fn: (x: number) => base(x).then(undefined, onError) },
   ];
 }
 

@@ -27,10 +27,36 @@ export interface RegisteredOperation {
   fn: (...args: any[]) => unknown;
   options: OperationOptions<unknown>;
   /** Last good result per arguments key (bounded), when options.cacheResults. */
-  cache?: Map<string, unknown>;
+  cache?: LastGoodResults;
 }
 
-const MAX_CACHED_RESULTS_PER_OPERATION = 1_000;
+/**
+ * A bounded map of recent results in two generations: writes go to the young one; when it is
+ * full it becomes the old one and the previous old one is dropped. Keys written within the last
+ * `perGeneration` writes are always kept, a hot key is refreshed by every write, and a write is a
+ * single Map.set (an exact LRU on a Map costs ~10× more: evicting the first key walks the
+ * tombstones its deletes leave behind).
+ */
+export class LastGoodResults {
+  private young = new Map<string, unknown>();
+  private old = new Map<string, unknown>();
+
+  constructor(private readonly perGeneration = 1_000) {}
+
+  set(key: string, value: unknown): void {
+    this.young.set(key, value);
+    if (this.young.size >= this.perGeneration) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+
+  get(key: string): { value: unknown } | undefined {
+    if (this.young.has(key)) return { value: this.young.get(key) };
+    if (this.old.has(key)) return { value: this.old.get(key) };
+    return undefined;
+  }
+}
 
 export function rememberResult(operation: RegisteredOperation, args: readonly unknown[], result: unknown): void {
   const cache = operation.cache;
@@ -41,12 +67,9 @@ export function rememberResult(operation: RegisteredOperation, args: readonly un
   } catch {
     return; // arguments that cannot be serialised cannot be looked up later either
   }
-  cache.delete(key); // re-insert at the end: the Map's order is the eviction order
   cache.set(key, result);
-  if (cache.size > MAX_CACHED_RESULTS_PER_OPERATION) cache.delete(cache.keys().next().value!);
 }
 
 export function cachedResult(operation: RegisteredOperation, args: readonly unknown[]): { value: unknown } | undefined {
-  const key = argumentsKey(args);
-  return operation.cache?.has(key) ? { value: operation.cache.get(key) } : undefined;
+  return operation.cache?.get(argumentsKey(args));
 }

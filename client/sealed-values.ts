@@ -53,11 +53,45 @@ export function createSealer(key?: string | Buffer): Sealer {
   };
 }
 
+const MAX_PLAIN_KEY_CHARS = 256;
+
 /**
- * Stable key of a call's arguments, for the last-good-result cache. v8 encodes a fresh array and
- * the same array after a round trip through `deserialize` differently (packed vs holey), so both
- * sides are normalised by a structured clone first.
+ * Stable key of a call's arguments, for the last-good-result cache; on the success path of a
+ * cached operation, so it must be cheap. Primitive arguments (the common case: ids, names,
+ * numbers) are spelled out with type tags and lengths, which cannot collide; anything else is
+ * hashed from its structured-clone serialisation.
  */
 export function argumentsKey(args: readonly unknown[]): string {
-  return createHash('sha256').update(serialize(structuredClone(args))).digest('base64url');
+  let key = '';
+  for (const arg of args) {
+    switch (typeof arg) {
+      case 'string':
+        key += `s${arg.length}:${arg}`;
+        break;
+      case 'number':
+        key += `n${arg};`;
+        break;
+      case 'bigint':
+        key += `b${arg};`;
+        break;
+      case 'boolean':
+        key += arg ? 't' : 'f';
+        break;
+      case 'undefined':
+        key += 'u';
+        break;
+      default:
+        if (arg !== null) return structuredArgumentsKey(args);
+        key += 'z';
+    }
+  }
+  return key.length > MAX_PLAIN_KEY_CHARS ? `h${createHash('sha256').update(key).digest('base64url')}` : key;
+}
+
+/**
+ * v8 encodes a fresh array and the same array after a round trip through `deserialize`
+ * differently (packed vs holey), so both sides are normalised by a structured clone first.
+ */
+function structuredArgumentsKey(args: readonly unknown[]): string {
+  return `x${createHash('sha256').update(serialize(structuredClone(args))).digest('base64url')}`;
 }

@@ -21,7 +21,7 @@ import { clientConnectionOptions, temporalSettings, workerConnectionOptions } fr
 import { HealingAdmission, type AdmissionLimits } from './healing-admission.js';
 import { OccurrenceBatcher } from './occurrence-batcher.js';
 import { createOperationActivities } from './operation-activities.js';
-import { rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
+import { LastGoodResults, rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
 import { createSealer, SealError, type Sealer } from './sealed-values.js';
 import { healingWorkflowId } from './workflow-ids.js';
 
@@ -118,24 +118,33 @@ export class SelfHealing {
       name: operation,
       fn: fn as RegisteredOperation['fn'],
       options: options as OperationOptions<unknown>,
-      cache: options.cacheResults ? new Map() : undefined,
+      cache: options.cacheResults ? new LastGoodResults() : undefined,
     };
     this.operations.set(operation, registered);
-    const heal = (args: A) => (error: unknown) => this.heal<R>(registered, args, error);
+    // Shaped for the success path: no async wrapper, one extra promise (and, with cacheResults,
+    // a cheap arguments key); everything else happens only on failure.
     if (registered.cache) {
-      return (...args: A) =>
-        Promise.resolve()
-          .then(() => fn(...args))
-          .then((value) => {
+      return (...args: A) => {
+        let result: Promise<R> | R;
+        try {
+          result = fn(...args);
+        } catch (error) {
+          return this.heal<R>(registered, args, error);
+        }
+        return Promise.resolve(result).then(
+          (value) => {
             rememberResult(registered, args, value);
             return value;
-          }, heal(args));
+          },
+          (error: unknown) => this.heal<R>(registered, args, error),
+        );
+      };
     }
     return (...args: A) => {
       try {
-        return Promise.resolve(fn(...args)).catch(heal(args));
+        return Promise.resolve(fn(...args)).catch((error: unknown) => this.heal<R>(registered, args, error));
       } catch (error) {
-        return heal(args)(error);
+        return this.heal<R>(registered, args, error);
       }
     };
   }
