@@ -29,12 +29,27 @@ afterAll(async () => {
   await connection?.close();
 });
 
-/** A gate the operation's re-runs wait at, so that healing runs stay in flight until the test opens it. */
-function gate() {
+/**
+ * An operation whose first call for each argument fails with `error`; re-runs (by healing) of the
+ * arguments `held` picks wait at the gate until the test opens it, so their runs stay in flight.
+ */
+function failsOnceThenHeld(error: () => Error, held: (n: number) => boolean = () => true) {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
   let arrived = 0;
-  return { opened, open, arrive: () => arrived++, arrivals: () => arrived };
+  const seen = new Set<number>();
+  const operation = async (n: number): Promise<string> => {
+    if (!seen.has(n)) {
+      seen.add(n);
+      throw error();
+    }
+    if (held(n)) {
+      arrived++;
+      await opened;
+    }
+    return `done ${n}`;
+  };
+  return { operation, open, arrivals: () => arrived };
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
@@ -47,21 +62,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 describe('a storm beyond the admission limits', () => {
   it('runs at most perSignature healings of one fault; the others are recorded by the occurrence log', async () => {
-    const reruns = gate();
-    const seen = new Set<number>();
-    const charge = system.healer.withSelfHealing(
-      'storm.charge',
-      async (order: number) => {
-        if (!seen.has(order)) {
-          seen.add(order);
-          throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' });
-        }
-        reruns.arrive();
-        await reruns.opened;
-        return `charged ${order}`;
-      },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
-    );
+    const reruns = failsOnceThenHeld(() => Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' }));
+    const charge = system.healer.withSelfHealing('storm.charge', reruns.operation, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
 
     const calls = Array.from({ length: 10 }, (_, order) => charge(order).then(
       (value) => ({ value }),
@@ -105,28 +107,16 @@ describe('a storm beyond the admission limits', () => {
   });
 
   it('gives the freed room to the next waiting failure of the fault (first come, first served)', async () => {
-    const reruns = gate();
-    const seen = new Set<number>();
-    const fetchRate = system.healer.withSelfHealing(
-      'storm.rates',
-      async (n: number) => {
-        if (!seen.has(n)) {
-          seen.add(n);
-          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-        }
-        if (n < 3) {
-          reruns.arrive();
-          await reruns.opened;
-        }
-        return n;
-      },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF'], waitForHealingMs: 20_000 },
-    );
+    const reruns = failsOnceThenHeld(() => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), (n) => n < 3);
+    const fetchRate = system.healer.withSelfHealing('storm.rates', reruns.operation, {
+      allowedStrategies: ['RETRY_WITH_BACKOFF'],
+      waitForHealingMs: 20_000,
+    });
     const first = [0, 1, 2].map((n) => fetchRate(n));
     await until(() => reruns.arrivals() === 3, 'three held re-runs');
     const waiting = fetchRate(3);
     reruns.open();
-    await expect(Promise.all([...first, waiting])).resolves.toEqual([0, 1, 2, 3]);
+    await expect(Promise.all([...first, waiting])).resolves.toEqual(['done 0', 'done 1', 'done 2', 'done 3']);
   });
 
   it('records a failure whose run could not be started (Temporal unreachable) once the server is back', { timeout: 120_000 }, async () => {
