@@ -1,8 +1,14 @@
 // Audit trail activities: every occurrence, attempt and outcome lands in healing_events.
 // Each is idempotent on the workflow id (and attempt id), so an activity retry writes nothing twice.
+// Each is one statement that reads nothing back: they run as local activities on every healing run.
 import type { AttemptRecord, HealingInput } from '../common/healing-contract.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
-import { createHealingEvent, updateHealingEvent, type Database } from '../db/index.js';
+import { patchHealingEvent, recordHealingEvent, recordHealingOutcome, type Database } from '../db/index.js';
+
+/** What the audit trail keeps of a healing run's input (not its sealed arguments, policy or timing). */
+export type OccurrenceRecord = Pick<HealingInput, 'workflowId' | 'operation' | 'error' | 'signature' | 'context' | 'detectedAt'> & {
+  runId: string;
+};
 
 export interface CompleteHealingInput {
   workflowId: string;
@@ -11,10 +17,22 @@ export interface CompleteHealingInput {
   healingDurationMs: number;
 }
 
+export interface RecordOutcomeInput extends CompleteHealingInput {
+  /** The attempt that decided the outcome (appended once, by its id); absent when none ran. */
+  attempt?: AttemptRecord;
+  /** Set when the run healed and may owe a recovery notice for this signature. */
+  recoveryCheck?: { signature: string };
+}
+
+export interface RecordOutcomeResult {
+  /** False: no alert of this signature can be recovered, notifyRecoveryIfAlerted has nothing to do. */
+  recoveryMayBeDue: boolean;
+}
+
 export function createAuditActivities(db: Database) {
   return {
-    async recordOccurrence(input: HealingInput & { runId: string }): Promise<void> {
-      await createHealingEvent(db, {
+    async recordOccurrence(input: OccurrenceRecord): Promise<void> {
+      await recordHealingEvent(db, {
         eventKey: input.workflowId,
         operation: input.operation,
         errorClass: input.error.name,
@@ -31,7 +49,7 @@ export function createAuditActivities(db: Database) {
 
     async recordDiagnosis(input: { workflowId: string; diagnosis: Diagnosis }): Promise<void> {
       const { diagnosis } = input;
-      await updateHealingEvent(db, input.workflowId, {
+      await patchHealingEvent(db, input.workflowId, {
         diagnosis,
         diagnosisSource: diagnosis.source,
         category: diagnosis.category,
@@ -40,15 +58,27 @@ export function createAuditActivities(db: Database) {
     },
 
     async recordAttempt(input: { workflowId: string; attempt: AttemptRecord }): Promise<void> {
-      await updateHealingEvent(db, input.workflowId, { strategy: input.attempt.strategy, appendAttempt: input.attempt });
+      await patchHealingEvent(db, input.workflowId, { strategy: input.attempt.strategy, appendAttempt: input.attempt });
     },
 
     async completeHealing(input: CompleteHealingInput): Promise<void> {
-      await updateHealingEvent(db, input.workflowId, {
+      await patchHealingEvent(db, input.workflowId, {
         result: input.result,
         strategy: input.strategy,
         healingDurationMs: input.healingDurationMs,
       });
+    },
+
+    /** The outcome of a run: its deciding attempt and its result in one statement (recordAttempt + completeHealing). */
+    async recordOutcome(input: RecordOutcomeInput): Promise<RecordOutcomeResult> {
+      const { recoveryMayBeDue } = await recordHealingOutcome(db, input.workflowId, {
+        result: input.result,
+        strategy: input.strategy,
+        healingDurationMs: input.healingDurationMs,
+        attempt: input.attempt,
+        recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
+      });
+      return { recoveryMayBeDue };
     },
   };
 }

@@ -10,7 +10,7 @@ import type {
 } from '../common/types.js';
 import { HEALING_RESULTS } from '../common/types.js';
 import type { Database } from './connection.js';
-import { healingEvents, type AttemptLogEntry, type HealingEventRow } from './schema.js';
+import { healingEvents, notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
 
 export const MAX_ERROR_MESSAGE_CHARS = 2_000;
 export const MAX_ERROR_STACK_CHARS = 8_000;
@@ -82,11 +82,7 @@ const FINAL_RESULTS: readonly HealingResult[] = ['healed', 'failed', 'skipped', 
 export async function createHealingEvent(db: Database, input: NewHealingEvent): Promise<HealingEventRow> {
   const [inserted] = await db
     .insert(healingEvents)
-    .values({
-      ...input,
-      errorMessage: truncateForText(input.errorMessage, MAX_ERROR_MESSAGE_CHARS),
-      errorStack: input.errorStack == null ? input.errorStack : truncateForText(input.errorStack, MAX_ERROR_STACK_CHARS),
-    })
+    .values(boundedEvent(input))
     .onConflictDoNothing({ target: healingEvents.eventKey })
     .returning();
   if (inserted) return inserted;
@@ -95,24 +91,107 @@ export async function createHealingEvent(db: Database, input: NewHealingEvent): 
   return existing;
 }
 
+/**
+ * Records the occurrence unless its event_key exists (a retried write is a no-op). Reads nothing
+ * back: the healing workflow's write, one statement, no row to transfer and map.
+ */
+export async function recordHealingEvent(db: Database, input: NewHealingEvent): Promise<void> {
+  await db.insert(healingEvents).values(boundedEvent(input)).onConflictDoNothing({ target: healingEvents.eventKey });
+}
+
+function boundedEvent(input: NewHealingEvent): NewHealingEvent {
+  return {
+    ...input,
+    errorMessage: truncateForText(input.errorMessage, MAX_ERROR_MESSAGE_CHARS),
+    errorStack: input.errorStack == null ? input.errorStack : truncateForText(input.errorStack, MAX_ERROR_STACK_CHARS),
+  };
+}
+
 /** Applies the patch; returns the updated row, or undefined when no event has this key. */
 export async function updateHealingEvent(
   db: Database,
   eventKey: string,
   patch: HealingEventPatch,
 ): Promise<HealingEventRow | undefined> {
-  const { appendAttempt, ...columns } = patch;
+  const [row] = await db.update(healingEvents).set(patchSet(patch)).where(eq(healingEvents.eventKey, eventKey)).returning();
+  return row;
+}
+
+/** updateHealingEvent without reading the row back; false when no event has this key. */
+export async function patchHealingEvent(db: Database, eventKey: string, patch: HealingEventPatch): Promise<boolean> {
+  const rows = await db
+    .update(healingEvents)
+    .set(patchSet(patch))
+    .where(eq(healingEvents.eventKey, eventKey))
+    .returning({ key: healingEvents.eventKey });
+  return rows.length > 0;
+}
+
+export interface HealingOutcomeRecord {
+  result: HealingResult;
+  strategy?: Strategy | null;
+  healingDurationMs: number;
+  /** The attempt that decided the outcome: appended (once, by its id) in the same statement. */
+  attempt?: AttemptLogEntry;
+  /** Also tell whether a recovery notice may be due for this signature (see recoveryMayBeDue). */
+  recoveryOf?: { signature: string; workflowId: string };
+}
+
+/**
+ * The outcome of a run in one statement: the deciding attempt, the result, the resolution time,
+ * and (optionally) whether a recovery notice may be due. Idempotent like updateHealingEvent.
+ */
+export async function recordHealingOutcome(
+  db: Database,
+  eventKey: string,
+  outcome: HealingOutcomeRecord,
+): Promise<{ found: boolean; recoveryMayBeDue: boolean }> {
+  const { recoveryOf } = outcome;
   const [row] = await db
     .update(healingEvents)
-    .set({
-      ...columns,
-      ...resolvedAtFor(patch),
-      ...(appendAttempt ? appendAttemptSet(appendAttempt, patch.attempts) : {}),
-      updatedAt: sql`now()`,
-    })
+    .set(
+      patchSet({
+        result: outcome.result,
+        strategy: outcome.strategy,
+        healingDurationMs: outcome.healingDurationMs,
+        appendAttempt: outcome.attempt,
+      }),
+    )
     .where(eq(healingEvents.eventKey, eventKey))
-    .returning();
-  return row;
+    .returning({
+      recoveryMayBeDue: recoveryOf ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId) : sql<boolean>`false`,
+    });
+  return { found: row !== undefined, recoveryMayBeDue: Boolean(row?.recoveryMayBeDue) };
+}
+
+/**
+ * Whether notifyRecoveryIfAlerted could send something for this signature: its latest sent
+ * alert or reminder exists and no other run announced its recovery. A cheap, indexed superset of
+ * that activity's own checks (which run under the signature's lock), so that a run whose fault
+ * never alerted (nearly every run) skips it.
+ */
+function recoveryMayBeDue(signature: string, workflowId: string): SQL<boolean> {
+  return sql<boolean>`exists (
+    select 1 from (
+      select ${notifications.notificationId} as id from ${notifications}
+      where ${notifications.signature} = ${signature} and ${notifications.kind} in ('alert', 'reminder') and ${notifications.decision} = 'send'
+      order by ${notifications.seq} desc limit 1
+    ) latest
+    where not exists (
+      select 1 from ${notifications} recovery
+      where recovery.recovers_notification_id = latest.id and recovery.workflow_id <> ${workflowId}
+    )
+  )`.mapWith(Boolean);
+}
+
+function patchSet(patch: HealingEventPatch) {
+  const { appendAttempt, ...columns } = patch;
+  return {
+    ...columns,
+    ...resolvedAtFor(patch),
+    ...(appendAttempt ? appendAttemptSet(appendAttempt, patch.attempts) : {}),
+    updatedAt: sql`now()`,
+  };
 }
 
 function resolvedAtFor(patch: HealingEventPatch) {

@@ -7,6 +7,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -26,11 +27,16 @@ import * as attributes from '../common/search-attributes.js';
 import { DEGRADED_STRATEGIES, planStrategies } from '../common/strategies.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
+import type { AnalysisResult } from '../activities/analysis.js';
+import type { OccurrenceRecord } from '../activities/audit.js';
 import { executeStrategy, type StrategyOutcome } from './strategy-execution.js';
 
 // Records and analysis are short calls on this worker: local activities spare the server a round
 // trip per step (they are what makes error-to-healed fast). Records retry until the database
-// answers, so nothing is lost in an outage.
+// answers, so nothing is lost in an outage. A workflow task that runs local activities completes
+// (and with it the update that answers the caller) only once they have all finished: so the run
+// has as few of them as it can before the caller's answer, and none between that answer and the
+// end of its workflow task (see answerNow).
 const records = proxyLocalActivities<SelfHealingActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '30s' },
@@ -52,12 +58,23 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   const timing: HealingTiming = { ...DEFAULT_HEALING_TIMING, ...input.timing };
   const state: HealingState = { phase: 'recording', plan: [], attempts: [], result: 'pending' };
   let callerOutcome: CallerOutcome | undefined;
+  /** Callers waiting in the update, and whether the answer just given has yet to leave. */
+  let waitingCallers = 0;
+  let answerPending = false;
   let approval: { approved: boolean } | undefined;
   let approvalTimedOut = false;
-  const tellCaller = (outcome: CallerOutcome) => (callerOutcome ??= outcome);
+  /** The attempt that ended the run: recorded (and learned) with the outcome, after the caller's answer. */
+  let decisive: { attempt: AttemptRecord; success: boolean } | undefined;
+  const tellCaller = (outcome: CallerOutcome) => {
+    if (callerOutcome !== undefined) return;
+    callerOutcome = outcome;
+    answerPending = waitingCallers > 0;
+  };
 
   setHandler(callerOutcomeUpdate, async () => {
+    waitingCallers++;
     await condition(() => callerOutcome !== undefined);
+    waitingCallers--;
     return callerOutcome!;
   });
   setHandler(healingStateQuery, () => state);
@@ -66,27 +83,21 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   // Every record is awaited where it happens: records running beside the main flow would make
   // the order of commands depend on when local activities finish, which replay cannot reproduce.
   // Cancellation does not stop a record.
-  const record = (write: () => Promise<unknown>) => CancellationScope.nonCancellable(write);
+  const record = <T>(write: () => Promise<T>): Promise<T> => CancellationScope.nonCancellable(write);
 
   try {
-    await record(() => records.recordOccurrence({ ...input, runId: workflowInfo().runId }));
-    state.phase = 'analysing';
-    const { diagnosis, learned } = await analysis.analyseError({
-      operation: input.operation,
-      signature: input.signature,
-      error: input.error,
-      policy: input.policy,
-      context: input.context,
-    });
+    const { diagnosis, learned } = await recordAndAnalyse();
     state.diagnosis = diagnosis;
+    if (input.appTaskQueue) state.plan = planStrategies({ diagnosis, policy: input.policy, learned, random: Math.random() });
+    // One upsert for what is known now, the first strategy included (it starts in this workflow task).
     upsertSearchAttributes([
       { key: attributes.ERROR_CATEGORY, value: diagnosis.category },
       { key: attributes.ERROR_SEVERITY, value: diagnosis.severity },
+      ...(state.plan[0] ? [{ key: attributes.HEALING_STRATEGY, value: state.plan[0] }] : []),
     ]);
     await record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
 
     if (input.appTaskQueue) {
-      state.plan = planStrategies({ diagnosis, policy: input.policy, learned, random: Math.random() });
       await tryStrategiesInOrder(diagnosis);
     } else {
       state.result = 'skipped'; // reported only: nothing of the application's to re-run
@@ -94,7 +105,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     // A queued run that did not work later on is a failure too; the caller already knows it was queued.
     if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
     tellCaller({ status: 'failed', reason: failureSummary() });
-    await finish(diagnosis);
+    await finish(diagnosis, decisive);
     return summary();
   } catch (error) {
     if (!isCancellation(error)) throw error;
@@ -104,21 +115,65 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     throw error;
   }
 
+  /**
+   * The occurrence is recorded while the error is analysed (a slow LLM never delays the record):
+   * both are issued in this activation and both are awaited, whatever happens to the analysis,
+   * before anything else is issued.
+   */
+  async function recordAndAnalyse(): Promise<AnalysisResult> {
+    const occurrence: OccurrenceRecord = {
+      workflowId: input.workflowId,
+      operation: input.operation,
+      error: input.error,
+      signature: input.signature,
+      context: input.context,
+      detectedAt: input.detectedAt,
+      runId: workflowInfo().runId,
+    };
+    const recorded = record(() => records.recordOccurrence(occurrence));
+    state.phase = 'analysing';
+    const analysed = analysis.analyseError({
+      operation: input.operation,
+      signature: input.signature,
+      error: input.error,
+      policy: input.policy,
+      context: input.context,
+    });
+    try {
+      return await analysed;
+    } finally {
+      await recorded; // also when the analysis failed or was cancelled: the record comes first
+    }
+  }
+
   async function tryStrategiesInOrder(diagnosis: Diagnosis): Promise<void> {
     state.phase = 'healing';
-    for (const strategy of state.plan) {
+    for (const [index, strategy] of state.plan.entries()) {
       state.currentStrategy = strategy;
-      upsertSearchAttributes([{ key: attributes.HEALING_STRATEGY, value: strategy }]);
-      const outcome = (await approved(strategy))
-        ? await executeStrategy(strategy, input, timing, onQueued)
-        : ({ ok: false, reason: 'not approved by an operator' } as const);
-      await logAttempt(strategy, outcome, diagnosis);
+      if (index > 0) upsertSearchAttributes([{ key: attributes.HEALING_STRATEGY, value: strategy }]);
+      const outcome = needsApproval(strategy) && !(await approved())
+        ? ({ ok: false, reason: 'not approved by an operator' } as const)
+        : await executeStrategy(strategy, input, timing, onQueued);
+      const attempt = attemptOf(strategy, outcome);
       if (outcome.ok) {
         state.result = resultOf(outcome.outcome);
         tellCaller(outcome.outcome);
+        decisive = { attempt, success: true };
         return;
       }
+      await logAttempt(attempt, diagnosis);
     }
+  }
+
+  /**
+   * Ends this workflow task if it has just answered a waiting caller: the answer then leaves at
+   * once, without waiting for the local activities that follow (a 1 ms durable timer; the
+   * records run in the next workflow task, still awaited in order).
+   */
+  async function answerNow(): Promise<void> {
+    if (!answerPending) return;
+    answerPending = false;
+    await CancellationScope.nonCancellable(() => sleep(1));
   }
 
   async function onQueued(outcome: CallerOutcome): Promise<void> {
@@ -126,13 +181,17 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     state.result = 'queued';
     if (outcome.status === 'queued') state.nextRunAt = outcome.runAt;
     tellCaller(outcome);
+    await answerNow();
     await record(() =>
       records.completeHealing({ workflowId: input.workflowId, result: 'queued', strategy: 'QUEUE_FOR_LATER', healingDurationMs: Date.now() - startedAt }),
     );
   }
 
-  async function approved(strategy: Strategy): Promise<boolean> {
-    if (!input.policy.requiresApproval?.includes(strategy)) return true;
+  function needsApproval(strategy: Strategy): boolean {
+    return input.policy.requiresApproval?.includes(strategy) ?? false;
+  }
+
+  async function approved(): Promise<boolean> {
     state.phase = 'awaiting-approval';
     approval = undefined;
     const decided = await condition(() => approval !== undefined, timing.approvalTimeoutMs);
@@ -141,7 +200,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     return decided && approval!.approved;
   }
 
-  async function logAttempt(strategy: Strategy, outcome: StrategyOutcome, diagnosis: Diagnosis): Promise<void> {
+  function attemptOf(strategy: Strategy, outcome: StrategyOutcome): AttemptRecord {
     const previous = state.attempts.at(-1);
     const attemptStarted = previous ? Date.parse(previous.at) : startedAt;
     const attempt: AttemptRecord = {
@@ -153,8 +212,13 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       at: new Date().toISOString(),
     };
     state.attempts.push(attempt);
+    return attempt;
+  }
+
+  /** A failed attempt, before the next strategy: recorded and learned at the same time. */
+  async function logAttempt(attempt: AttemptRecord, diagnosis: Diagnosis): Promise<void> {
     const writes = [record(() => records.recordAttempt({ workflowId: input.workflowId, attempt }))];
-    if (!DEGRADED_STRATEGIES.includes(strategy)) writes.push(record(() => learn(attempt, outcome.ok, diagnosis)));
+    if (!DEGRADED_STRATEGIES.includes(attempt.strategy)) writes.push(record(() => learn(attempt, false, diagnosis)));
     await Promise.all(writes);
   }
 
@@ -169,49 +233,63 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       });
   }
 
-  async function finish(diagnosis: Diagnosis | undefined): Promise<void> {
+  /**
+   * After the caller's answer: the outcome (with the deciding attempt) in one record, the deciding
+   * attempt learned beside it, then the admins' notice if one is due.
+   */
+  async function finish(diagnosis: Diagnosis | undefined, last?: { attempt: AttemptRecord; success: boolean }): Promise<void> {
     state.phase = 'notifying';
+    const healingDurationMs = Date.now() - startedAt;
     upsertSearchAttributes([{ key: attributes.HEALING_OUTCOME, value: state.result }]);
-    await record(() =>
-      records.completeHealing({
+    await answerNow();
+    // The health-check workflow alerts for its own faults, after N consecutive failures.
+    const notify = input.notifyAdmins !== false;
+    const alert = notify && needsNotification(diagnosis);
+    const recovery = notify && !alert && state.result === 'healed';
+    const outcome = record(() =>
+      records.recordOutcome({
         workflowId: input.workflowId,
         result: state.result,
         strategy: state.currentStrategy,
-        healingDurationMs: Date.now() - startedAt,
+        healingDurationMs,
+        attempt: last?.attempt,
+        recoveryCheck: recovery ? { signature: input.signature } : undefined,
       }),
     );
-    // The health-check workflow alerts for its own faults, after N consecutive failures.
-    if (input.notifyAdmins !== false) await alertAdmins(diagnosis);
+    const learning = last && diagnosis && !DEGRADED_STRATEGIES.includes(last.attempt.strategy) && record(() => learn(last.attempt, last.success, diagnosis));
+    const [{ recoveryMayBeDue }] = await Promise.all([outcome, learning]);
+    if (alert) await alertAdmins(diagnosis);
+    else if (recovery && recoveryMayBeDue) await announceRecovery();
     state.phase = 'done';
   }
 
-  /** An alert for a critical or unhealed error; a recovery notice when a fault that alerted healed. */
+  /** An alert for a critical or unhealed error. */
   async function alertAdmins(diagnosis: Diagnosis | undefined): Promise<void> {
-    if (needsNotification(diagnosis)) {
-      await record(() =>
-        alerts.notifyAdmins({
-          notificationId: `${input.workflowId}:${state.result}`,
-          workflowId: input.workflowId,
-          operation: input.operation,
-          signature: input.signature,
-          errorMessage: input.error.message,
-          diagnosis,
-          strategiesTried: state.attempts.map((attempt) => attempt.strategy),
-          result: state.result,
-          reason: failureSummary(),
-        }),
-      );
-    } else if (state.result === 'healed') {
-      // Nearly always a single indexed lookup (this signature never alerted): a local activity.
-      await record(() =>
-        records.notifyRecoveryIfAlerted({
-          signature: input.signature,
-          workflowId: input.workflowId,
-          operation: input.operation,
-          strategy: state.currentStrategy,
-        }),
-      );
-    }
+    await record(() =>
+      alerts.notifyAdmins({
+        notificationId: `${input.workflowId}:${state.result}`,
+        workflowId: input.workflowId,
+        operation: input.operation,
+        signature: input.signature,
+        errorMessage: input.error.message,
+        diagnosis,
+        strategiesTried: state.attempts.map((attempt) => attempt.strategy),
+        result: state.result,
+        reason: failureSummary(),
+      }),
+    );
+  }
+
+  /** A recovery notice when a fault that alerted healed (recordOutcome said one may be due): a local activity. */
+  async function announceRecovery(): Promise<void> {
+    await record(() =>
+      records.notifyRecoveryIfAlerted({
+        signature: input.signature,
+        workflowId: input.workflowId,
+        operation: input.operation,
+        strategy: state.currentStrategy,
+      }),
+    );
   }
 
   function needsNotification(diagnosis: Diagnosis | undefined): boolean {
