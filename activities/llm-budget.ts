@@ -1,17 +1,19 @@
-// A budget of LLM calls per hour (sliding window), per worker process: once spent, the rules
-// decide until the oldest call of the window is an hour old.
+// A budget of LLM calls per hour (sliding window), shared by every worker through the database
+// (db/llm-calls.ts): once spent, the rules decide until the oldest call of the window is an hour old.
+import { claimLlmCall, countLlmCalls, type Database } from '../db/index.js';
 
 export const HOUR_MS = 60 * 60 * 1000;
 
 export interface LlmCallBudget {
   /** Takes one call from the budget; false (and nothing taken) when it is spent. */
-  tryAcquire(): boolean;
+  tryAcquire(): Promise<boolean>;
   /** Calls still available right now. */
-  remaining(): number;
+  remaining(): Promise<number>;
   readonly callsPerHour: number;
 }
 
 export interface LlmCallBudgetOptions {
+  db: Database;
   /** 0 disables LLM calls altogether. */
   callsPerHour: number;
   /** Epoch milliseconds; injectable so tests move time instead of waiting. */
@@ -24,25 +26,14 @@ export function createLlmCallBudget(options: LlmCallBudgetOptions): LlmCallBudge
   const callsPerHour = Number.isFinite(options.callsPerHour) ? Math.max(0, Math.floor(options.callsPerHour)) : 0;
   const now = options.now ?? Date.now;
   const windowMs = options.windowMs ?? HOUR_MS;
-  // Times of the calls in the current window, oldest first; never longer than callsPerHour.
-  const calls: number[] = [];
-
-  const expire = (at: number) => {
-    while (calls.length > 0 && calls[0]! <= at - windowMs) calls.shift();
-  };
-
+  const window = () => ({ at: new Date(now()), windowMs });
   return {
     callsPerHour,
-    tryAcquire() {
-      const at = now();
-      expire(at);
-      if (calls.length >= callsPerHour) return false;
-      calls.push(at);
-      return true;
+    async tryAcquire() {
+      return callsPerHour > 0 && claimLlmCall(options.db, callsPerHour, window());
     },
-    remaining() {
-      expire(now());
-      return Math.max(0, callsPerHour - calls.length);
+    async remaining() {
+      return Math.max(0, callsPerHour - (await countLlmCalls(options.db, window())));
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   type Strategy,
 } from '../common/types.js';
 import { logger } from '../lib/logger.js';
+import type { Database } from '../db/index.js';
 import type { LlmDiagnoser, LlmDiagnosisRequest } from './analysis.js';
 import { createLlmCallBudget, type LlmCallBudget } from './llm-budget.js';
 
@@ -279,7 +280,7 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
     if (prompt.allowedStrategies.length === 0) {
       return { outcome: { status: 'no_strategy', reason: 'the operation allows no applicable strategy', requested: false } };
     }
-    if (options.budget && !options.budget.tryAcquire()) {
+    if (options.budget && !(await options.budget.tryAcquire())) {
       return { outcome: { status: 'budget_exhausted', reason: `more than ${options.budget.callsPerHour} LLM calls in the last hour`, requested: false } };
     }
     const deadlineAt = now() + options.timeoutMs;
@@ -353,7 +354,7 @@ export interface LlmSettings {
  */
 export function llmDiagnoserFromConfig(
   config: LlmSettings,
-  extra: Pick<LlmDiagnoserOptions, 'onOutcome' | 'now' | 'maxRetries'> = {},
+  { db, ...extra }: Pick<LlmDiagnoserOptions, 'onOutcome' | 'now' | 'maxRetries'> & { db: Database },
 ): { handle: LlmDiagnoserHandle; reason?: undefined } | { handle?: undefined; reason: string } {
   if (!config.OPENAI_API_KEY) return { reason: 'No OPENAI_API_KEY: LLM analysis is off, diagnoses come from learned patterns and rules' };
   if (config.LLM_CALLS_PER_HOUR <= 0) return { reason: 'LLM_CALLS_PER_HOUR is 0: LLM analysis is off, diagnoses come from learned patterns and rules' };
@@ -363,7 +364,7 @@ export function llmDiagnoserFromConfig(
       baseURL: config.OPENAI_BASE_URL,
       model: config.OPENAI_MODEL,
       timeoutMs: config.OPENAI_TIMEOUT_MS,
-      budget: createLlmCallBudget({ callsPerHour: config.LLM_CALLS_PER_HOUR, now: extra.now }),
+      budget: createLlmCallBudget({ db, callsPerHour: config.LLM_CALLS_PER_HOUR, now: extra.now }),
       ...extra,
     }),
   };

@@ -5,3 +5,4 @@ export * from './healing-events.js';
 export * from './health-checks.js';
 export * from './healing-patterns.js';
 export * from './joined-occurrences.js';
+export * from './llm-calls.js';

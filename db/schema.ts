@@ -193,3 +193,14 @@ export type NotificationRow = typeof notifications.$inferSelect;
 export type NewNotificationRow = typeof notifications.$inferInsert;
 export type NotificationDeliveryRow = typeof notificationDeliveries.$inferSelect;
 export type NewNotificationDeliveryRow = typeof notificationDeliveries.$inferInsert;
+
+// One row per LLM request, so that the hourly budget holds across all workers (rows older than
+// the window are deleted as new calls are claimed).
+export const llmCalls = pgTable(
+  'llm_calls',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    calledAt: timestamptz('called_at').notNull(),
+  },
+  (t) => [index('llm_calls_called_at_idx').on(t.calledAt)],
+);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { llmDiagnoserFromConfig, type LlmOutcome } from '../activities/llm-diagnosis.js';
-import { getHealingEvents } from '../db/index.js';
+import { getHealingEvents, type Database } from '../db/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
@@ -25,12 +25,15 @@ beforeAll(async () => {
   client = dev.client;
   native = await connectNative(dev.address);
   openai = await startFakeOpenAi();
-  const llm = llmDiagnoserFromConfig(
-    { OPENAI_API_KEY: 'sk-faults', OPENAI_BASE_URL: openai.baseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: TIMEOUT_MS, LLM_CALLS_PER_HOUR: 1_000 },
-    { onOutcome: (outcome) => outcomes.push(outcome) },
-  );
-  if (!llm.handle) throw new Error(`no LLM diagnoser: ${llm.reason}`);
-  system = await startTestSystem({ client, connection: native, activities: { analysis: { llm: llm.handle.diagnose } } });
+  const llmOn = (db: Database) => {
+    const llm = llmDiagnoserFromConfig(
+      { OPENAI_API_KEY: 'sk-faults', OPENAI_BASE_URL: openai.baseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: TIMEOUT_MS, LLM_CALLS_PER_HOUR: 1_000 },
+      { db, onOutcome: (outcome) => outcomes.push(outcome) },
+    );
+    if (!llm.handle) throw new Error(`no LLM diagnoser: ${llm.reason}`);
+    return { analysis: { llm: llm.handle.diagnose } };
+  };
+  system = await startTestSystem({ client, connection: native, activities: llmOn });
 });
 
 afterAll(async () => {

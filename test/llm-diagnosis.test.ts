@@ -314,7 +314,7 @@ describe('LLM diagnosis through the openai SDK', () => {
 
   it('uses the rules without any request once the hourly budget is spent', async () => {
     let now = 0;
-    const budget = createLlmCallBudget({ callsPerHour: 2, now: () => now });
+    const budget = createLlmCallBudget({ db: database.handle.db, callsPerHour: 2, now: () => now });
     const analysis = analysisWith({ budget });
     fake.answerJson(answer());
     fake.answerJson(answer());
@@ -327,9 +327,22 @@ describe('LLM diagnosis through the openai SDK', () => {
 
     // An hour after the first call, one call is available again.
     now = 60 * 60 * 1000;
-    expect(budget.remaining()).toBe(2);
+    expect(await budget.remaining()).toBe(2);
     fake.answerJson(answer());
     expect((await analysis.analyseError(input())).diagnosis.source).toBe('llm');
+  });
+
+  it('is one budget for every worker: two diagnosers on one database share the hourly calls', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const budget = () => createLlmCallBudget({ db: database.handle.db, callsPerHour: 3, now: () => now });
+    const [first, second] = [analysisWith({ budget: budget() }), analysisWith({ budget: budget() })];
+    for (let i = 0; i < 3; i++) fake.answerJson(answer());
+    // Claimed at once from both: exactly three calls get through.
+    const sources = await Promise.all([first, second, first, second, first].map((analysis) => analysis.analyseError(input())));
+    expect(sources.map((result) => result.diagnosis.source).sort()).toEqual(['llm', 'llm', 'llm', 'rules', 'rules']);
+    expect(fake.completionRequests()).toHaveLength(3);
+    now += 60 * 60 * 1000 + 1;
+    expect(await budget().remaining()).toBe(3);
   });
 
   it('skips the LLM for a signature with a confident learned pattern', async () => {
@@ -406,11 +419,11 @@ describe('LLM diagnosis through the openai SDK', () => {
 
   it('is off without OPENAI_API_KEY (or with a zero budget), with a reason to log once', () => {
     const base = { OPENAI_MODEL: 'gpt-4o-mini', OPENAI_TIMEOUT_MS: 10_000, LLM_CALLS_PER_HOUR: 60 };
-    const off = llmDiagnoserFromConfig(base);
+    const off = llmDiagnoserFromConfig(base, { db: database.handle.db });
     expect(off.handle).toBeUndefined();
     expect(off.reason).toMatch(/No OPENAI_API_KEY/);
-    expect(llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', LLM_CALLS_PER_HOUR: 0 }).reason).toMatch(/LLM_CALLS_PER_HOUR/);
-    const on = llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.baseURL });
+    expect(llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', LLM_CALLS_PER_HOUR: 0 }, { db: database.handle.db }).reason).toMatch(/LLM_CALLS_PER_HOUR/);
+    const on = llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.baseURL }, { db: database.handle.db });
     expect(on.handle?.budget?.callsPerHour).toBe(60);
   });
 });

@@ -12,7 +12,7 @@ import { describeNotificationChannels, notificationSettingsFromConfig } from '..
 import { ensureHealthCheckSchedule } from '../client/health-schedule.js';
 import { DashboardConfigError } from '../dashboard/auth.js';
 import { dashboardOptionsFromConfig, startDashboard } from '../dashboard/server.js';
-import { openDatabase, type DatabaseHandle } from '../db/index.js';
+import { openDatabase, type Database, type DatabaseHandle } from '../db/index.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { startCodecServer, withLoopbackTwins } from '../lib/codec-server.js';
 import { startDevServer, waitForTemporal, type DevServer } from '../lib/dev-server.js';
@@ -74,8 +74,8 @@ async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
 }
 
 /** LLM analysis (when OPENAI_API_KEY is set) and admin notifications, each stated once at start-up. */
-function diagnosisAndNotifications(config: Config) {
-  const llm = llmDiagnoserFromConfig(config);
+function diagnosisAndNotifications(config: Config, db: Database) {
+  const llm = llmDiagnoserFromConfig(config, { db });
   if (llm.handle) {
     logger.info({ model: config.OPENAI_MODEL, callsPerHour: config.LLM_CALLS_PER_HOUR }, 'LLM analysis on (learned pattern → LLM → rules)');
   } else {
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       db: database.db,
       database,
       health: healthOptionsFromConfig(config),
-      ...diagnosisAndNotifications(config),
+      ...diagnosisAndNotifications(config, database.db),
       dataConverter,
     });
     const client = await connectClient(temporal, { dataConverter }).catch(asStartupError);

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/worker';
 import { SelfHealing, type SelfHealingOptions } from '../../client/self-healing.js';
 import type { ActivityDependencies } from '../../activities/index.js';
-import type { DatabaseHandle } from '../../db/index.js';
+import type { Database, DatabaseHandle } from '../../db/index.js';
 import { createCentralWorker, WORKFLOWS_PATH } from '../../workers/worker.js';
 import { createTestDatabase } from './database.js';
 
@@ -51,7 +51,8 @@ export interface TestSystemOptions {
   /** Native connection to the same server, for the workers. */
   connection: NativeConnection;
   database?: 'postgres' | 'pglite';
-  activities?: Omit<ActivityDependencies, 'db'>;
+  /** The central worker's dependencies; a function when they need the test database (e.g. the LLM budget). */
+  activities?: Omit<ActivityDependencies, 'db'> | ((db: Database) => Omit<ActivityDependencies, 'db'>);
   healer?: Omit<SelfHealingOptions, 'taskQueue' | 'appTaskQueue'>;
   /** The central worker's data converter (payload encryption); give `client` the same one. */
   dataConverter?: DataConverter;
@@ -66,7 +67,7 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
     taskQueue,
     workflowBundle: await workflowBundle(options.dataConverter?.failureConverterPath),
     db: testDatabase.handle.db,
-    ...options.activities,
+    ...(typeof options.activities === 'function' ? options.activities(testDatabase.handle.db) : options.activities),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
   const healer = new SelfHealing(options.client, {

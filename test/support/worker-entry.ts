@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const llm = llmDiagnoserFromConfig(config);
+  const llm = llmDiagnoserFromConfig(config, { db: database.db });
   const deps: ActivityDependencies = {
     db: database.db,
     database,
