@@ -17,11 +17,20 @@ export interface CompleteHealingInput {
   healingDurationMs: number;
 }
 
+export interface RecordAttemptInput {
+  workflowId: string;
+  attempt: AttemptRecord;
+  /** The run's diagnosis, when it was not recorded before its first strategy (recordDiagnosis). */
+  diagnosis?: Diagnosis;
+}
+
 export interface RecordOutcomeInput extends CompleteHealingInput {
   /** The attempt that decided the outcome (appended once, by its id); absent when none ran. */
   attempt?: AttemptRecord;
   /** Set when the run healed and may owe a recovery notice for this signature. */
   recoveryCheck?: { signature: string };
+  /** The run's diagnosis, when no earlier record carried it. */
+  diagnosis?: Diagnosis;
 }
 
 export interface RecordOutcomeResult {
@@ -48,17 +57,15 @@ export function createAuditActivities(db: Database) {
     },
 
     async recordDiagnosis(input: { workflowId: string; diagnosis: Diagnosis }): Promise<void> {
-      const { diagnosis } = input;
-      await patchHealingEvent(db, input.workflowId, {
-        diagnosis,
-        diagnosisSource: diagnosis.source,
-        category: diagnosis.category,
-        severity: diagnosis.severity,
-      });
+      await patchHealingEvent(db, input.workflowId, diagnosisColumns(input.diagnosis));
     },
 
-    async recordAttempt(input: { workflowId: string; attempt: AttemptRecord }): Promise<void> {
-      await patchHealingEvent(db, input.workflowId, { strategy: input.attempt.strategy, appendAttempt: input.attempt });
+    async recordAttempt(input: RecordAttemptInput): Promise<void> {
+      await patchHealingEvent(db, input.workflowId, {
+        ...diagnosisColumns(input.diagnosis),
+        strategy: input.attempt.strategy,
+        appendAttempt: input.attempt,
+      });
     },
 
     async completeHealing(input: CompleteHealingInput): Promise<void> {
@@ -77,8 +84,14 @@ export function createAuditActivities(db: Database) {
         healingDurationMs: input.healingDurationMs,
         attempt: input.attempt,
         recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
+        ...diagnosisColumns(input.diagnosis),
       });
       return { recoveryMayBeDue };
     },
   };
+}
+
+function diagnosisColumns(diagnosis: Diagnosis | undefined) {
+  if (!diagnosis) return {};
+  return { diagnosis, diagnosisSource: diagnosis.source, category: diagnosis.category, severity: diagnosis.severity };
 }

@@ -127,7 +127,7 @@ export async function patchHealingEvent(db: Database, eventKey: string, patch: H
   return rows.length > 0;
 }
 
-export interface HealingOutcomeRecord {
+export interface HealingOutcomeRecord extends Pick<HealingEventPatch, 'category' | 'severity' | 'diagnosis' | 'diagnosisSource'> {
   result: HealingResult;
   strategy?: Strategy | null;
   healingDurationMs: number;
@@ -151,6 +151,10 @@ export async function recordHealingOutcome(
     .update(healingEvents)
     .set(
       patchSet({
+        category: outcome.category,
+        severity: outcome.severity,
+        diagnosis: outcome.diagnosis,
+        diagnosisSource: outcome.diagnosisSource,
         result: outcome.result,
         strategy: outcome.strategy,
         healingDurationMs: outcome.healingDurationMs,

@@ -90,11 +90,26 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
   it('keeps earlier attempts and counts the deciding one', async () => {
     const workflowId = `heal-records-${kind}-escalated`;
     await audit.recordOccurrence(occurrence(workflowId, 'sig-escalated'));
-    await audit.recordAttempt({ workflowId, attempt: { ...attempt(workflowId, 1), result: 'failed', error: 'still down' } });
+    await audit.recordAttempt({ workflowId, attempt: { ...attempt(workflowId, 1), result: 'failed', error: 'still down' }, diagnosis });
+    expect(await getHealingEvent(database.handle.db, workflowId)).toMatchObject({ category: 'network', severity: 'high', diagnosisSource: 'rules', result: 'pending' });
     await audit.recordOutcome({ workflowId, result: 'healed', strategy: 'USE_DEFAULT_VALUE', healingDurationMs: 90, attempt: { ...attempt(workflowId, 2), strategy: 'USE_DEFAULT_VALUE' } });
     const row = await getHealingEvent(database.handle.db, workflowId);
     expect(row).toMatchObject({ result: 'healed', strategy: 'USE_DEFAULT_VALUE', attempts: 2 });
     expect(row!.attemptLog.map((entry) => entry.id)).toEqual([`${workflowId}:1`, `${workflowId}:2`]);
+  });
+
+  it('records the diagnosis with the outcome when no earlier record carried it', async () => {
+    const workflowId = `heal-records-${kind}-diagnosed-late`;
+    await audit.recordOccurrence(occurrence(workflowId, 'sig-late'));
+    await audit.recordOutcome({ workflowId, result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 7, attempt: attempt(workflowId, 1), diagnosis });
+    expect(await getHealingEvent(database.handle.db, workflowId)).toMatchObject({
+      result: 'healed',
+      category: 'network',
+      severity: 'high',
+      diagnosisSource: 'rules',
+      diagnosis,
+      attempts: 1,
+    });
   });
 
   it('says a recovery notice may be due only after a sent alert that no other run has recovered', async () => {

@@ -65,6 +65,14 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   let approvalTimedOut = false;
   /** The attempt that ended the run: recorded (and learned) with the outcome, after the caller's answer. */
   let decisive: { attempt: AttemptRecord; success: boolean } | undefined;
+  /** A diagnosis that the next record carries (see firstStrategyMayWait). */
+  let unrecordedDiagnosis: Diagnosis | undefined;
+  /** The diagnosis for the record about to be written, once. */
+  const diagnosisToRecord = () => {
+    const diagnosis = unrecordedDiagnosis;
+    unrecordedDiagnosis = undefined;
+    return diagnosis;
+  };
   const tellCaller = (outcome: CallerOutcome) => {
     if (callerOutcome !== undefined) return;
     callerOutcome = outcome;
@@ -95,7 +103,11 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       { key: attributes.ERROR_SEVERITY, value: diagnosis.severity },
       ...(state.plan[0] ? [{ key: attributes.HEALING_STRATEGY, value: state.plan[0] }] : []),
     ]);
-    await record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
+    // Before a first strategy that may wait (an operator, Retry-After, the queue), the diagnosis is
+    // recorded now; otherwise it goes with the next record, that of the first attempt or of the
+    // outcome (one local activity less before the caller's answer).
+    if (firstStrategyMayWait()) await record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
+    else unrecordedDiagnosis = diagnosis;
 
     if (input.appTaskQueue) {
       await tryStrategiesInOrder(diagnosis);
@@ -187,6 +199,12 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     );
   }
 
+  /** Whether the first strategy waits before its outcome for more than the operation itself. */
+  function firstStrategyMayWait(): boolean {
+    const first = state.plan[0];
+    return first !== undefined && (needsApproval(first) || first === 'RATE_LIMIT_BACKOFF' || first === 'QUEUE_FOR_LATER');
+  }
+
   function needsApproval(strategy: Strategy): boolean {
     return input.policy.requiresApproval?.includes(strategy) ?? false;
   }
@@ -217,7 +235,8 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
 
   /** A failed attempt, before the next strategy: recorded and learned at the same time. */
   async function logAttempt(attempt: AttemptRecord, diagnosis: Diagnosis): Promise<void> {
-    const writes = [record(() => records.recordAttempt({ workflowId: input.workflowId, attempt }))];
+    const recorded = { workflowId: input.workflowId, attempt, diagnosis: diagnosisToRecord() };
+    const writes = [record(() => records.recordAttempt(recorded))];
     if (!DEGRADED_STRATEGIES.includes(attempt.strategy)) writes.push(record(() => learn(attempt, false, diagnosis)));
     await Promise.all(writes);
   }
@@ -246,16 +265,16 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     const notify = input.notifyAdmins !== false;
     const alert = notify && needsNotification(diagnosis);
     const recovery = notify && !alert && state.result === 'healed';
-    const outcome = record(() =>
-      records.recordOutcome({
-        workflowId: input.workflowId,
-        result: state.result,
-        strategy: state.currentStrategy,
-        healingDurationMs,
-        attempt: last?.attempt,
-        recoveryCheck: recovery ? { signature: input.signature } : undefined,
-      }),
-    );
+    const recorded = {
+      workflowId: input.workflowId,
+      result: state.result,
+      strategy: state.currentStrategy,
+      healingDurationMs,
+      attempt: last?.attempt,
+      recoveryCheck: recovery ? { signature: input.signature } : undefined,
+      diagnosis: diagnosisToRecord(),
+    };
+    const outcome = record(() => records.recordOutcome(recorded));
     const learning = last && diagnosis && !DEGRADED_STRATEGIES.includes(last.attempt.strategy) && record(() => learn(last.attempt, last.success, diagnosis));
     const [{ recoveryMayBeDue }] = await Promise.all([outcome, learning]);
     if (alert) await alertAdmins(diagnosis);
