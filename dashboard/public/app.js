@@ -8,6 +8,7 @@
   const DEFAULT_FILTERS = { severity: '', category: '', result: '', operation: '', range: '24h' };
   const OUTCOME_COLORS = {
     healed: '#16a34a', failed: '#dc2626', skipped: '#94a3b8', queued: '#f59e0b', pending: '#60a5fa', cancelled: '#cbd5e1',
+    joined: '#a78bfa', 'not-started': '#f97316',
   };
 
   const state = {
