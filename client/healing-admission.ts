@@ -42,13 +42,9 @@ export class HealingAdmission {
    * passes first (0: only if there is room now).
    */
   acquire(signature: string, workflowId: string, waitMs: number): Promise<(() => void) | undefined> {
+    const admitted = this.tryAcquire(signature, workflowId);
+    if (admitted || waitMs <= 0) return Promise.resolve(admitted);
     const state = this.stateOf(signature);
-    while (state.waiting[0] && !state.waiting[0].waiting) state.waiting.shift();
-    if (state.waiting.length === 0 && this.hasRoom(state)) return Promise.resolve(this.admit(signature, state, workflowId));
-    if (waitMs <= 0) {
-      this.forgetIfIdle(signature, state);
-      return Promise.resolve(undefined);
-    }
     return new Promise((resolve) => {
       const waiter: Waiter = { workflowId, waiting: true, settle: resolve };
       state.waiting.push(waiter);
@@ -61,6 +57,15 @@ export class HealingAdmission {
       }, waitMs);
       waiter.deadline.unref();
     });
+  }
+
+  /** A release function when `workflowId` may run now (nobody of its signature waits, there is room); else undefined. */
+  tryAcquire(signature: string, workflowId: string): (() => void) | undefined {
+    const state = this.stateOf(signature);
+    while (state.waiting[0] && !state.waiting[0].waiting) state.waiting.shift();
+    if (state.waiting.length === 0 && this.hasRoom(state)) return this.admit(signature, state, workflowId);
+    this.forgetIfIdle(signature, state);
+    return undefined;
   }
 
   /** One of this signature's runs in flight (the one a failure that gets no run is told about). */

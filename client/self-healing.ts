@@ -162,16 +162,18 @@ export class SelfHealing {
     }
   }
 
-  /** A reported error's run, if its fault has room (no waiting: nobody waits for it); else the occurrence log. */
+  /** A reported error's run, if its fault has room now (nobody waits for it); else the occurrence log. */
   private async runReported(input: HealingInput): Promise<void> {
-    const release = await this.admission.acquire(input.signature, input.workflowId, 0);
+    const release = this.admission.tryAcquire(input.signature, input.workflowId);
     if (!release) return this.recordWithoutRun(input, 'joined', this.admission.runningFor(input.signature));
     try {
-      const run = await this.client.workflow.start(HEALING_WORKFLOW_TYPE, this.startOptions(input));
-      await run.result().catch(() => undefined);
-    } catch (startError) {
-      process.emitWarning(`captureError could not start healing: ${String(startError)}`);
-      this.recordWithoutRun(input, 'not-started', input.workflowId);
+      const run = await this.client.workflow.start(HEALING_WORKFLOW_TYPE, this.startOptions(input)).catch((startError: unknown) => {
+        process.emitWarning(`captureError could not start healing: ${String(startError)}`);
+        this.recordWithoutRun(input, 'not-started', input.workflowId);
+      });
+      await run?.result(); // holds its admission while it runs
+    } catch {
+      // the run's own outcome is in its record; nobody waits for it here
     } finally {
       release();
     }
@@ -266,6 +268,7 @@ export class SelfHealing {
         this.recordWithoutRun(input, 'not-started', input.workflowId);
         return { status: 'not-started' as const };
       })
+      .catch(() => ({ status: 'not-started' as const })) // whatever fails here, the caller gets its own error
       .finally(release);
     try {
       return await Promise.race([outcome, deadline]);
@@ -274,14 +277,14 @@ export class SelfHealing {
     }
   }
 
+  /** False when not found, or when the server cannot say: then it is recorded (recording twice is harmless). */
   private async runExists(workflowId: string): Promise<boolean> {
-    return this.client.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then(
-        () => true,
-        () => false, // not found, or the server cannot say: record it (recording twice is harmless)
-      );
+    try {
+      await this.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private recordWithoutRun(input: HealingInput, result: JoinedOccurrence['result'], healingWorkflowId: string | undefined): void {

@@ -92,7 +92,7 @@ function recordingClient(captured: Captured[]): Client {
   const workflow = {
     async start(_type: string, options: WorkflowStartOptions) {
       captured.push({ options });
-      return { workflowId: options.workflowId };
+      return { workflowId: options.workflowId, result: async () => undefined };
     },
     async executeUpdateWithStart(_update: unknown, { startWorkflowOperation }: { startWorkflowOperation: WithStartWorkflowOperation<never> }) {
       captured.push({ options: startWorkflowOperation.options as WorkflowStartOptions });
