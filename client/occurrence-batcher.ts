@@ -30,6 +30,21 @@ interface Pending {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
+/**
+ * An occurrence without a run of its own keeps less text than a run's input: its fault's full
+ * message and stack are in the records of that fault's runs, and a storm must fit in few signals.
+ */
+const MAX_MESSAGE_CHARS = 1_000;
+const MAX_STACK_CHARS = 2_000;
+
+function bounded(occurrence: JoinedOccurrence): JoinedOccurrence {
+  const { error } = occurrence;
+  if (error.message.length <= MAX_MESSAGE_CHARS && (error.stack?.length ?? 0) <= MAX_STACK_CHARS) return occurrence;
+  return {
+    ...occurrence,
+    error: { ...error, message: error.message.slice(0, MAX_MESSAGE_CHARS), stack: error.stack?.slice(0, MAX_STACK_CHARS) },
+  };
+}
 
 export class OccurrenceBatcher {
   private readonly pending = new Map<string, Pending>();
@@ -58,7 +73,7 @@ export class OccurrenceBatcher {
       return;
     }
     const entry = this.pending.get(signature) ?? { operation, occurrences: [] };
-    entry.occurrences.push(occurrence);
+    entry.occurrences.push(bounded(occurrence));
     this.pending.set(signature, entry);
     this.buffered++;
     this.schedule(this.flushMs);

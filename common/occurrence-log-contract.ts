@@ -31,5 +31,9 @@ export const occurrencesJoinedSignal = defineSignal<[JoinedOccurrence[]]>('occur
 
 /** How long the log waits for more occurrences before it closes (the next one starts it again). */
 export const OCCURRENCE_LOG_IDLE_MS = 5 * 60_000;
-/** Occurrences recorded per activity: one multi-row INSERT each. */
-export const OCCURRENCES_PER_RECORD = 500;
+/**
+ * Batches (signals, ≤ 256 KiB each) a run may carry into the next when it continues as new: the
+ * new run's input must stay well under Temporal's 2 MiB payload limit. With more pending, the run
+ * records first.
+ */
+export const MAX_CARRIED_BATCHES = 2;

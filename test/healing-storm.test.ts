@@ -6,6 +6,8 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import type { NativeConnection } from '@temporalio/worker';
 import { SelfHealing, type HealingAnnotations } from '../client/self-healing.js';
 import { occurrenceLogWorkflowId } from '../client/workflow-ids.js';
+import { occurrencesJoinedSignal } from '../common/occurrence-log-contract.js';
+import { occurrenceLogWorkflow } from '../workflows/occurrence-log.js';
 import { getHealingEvents } from '../db/index.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
@@ -151,5 +153,36 @@ describe('a storm beyond the admission limits', () => {
       await app.close();
       await proxy.close();
     }
+  });
+
+  it('the occurrence log records a storm too big for one history: it continues as new, carrying what is pending', { timeout: 180_000 }, async () => {
+    const operation = 'storm.big';
+    const signature = `sig-big-${Date.now()}`;
+    const workflowId = occurrenceLogWorkflowId(operation, signature);
+    const stack = `Error: connect ECONNREFUSED\n${'    at charge (/srv/app/payments.ts:42:11)\n'.repeat(40)}`.slice(0, 2_000);
+    const batches = Array.from({ length: 24 }, (_, b) =>
+      Array.from({ length: 100 }, (_, n) => ({
+        eventKey: `${workflowId}-${b}-${n}`,
+        result: 'joined' as const,
+        error: { name: 'Error', message: `connect ECONNREFUSED 10.0.0.7:443 (order ${b * 100 + n}) ${'x'.repeat(400)}`, stack, code: 'ECONNREFUSED' },
+        detectedAt: new Date().toISOString(),
+      })),
+    );
+    // ~6 MB of signals at once, as from a storm in several processes: batches pile up in the log.
+    await Promise.all(
+      batches.map((batch) =>
+        client.workflow.signalWithStart(occurrenceLogWorkflow, {
+          workflowId,
+          taskQueue: system.taskQueue,
+          args: [{ operation, signature, idleMs: 1_000 }],
+          signal: occurrencesJoinedSignal,
+          signalArgs: [batch],
+        }),
+      ),
+    );
+    await until(async () => (await getHealingEvents(system.database.db, { operation, limit: 1 })).total === 2_400, 'all 2,400 occurrences recorded', 150_000);
+    const runs: string[] = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);
+    expect(runs.length).toBeGreaterThan(1); // it continued as new at least once
   });
 });
