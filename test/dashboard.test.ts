@@ -4,7 +4,6 @@
 import { get as httpGet } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Diagnosis } from '../common/types.js';
 import { DashboardConfigError, startDashboard, type DashboardServer } from '../dashboard/server.js';
 import { SESSION_COOKIE } from '../dashboard/auth.js';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../db/index.js';
 import { loadConfig } from '../lib/config.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { networkDiagnosis } from './support/diagnoses.js';
 
 const TOKEN = 'test-dashboard-token-0123456789abcdef';
 const MINUTE = 60_000;
@@ -28,17 +28,7 @@ let db: Database;
 let dashboard: DashboardServer;
 const now = Date.now();
 
-const diagnosis: Diagnosis = {
-  category: 'network',
-  severity: 'high',
-  transient: true,
-  rootCause: 'upstream reset the connection',
-  recommendedStrategy: 'RETRY_WITH_BACKOFF',
-  fallbackStrategies: [],
-  confidence: 0.9,
-  explanation: 'ECONNRESET is transient',
-  source: 'rules',
-};
+const diagnosis = networkDiagnosis();
 
 async function event(key: string, input: Omit<NewHealingEvent, 'eventKey' | 'errorClass' | 'errorMessage'> & Partial<NewHealingEvent>, patch: HealingEventPatch) {
   await createHealingEvent(db, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });

@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Diagnosis } from '../common/types.js';
 import {
   countHealingEventsSince,
   createHealingEvent,
@@ -27,20 +26,11 @@ import {
   type NewHealingEvent,
 } from '../db/index.js';
 import { createEmptyPostgresDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
+import { networkDiagnosis } from './support/diagnoses.js';
 
 const SLOW = 60_000;
 
-const diagnosis: Diagnosis = {
-  category: 'network',
-  severity: 'high',
-  transient: true,
-  rootCause: 'upstream reset the connection',
-  recommendedStrategy: 'RETRY_WITH_BACKOFF',
-  fallbackStrategies: ['FALLBACK_TO_CACHE'],
-  confidence: 0.9,
-  explanation: 'ECONNRESET is transient',
-  source: 'llm',
-};
+const diagnosis = networkDiagnosis({ fallbackStrategies: ['FALLBACK_TO_CACHE'], source: 'llm' });
 
 let uniqueCounter = 0;
 function unique(prefix: string): string {

@@ -4,22 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditActivities } from '../activities/audit.js';
 import type { AttemptRecord } from '../common/healing-contract.js';
-import type { Diagnosis } from '../common/types.js';
 import { getHealingEvent, type NewNotificationRow } from '../db/index.js';
 import { insertNotification } from '../db/notifications.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { networkDiagnosis } from './support/diagnoses.js';
 
-const diagnosis: Diagnosis = {
-  category: 'network',
-  severity: 'high',
-  transient: true,
-  rootCause: 'upstream reset the connection',
-  recommendedStrategy: 'RETRY_WITH_BACKOFF',
-  fallbackStrategies: [],
-  confidence: 0.9,
-  explanation: 'retry',
-  source: 'rules',
-};
+const diagnosis = networkDiagnosis({ explanation: 'retry' });
 
 function occurrence(workflowId: string, signature: string) {
   return {

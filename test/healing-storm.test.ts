@@ -6,12 +6,11 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import type { NativeConnection } from '@temporalio/worker';
 import { SelfHealing, type HealingAnnotations } from '../client/self-healing.js';
 import { occurrenceLogWorkflowId } from '../client/workflow-ids.js';
-import { occurrencesJoinedSignal } from '../common/occurrence-log-contract.js';
-import { occurrenceLogWorkflow } from '../workflows/occurrence-log.js';
 import { getHealingEvents } from '../db/index.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
+import { sendToOccurrenceLog } from './support/occurrence-log.js';
 
 let system: TestSystem;
 let client: Client;
@@ -169,17 +168,7 @@ describe('a storm beyond the admission limits', () => {
       })),
     );
     // ~6 MB of signals at once, as from a storm in several processes: batches pile up in the log.
-    await Promise.all(
-      batches.map((batch) =>
-        client.workflow.signalWithStart(occurrenceLogWorkflow, {
-          workflowId,
-          taskQueue: system.taskQueue,
-          args: [{ operation, signature, idleMs: 1_000 }],
-          signal: occurrencesJoinedSignal,
-          signalArgs: [batch],
-        }),
-      ),
-    );
+    await Promise.all(batches.map((batch) => sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 1_000 }, batch)));
     await until(async () => (await getHealingEvents(system.database.db, { operation, limit: 1 })).total === 2_400, 'all 2,400 occurrences recorded', 150_000);
     const runs: string[] = [];
     for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);

@@ -16,7 +16,8 @@ import { healingStateQuery } from '../../common/healing-contract.js';
 import { startDevServer } from '../../lib/dev-server.js';
 import { healthCheckWorkflow, type HealthCheckSummary } from '../../workflows/health-check.js';
 import { occurrenceLogWorkflow } from '../../workflows/occurrence-log.js';
-import { occurrencesJoinedSignal, type JoinedOccurrence } from '../../common/occurrence-log-contract.js';
+import type { JoinedOccurrence } from '../../common/occurrence-log-contract.js';
+import { sendToOccurrenceLog } from './occurrence-log.js';
 import { occurrenceLogWorkflowId } from '../../client/workflow-ids.js';
 import { freePort } from '../../lib/free-port.js';
 import { PROJECT_ROOT } from './heal-cli.js';
@@ -214,14 +215,7 @@ export const SCENARIOS: Record<string, Scenario> = {
       error: { name: 'Error', message: 'connect ECONNREFUSED 10.0.0.7:443', code: 'ECONNREFUSED' },
       detectedAt: new Date().toISOString(),
     });
-    const send = (batch: JoinedOccurrence[]) =>
-      client.workflow.signalWithStart(occurrenceLogWorkflow, {
-        workflowId,
-        taskQueue: system.taskQueue,
-        args: [{ operation, signature, idleMs: 2_000 }],
-        signal: occurrencesJoinedSignal,
-        signalArgs: [batch],
-      });
+    const send = (batch: JoinedOccurrence[]) => sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 2_000 }, batch);
     await send([occurrence(1), occurrence(2)]);
     await send([occurrence(3)]);
     const { recorded } = await client.workflow.getHandle<typeof occurrenceLogWorkflow>(workflowId).result();
