@@ -145,7 +145,7 @@ export async function recordHealingOutcome(
   db: Database,
   eventKey: string,
   outcome: HealingOutcomeRecord,
-): Promise<{ found: boolean; recoveryMayBeDue: boolean }> {
+): Promise<{ recoveryMayBeDue: boolean }> {
   const { recoveryOf } = outcome;
   const [row] = await db
     .update(healingEvents)
@@ -165,7 +165,7 @@ export async function recordHealingOutcome(
     .returning({
       recoveryMayBeDue: recoveryOf ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId) : sql<boolean>`false`,
     });
-  return { found: row !== undefined, recoveryMayBeDue: Boolean(row?.recoveryMayBeDue) };
+  return { recoveryMayBeDue: Boolean(row?.recoveryMayBeDue) };
 }
 
 /**

@@ -243,13 +243,13 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
 
   function learn(attempt: AttemptRecord, success: boolean, diagnosis: Diagnosis): Promise<void> {
     return records.learnOutcome({
-        attemptId: attempt.id,
-        signature: input.signature,
-        strategy: attempt.strategy,
-        success,
-        healingMs: attempt.durationMs,
-        diagnosis,
-      });
+      attemptId: attempt.id,
+      signature: input.signature,
+      strategy: attempt.strategy,
+      success,
+      healingMs: attempt.durationMs,
+      diagnosis,
+    });
   }
 
   /**
