@@ -54,6 +54,7 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
       totalHealingMs: healingMs,
       avgHealingMs: outcome.success ? healingMs : null,
       confidence: success / 2,
+      consecutiveFailures: 1 - success,
       diagnosis: outcome.diagnosis ?? null,
       lastSeen: sql`now()`,
     })
@@ -65,6 +66,7 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
         totalHealingMs: sql`${totalMs}`,
         avgHealingMs: sql`${totalMs}::double precision / nullif(${successes}, 0)`,
         confidence: sql`${successes}::double precision / (${successes} + ${failures} + 1)`,
+        consecutiveFailures: sql`case when excluded.success_count > 0 then 0 else ${healingPatterns.consecutiveFailures} + 1 end`,
         // Keep what we knew when this outcome does not say.
         category: sql`coalesce(excluded.category, ${healingPatterns.category})`,
         diagnosis: sql`coalesce(excluded.diagnosis, ${healingPatterns.diagnosis})`,

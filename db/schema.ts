@@ -100,6 +100,9 @@ export const healingPatterns = pgTable(
     avgHealingMs: doublePrecision('avg_healing_ms'),
     // successes / (successes + failures + 1): the +1 keeps a single lucky success below certainty.
     confidence: doublePrecision('confidence').notNull().default(0),
+    // Failures since the last success: a strategy that stops working is demoted within a few
+    // occurrences, however long its record of successes.
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
     diagnosis: jsonb('diagnosis').$type<Diagnosis>(),
     lastSeen: timestamptz('last_seen').notNull().defaultNow(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),

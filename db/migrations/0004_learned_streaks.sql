@@ -1,0 +1,1 @@
+ALTER TABLE "healing_patterns" ADD COLUMN "consecutive_failures" integer DEFAULT 0 NOT NULL;
