@@ -2,8 +2,9 @@
 // A signature is diagnosed once: later occurrences reuse the stored diagnosis (healing_patterns)
 // with what has been learned since, and concurrent ones share one lookup (storm control).
 import { diagnoseByRules } from '../common/rules.js';
-import type { OperationPolicy } from '../common/strategies.js';
-import { STRATEGIES, type Diagnosis, type ErrorReport, type Strategy } from '../common/types.js';
+import type { OperationPolicy } from '../common/strategies/index.js';
+import type { LearnedStrategyStats } from '../common/strategies/planner.js';
+import type { Diagnosis, ErrorReport, Strategy } from '../common/types.js';
 import type { AnalysisCaches } from './analysis-cache.js';
 import { getHealingPatterns, type Database, type HealingPatternRow } from '../db/index.js';
 
@@ -16,16 +17,9 @@ export interface AnalyseErrorInput {
   context?: Record<string, unknown>;
 }
 
-export interface LearnedStrategy {
-  strategy: Strategy;
-  confidence: number;
-  successCount: number;
-  failureCount: number;
-}
-
 export interface AnalysisResult {
   diagnosis: Diagnosis;
-  learned: LearnedStrategy[];
+  learned: LearnedStrategyStats[];
 }
 
 /** What a language model is told about an error: sanitised facts only. */
@@ -34,7 +28,7 @@ export interface LlmDiagnosisRequest {
   signature: string;
   error: ErrorReport;
   policy: OperationPolicy;
-  learned: LearnedStrategy[];
+  learned: LearnedStrategyStats[];
   /** Application context, when the caller has it: sanitised again and bounded before use. */
   context?: Record<string, unknown>;
 }
@@ -50,12 +44,14 @@ export interface AnalysisOptions {
 
 const DEFAULT_PATTERN_CONFIDENCE = 0.6;
 
-function toLearned(row: HealingPatternRow): LearnedStrategy {
+function toLearned(row: HealingPatternRow): LearnedStrategyStats {
   return {
     strategy: row.strategy as Strategy,
     confidence: row.confidence,
     successCount: row.successCount,
     failureCount: row.failureCount,
+    consecutiveFailures: row.consecutiveFailures,
+    avgHealingMs: row.avgHealingMs,
   };
 }
 
@@ -85,16 +81,10 @@ function storedDiagnosis(patterns: HealingPatternRow[]): Diagnosis | undefined {
 export function createAnalysisActivities(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
 
-  async function diagnoseAfresh(input: AnalyseErrorInput, learned: LearnedStrategy[]): Promise<Diagnosis> {
+  async function diagnoseAfresh(input: AnalyseErrorInput, learned: LearnedStrategyStats[]): Promise<Diagnosis> {
     const fromLlm = await options.llm?.({ ...input, learned }).catch(() => undefined);
     if (fromLlm) return fromLlm;
-    const rulesContext = {
-      operation: input.operation,
-      critical: input.policy.critical,
-      allowedStrategies: input.policy.allowedStrategies ?? [...STRATEGIES],
-      policy: input.policy,
-    };
-    return diagnoseByRules(input.error, rulesContext);
+    return diagnoseByRules(input.error, { operation: input.operation, policy: input.policy });
   }
 
   return {

@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { Resend } from 'resend';
 import twilio from 'twilio';
 import { sanitize, sanitizeText } from '../common/sanitize.js';
-import type { StrategyHook } from '../common/strategies.js';
+import type { OperationHook } from '../common/healing-contract.js';
 import type { Diagnosis, HealthStatus, Strategy } from '../common/types.js';
 import {
   countHealingEventsSince,
@@ -94,7 +94,7 @@ export interface HealthCheckDependencies {
 export interface HealthHealingSpec {
   operation: string;
   strategies: Strategy[];
-  hooks: StrategyHook[];
+  hooks: OperationHook[];
   alternateEndpoints: string[];
 }
 
@@ -215,7 +215,7 @@ export interface HealthCheckRunner {
   /** Runs one check; never throws. `endpoint` overrides the check's target (SWITCH_API_ENDPOINT). */
   run(name: string, options?: { endpoint?: string }): Promise<HealthCheckResult>;
   /** Healing hooks, keyed by check. */
-  hooks(name: string): Partial<Record<StrategyHook, () => Promise<void>>>;
+  hooks(name: string): Partial<Record<OperationHook, () => Promise<void>>>;
   /** The LLM base URL checks (and the application, via onLlmEndpointSwitched) use now. */
   activeLlmBaseURL(): string | undefined;
   /** Makes `baseURL` the LLM endpoint from now on. */
@@ -266,7 +266,7 @@ export function createHealthCheckRunner(deps: HealthCheckDependencies): HealthCh
     }
   };
 
-  const hooks = (name: string): Partial<Record<StrategyHook, () => Promise<void>>> => {
+  const hooks = (name: string): Partial<Record<OperationHook, () => Promise<void>>> => {
     switch (name) {
       case 'database':
         return deps.database?.reset ? { resetConnection: () => deps.database!.reset!() } : {};
@@ -293,7 +293,7 @@ export function createHealthCheckRunner(deps: HealthCheckDependencies): HealthCh
   /** The healing that fits each check; none for the error rate (healing events are its input). */
   const healingOf = (name: string): HealthHealingSpec | undefined => {
     const operation = `health:${name}`;
-    const available = Object.keys(hooks(name)) as StrategyHook[];
+    const available = Object.keys(hooks(name)) as OperationHook[];
     switch (name) {
       case 'database':
         return { operation, strategies: available.length ? ['RESET_CONNECTION', 'RETRY_WITH_BACKOFF'] : ['RETRY_WITH_BACKOFF'], hooks: available, alternateEndpoints: [] };

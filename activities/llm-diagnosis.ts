@@ -8,7 +8,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { sanitize, sanitizeText } from '../common/sanitize.js';
 import { normalizeMessage, topStackFrames } from '../common/signature.js';
-import { STRATEGY_CATALOG, isStrategyApplicable, SAFETY_ORDER, unmetRequirements, type OperationPolicy } from '../common/strategies.js';
+import { CATALOGUE_ORDER, isStrategyApplicable, STRATEGY_MODULES, unmetRequirements, type OperationPolicy } from '../common/strategies/index.js';
 import {
   ERROR_CATEGORIES,
   SEVERITIES,
@@ -72,9 +72,9 @@ export interface DiagnosisPrompt {
   allowedStrategies: Strategy[];
 }
 
-/** Strategies the operation allows and can carry out (transience aside), in SAFETY_ORDER. */
+/** Strategies the operation allows and can carry out (transience aside), in the catalogue's order. */
 export function allowedStrategiesFor(policy: OperationPolicy): Strategy[] {
-  return SAFETY_ORDER.filter((strategy) => unmetRequirements(strategy, policy).length === 0);
+  return CATALOGUE_ORDER.filter((strategy) => unmetRequirements(strategy, policy).length === 0);
 }
 
 const SYSTEM_PROMPT = [
@@ -120,8 +120,8 @@ export function buildDiagnosisPrompt(request: LlmDiagnosisRequest): DiagnosisPro
     },
     allowedStrategies: allowedStrategies.map((strategy) => ({
       name: strategy,
-      description: STRATEGY_CATALOG[strategy].description,
-      rerunsOperation: STRATEGY_CATALOG[strategy].rerunsOperation,
+      description: STRATEGY_MODULES[strategy].description,
+      rerunsOperation: STRATEGY_MODULES[strategy].rerunsOperation,
     })),
     history: (Array.isArray(request.learned) ? request.learned : []).slice(0, 10).map((entry) => ({
       strategy: entry.strategy,

@@ -1,8 +1,11 @@
 // Admission for healing runs (storm control on the application side): at most `perSignature`
 // runs of one fault and `total` runs in all are in flight from this process. A failure beyond
 // that waits, first come first served, for a run of its signature to finish, until its caller's
-// deadline; one that gets no run is recorded by the occurrence log instead. This keeps a storm
-// from queueing thousands of runs (and long-polls) on the Temporal server.
+// deadline — or until a run of its signature heals by re-running the operation: that remedy is
+// handed to every waiter, which applies it to its own call. One that gets neither is recorded by
+// the occurrence log. This keeps a storm from queueing thousands of runs (and long-polls) on the
+// Temporal server while its callers are still healed.
+import type { Strategy } from '../common/types.js';
 
 export interface AdmissionLimits {
   /** Healing runs of one error signature in flight at once. Default 50. */
@@ -11,10 +14,24 @@ export interface AdmissionLimits {
   total?: number;
 }
 
+/** How a run of the signature healed its own call, for the calls waiting beside it. */
+export interface Remedy {
+  strategy: Strategy;
+  /** The alternate endpoint that worked (SWITCH_API_ENDPOINT). */
+  endpoint?: string;
+  healingWorkflowId: string;
+}
+
+/** A run of its own (release it when it is done), a remedy to apply, or neither before the deadline. */
+export type Admission = { release: () => void } | { remedy: Remedy } | undefined;
+
+/** How long a remedy is handed to new failures of its signature that find no room. */
+const REMEDY_TTL_MS = 60_000;
+
 interface Waiter {
   workflowId: string;
   /** Settles the waiter's promise; false once it gave up (deadline) or was admitted. */
-  settle: (release: (() => void) | undefined) => void;
+  settle: (admission: Admission) => void;
   waiting: boolean;
   deadline?: NodeJS.Timeout;
 }
@@ -24,6 +41,7 @@ interface SignatureState {
   /** First come first served; waiters whose deadline passed are dropped lazily. */
   waiting: Waiter[];
   stillWaiting: number;
+  remedy?: { remedy: Remedy; until: number };
 }
 
 export class HealingAdmission {
@@ -38,13 +56,15 @@ export class HealingAdmission {
   }
 
   /**
-   * Resolves with a release function once `workflowId` may run, or undefined when `waitMs`
-   * passes first (0: only if there is room now).
+   * Resolves once `workflowId` may run (with its release function), or a run of its signature
+   * found a remedy, or undefined when `waitMs` passes first (0: only if there is room now).
    */
-  acquire(signature: string, workflowId: string, waitMs: number): Promise<(() => void) | undefined> {
+  acquire(signature: string, workflowId: string, waitMs: number): Promise<Admission> {
     const admitted = this.tryAcquire(signature, workflowId);
-    if (admitted || waitMs <= 0) return Promise.resolve(admitted);
+    if (admitted) return Promise.resolve({ release: admitted });
     const state = this.stateOf(signature);
+    if (state.remedy && state.remedy.until > Date.now()) return Promise.resolve({ remedy: state.remedy.remedy });
+    if (waitMs <= 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter: Waiter = { workflowId, waiting: true, settle: resolve };
       state.waiting.push(waiter);
@@ -66,6 +86,20 @@ export class HealingAdmission {
     if (state.waiting.length === 0 && this.hasRoom(state)) return this.admit(signature, state, workflowId);
     this.forgetIfIdle(signature, state);
     return undefined;
+  }
+
+  /** A run of `signature` healed its call with `remedy`: every call waiting for a run applies it instead. */
+  remedyFound(signature: string, remedy: Remedy): void {
+    const state = this.signatures.get(signature);
+    if (!state) return;
+    state.remedy = { remedy, until: Date.now() + REMEDY_TTL_MS };
+    for (const waiter of state.waiting.splice(0)) {
+      if (!waiter.waiting) continue;
+      waiter.waiting = false;
+      clearTimeout(waiter.deadline);
+      waiter.settle({ remedy });
+    }
+    state.stillWaiting = 0;
   }
 
   /** One of this signature's runs in flight (the one a failure that gets no run is told about). */
@@ -112,7 +146,7 @@ export class HealingAdmission {
         waiter.waiting = false;
         state.stillWaiting--;
         clearTimeout(waiter.deadline);
-        waiter.settle(this.admit(signature, state, waiter.workflowId));
+        waiter.settle({ release: this.admit(signature, state, waiter.workflowId) });
       }
       this.forgetIfIdle(signature, state);
     }

@@ -2,8 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppActivities } from '../common/healing-contract.js';
 import { toErrorReport } from '../common/error-report.js';
-import { diagnoseByRules } from '../common/rules.js';
-import { STRATEGIES } from '../common/types.js';
+import { classifyError } from '../common/rules.js';
 import { runInOperationContext } from './operation-context.js';
 import { cachedResult, rememberResult, type RegisteredOperation } from './operation-registry.js';
 import type { Sealer } from './sealed-values.js';
@@ -29,11 +28,10 @@ export function createOperationActivities(operations: Map<string, RegisteredOper
   /** Turns the operation's error into a failure Temporal retries only if it is transient. */
   function asFailure(operation: string, thrown: unknown): ApplicationFailure {
     const report = toErrorReport(thrown);
-    const diagnosis = diagnoseByRules(report, { operation, allowedStrategies: [...STRATEGIES] });
     return ApplicationFailure.create({
       type: report.name,
       message: report.message,
-      nonRetryable: !diagnosis.transient,
+      nonRetryable: !classifyError(report, operation).transient,
       nextRetryDelay: report.retryAfterMs,
       details: [report],
     });

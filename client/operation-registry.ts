@@ -8,12 +8,20 @@ export interface OperationOptions<R> {
   allowedStrategies?: Strategy[];
   /** Strategies that wait for an operator's approval (signal) before they run. */
   requiresApproval?: Strategy[];
-  /** Enables USE_DEFAULT_VALUE. */
+  /** Opts into USE_DEFAULT_VALUE: a transient fault that could not be healed answers this value. */
   defaultValue?: R;
-  /** Keep the last good result per arguments in memory, for FALLBACK_TO_CACHE. */
+  /** Keeps the last good result per arguments in memory and opts into FALLBACK_TO_CACHE. */
   cacheResults?: boolean;
-  /** Critical operations are never skipped and always alert. */
+  /**
+   * true: never skipped, always alerts. false (declared non-critical): opts into SKIP_OPERATION,
+   * a transient fault that could not be healed resolves the call with undefined.
+   */
   critical?: boolean;
+  /**
+   * Opts into QUEUE_FOR_LATER: a transient fault that could not be healed rejects the call with
+   * OperationQueuedError, and the operation runs later on its own (its side effects then too).
+   */
+  queueForLater?: boolean;
   /** Enables SWITCH_API_ENDPOINT; the operation reads its endpoint with currentEndpoint(). */
   alternateEndpoints?: string[];
   hooks?: Partial<Record<OperationHook, () => unknown>>;

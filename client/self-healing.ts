@@ -14,13 +14,14 @@ import { sanitize } from '../common/sanitize.js';
 import * as attributes from '../common/search-attributes.js';
 import { errorSignature } from '../common/signature.js';
 import type { JoinedOccurrence } from '../common/occurrence-log-contract.js';
-import { STRATEGY_CATALOGUE, type OperationPolicy } from '../common/strategies.js';
-import { STRATEGIES, type ErrorReport, type Strategy } from '../common/types.js';
+import { CATALOGUE_ORDER, STRATEGY_MODULES, type OperationPolicy } from '../common/strategies/index.js';
+import type { ErrorReport, Strategy } from '../common/types.js';
 import { dataConverterFromEnv } from '../lib/payload-codec.js';
 import { clientConnectionOptions, temporalSettings, workerConnectionOptions } from '../lib/temporal-connection.js';
-import { HealingAdmission, type AdmissionLimits } from './healing-admission.js';
+import { HealingAdmission, type AdmissionLimits, type Remedy } from './healing-admission.js';
 import { OccurrenceBatcher } from './occurrence-batcher.js';
 import { createOperationActivities } from './operation-activities.js';
+import { runInOperationContext } from './operation-context.js';
 import { LastGoodResults, rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
 import { createSealer, SealError, type Sealer } from './sealed-values.js';
 import { healingWorkflowId } from './workflow-ids.js';
@@ -47,10 +48,27 @@ export interface SelfHealingOptions {
   admission?: AdmissionLimits;
 }
 
+/** What became of a failed call, as the caller saw it. */
+export type CallOutcome = CallerOutcome['status'] | 'timed-out' | 'not-started' | 'joined';
+
 /** The original error, with the healing run that handled it. */
 export interface HealingAnnotations {
   healingWorkflowId?: string;
-  healingOutcome?: CallerOutcome['status'] | 'timed-out' | 'not-started' | 'joined';
+  healingOutcome?: CallOutcome;
+}
+
+/** Emitted once per failed call of a wrapped operation, when its caller is answered. */
+export interface CallOutcomeEvent {
+  operation: string;
+  outcome: CallOutcome;
+  /** The strategy that answered the call (healed, skipped or queued). */
+  strategy?: Strategy;
+  /** The healing run that handled the call (for a joined call: the run whose remedy it used, if any). */
+  healingWorkflowId?: string;
+  /** Strategies the run tried, the deciding one included. */
+  attempts?: number;
+  /** From the failure to the caller's answer. */
+  waitedMs: number;
 }
 
 /** Thrown to the caller when its call was queued for later (QUEUE_FOR_LATER). */
@@ -67,6 +85,11 @@ export class OperationQueuedError extends Error {
 }
 
 const DEFAULT_WAIT_MS = 30_000;
+/**
+ * The run answers by the caller's deadline itself (it keeps to callerWaitMs); the caller's own
+ * timer, this much later, covers a run that cannot answer (workers down, server unreachable).
+ */
+const ANSWER_GRACE_MS = 5_000;
 
 type ResolvedOptions = SelfHealingOptions &
   Required<Pick<SelfHealingOptions, 'taskQueue' | 'appTaskQueue' | 'waitForHealingMs'>> & {
@@ -79,6 +102,7 @@ export class SelfHealing {
   private readonly admission: HealingAdmission;
   private readonly occurrenceLog: OccurrenceBatcher;
   private readonly options: ResolvedOptions;
+  private readonly outcomeListeners = new Set<(event: CallOutcomeEvent) => void>();
 
   /** Prefer `SelfHealing.connect`; this form reuses an existing client (tests, apps that have one). */
   constructor(
@@ -149,6 +173,12 @@ export class SelfHealing {
     };
   }
 
+  /** Calls `listener` once per failed call, when its caller is answered. Returns the unsubscribe function. */
+  onCallOutcome(listener: (event: CallOutcomeEvent) => void): () => void {
+    this.outcomeListeners.add(listener);
+    return () => this.outcomeListeners.delete(listener);
+  }
+
   /** Reports an error for diagnosis, audit and alerting. Fire and forget: never throws. */
   captureError(error: unknown, context: { operation?: string } & Record<string, unknown> = {}): string | undefined {
     try {
@@ -211,25 +241,69 @@ export class SelfHealing {
   }
 
   private async heal<R>(operation: RegisteredOperation, args: unknown[], error: unknown): Promise<R> {
-    const { options } = operation;
-    const deadline = Date.now() + (options.waitForHealingMs ?? this.options.waitForHealingMs);
+    const failedAt = Date.now();
+    const deadline = failedAt + (operation.options.waitForHealingMs ?? this.options.waitForHealingMs);
     const input = this.callHealingInput(operation, args, error);
-    const release = await this.admission.acquire(input.signature, input.workflowId, deadline - Date.now());
-    if (!release) {
-      const joined = this.admission.runningFor(input.signature);
-      this.recordWithoutRun(input, 'joined', joined);
-      throw annotate(error, { healingWorkflowId: joined, healingOutcome: 'joined' });
-    }
-    const outcome = await this.waitForOutcome(input, deadline - Date.now(), release);
+    const admission = await this.admission.acquire(input.signature, input.workflowId, deadline - Date.now());
+    const emit = (event: Omit<CallOutcomeEvent, 'operation' | 'waitedMs'>) =>
+      this.emitOutcome({ operation: operation.name, waitedMs: Date.now() - failedAt, ...event });
+    if (!admission || 'remedy' in admission) return this.healBeside(operation, args, error, input, admission?.remedy, emit);
+    input.callerWaitMs = deadline - Date.now();
+    const outcome = await this.waitForOutcome(input, input.callerWaitMs + ANSWER_GRACE_MS, admission.release);
+    const answered = { healingWorkflowId: input.workflowId, outcome: outcome.status };
     switch (outcome.status) {
       case 'healed':
-        return outcome.useDefaultValue ? (options.defaultValue as R) : this.sealer.unseal<R>(outcome.sealedValue!);
+        emit({ ...answered, strategy: outcome.strategy, attempts: outcome.attempts });
+        return outcome.useDefaultValue ? (operation.options.defaultValue as R) : this.sealer.unseal<R>(outcome.sealedValue!);
       case 'skipped':
+        emit({ ...answered, strategy: outcome.strategy });
         return undefined as R;
       case 'queued':
+        emit({ ...answered, strategy: outcome.strategy });
         throw new OperationQueuedError(operation.name, input.workflowId, outcome.runAt, error);
       default:
+        emit({ ...answered, ...(outcome.status === 'failed' ? { attempts: outcome.attempts } : {}) });
         throw annotate(error, { healingWorkflowId: input.workflowId, healingOutcome: outcome.status });
+    }
+  }
+
+  /**
+   * A call that got no run of its own (its signature's runs are at capacity): it applies the
+   * remedy a run of its fault found, when there is one, and its real outcome is recorded by the
+   * occurrence log; otherwise it gets its own error at once.
+   */
+  private async healBeside<R>(
+    operation: RegisteredOperation,
+    args: unknown[],
+    error: unknown,
+    input: HealingInput,
+    remedy: Remedy | undefined,
+    emit: (event: Omit<CallOutcomeEvent, 'operation' | 'waitedMs'>) => void,
+  ): Promise<R> {
+    const healingWorkflowId = remedy?.healingWorkflowId ?? this.admission.runningFor(input.signature);
+    if (remedy) {
+      try {
+        const value = await runInOperationContext({ operation: operation.name, endpoint: remedy.endpoint }, () => operation.fn(...args));
+        rememberResult(operation, args, value);
+        this.recordWithoutRun(input, 'healed', healingWorkflowId, remedy.strategy);
+        emit({ healingWorkflowId, outcome: 'healed', strategy: remedy.strategy, attempts: 1 });
+        return value as R;
+      } catch {
+        // the remedy did not work for this call: it gets its own error, as a joined call
+      }
+    }
+    this.recordWithoutRun(input, 'joined', healingWorkflowId);
+    emit({ healingWorkflowId, outcome: 'joined' });
+    throw annotate(error, { healingWorkflowId, healingOutcome: 'joined' });
+  }
+
+  private emitOutcome(event: CallOutcomeEvent): void {
+    for (const listener of this.outcomeListeners) {
+      try {
+        listener(event);
+      } catch (failure) {
+        process.emitWarning(`a call-outcome listener threw: ${String(failure)}`);
+      }
     }
   }
 
@@ -238,7 +312,7 @@ export class SelfHealing {
     const input = this.healingInput(operation.name, toErrorReport(error), this.policyFor(operation.name, options), {});
     input.appTaskQueue = this.options.appTaskQueue;
     input.sealedArgs = this.trySeal(args);
-    if (input.sealedArgs === undefined) input.policy.allowedStrategies = withoutReruns(input.policy);
+    if (input.sealedArgs === undefined) withoutArguments(input.policy);
     input.timing = options.timing;
     return input;
   }
@@ -263,6 +337,10 @@ export class SelfHealing {
     });
     const outcome = this.client.workflow
       .executeUpdateWithStart(callerOutcomeUpdate, { startWorkflowOperation: start })
+      .then((answer) => {
+        this.shareRemedy(input, answer);
+        return answer;
+      })
       .catch(async () => {
         if (await this.runExists(input.workflowId)) return { status: 'timed-out' as const };
         this.recordWithoutRun(input, 'not-started', input.workflowId);
@@ -277,6 +355,15 @@ export class SelfHealing {
     }
   }
 
+  /** A call healed by re-running the operation: the calls of its fault waiting for a run apply the same remedy. */
+  private shareRemedy(input: HealingInput, answer: CallerOutcome): void {
+    if (answer.status !== 'healed') return;
+    const strategy = STRATEGY_MODULES[answer.strategy];
+    if (strategy.degraded || !strategy.rerunsOperation) return;
+    const endpoint = answer.endpoint;
+    this.admission.remedyFound(input.signature, { strategy: answer.strategy, healingWorkflowId: input.workflowId, ...(endpoint ? { endpoint } : {}) });
+  }
+
   /** False when not found, or when the server cannot say: then it is recorded (recording twice is harmless). */
   private async runExists(workflowId: string): Promise<boolean> {
     try {
@@ -287,11 +374,17 @@ export class SelfHealing {
     }
   }
 
-  private recordWithoutRun(input: HealingInput, result: JoinedOccurrence['result'], healingWorkflowId: string | undefined): void {
+  private recordWithoutRun(
+    input: HealingInput,
+    result: JoinedOccurrence['result'],
+    healingWorkflowId: string | undefined,
+    strategy?: Strategy,
+  ): void {
     this.occurrenceLog.add(input.operation, input.signature, {
       eventKey: input.workflowId,
       result,
       healingWorkflowId,
+      ...(strategy ? { strategy } : {}),
       error: input.error,
       context: input.context,
       detectedAt: input.detectedAt,
@@ -319,6 +412,8 @@ export class SelfHealing {
       cacheable: options.cacheResults ?? false,
       hasDefaultValue: 'defaultValue' in options,
       critical: options.critical ?? false,
+      skippable: options.critical === false,
+      queueable: options.queueForLater ?? false,
       alternateEndpoints: options.alternateEndpoints ?? [],
       hooks: Object.keys(options.hooks ?? {}) as OperationPolicy['hooks'],
     };
@@ -360,10 +455,10 @@ export class SelfHealing {
   }
 }
 
-/** Without its arguments an operation cannot be re-run: only non-re-running strategies remain. */
-function withoutReruns(policy: OperationPolicy): Strategy[] {
-  const allowed = policy.allowedStrategies ?? STRATEGIES;
-  return allowed.filter((strategy) => !STRATEGY_CATALOGUE[strategy].rerunsOperation && strategy !== 'FALLBACK_TO_CACHE');
+/** Without its arguments an operation can neither be re-run nor looked up in the cache. */
+function withoutArguments(policy: OperationPolicy): void {
+  policy.cacheable = false;
+  policy.allowedStrategies = (policy.allowedStrategies ?? CATALOGUE_ORDER).filter((strategy) => !STRATEGY_MODULES[strategy].rerunsOperation);
 }
 
 function annotate(error: unknown, annotations: HealingAnnotations): unknown {

@@ -1,7 +1,7 @@
 // The contract between the client library, the healing workflow and its activities:
 // inputs, outcomes, and the messages a running healing workflow answers.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OperationPolicy } from './strategies.js';
+import type { OperationPolicy } from './strategies/policy.js';
 import type { Diagnosis, ErrorReport, HealingResult, Strategy } from './types.js';
 
 export const HEALING_WORKFLOW_TYPE = 'healingWorkflow';
@@ -24,6 +24,12 @@ export interface HealingInput {
   /** Sanitised application context for the audit trail and the diagnosis. */
   context?: Record<string, unknown>;
   detectedAt: string;
+  /**
+   * How long, from the run's start, a caller waits for its answer. The run keeps to it: no
+   * re-run starts (or runs on) past it, so an operation never runs again after its caller was
+   * told it failed (unless it was told its call is queued).
+   */
+  callerWaitMs?: number;
   timing?: Partial<HealingTiming>;
   /**
    * False when the starter owns alerting for this fault (the health-check workflow alerts after
@@ -52,10 +58,10 @@ export const DEFAULT_HEALING_TIMING: HealingTiming = {
 
 /** What the caller waiting in `withSelfHealing` is told. */
 export type CallerOutcome =
-  | { status: 'healed'; strategy: Strategy; sealedValue?: string; useDefaultValue?: boolean }
+  | { status: 'healed'; strategy: Strategy; sealedValue?: string; useDefaultValue?: boolean; endpoint?: string; attempts?: number }
   | { status: 'skipped'; strategy: 'SKIP_OPERATION' }
   | { status: 'queued'; strategy: 'QUEUE_FOR_LATER'; runAt: string }
-  | { status: 'failed'; reason: string }
+  | { status: 'failed'; reason: string; attempts?: number }
   | { status: 'cancelled' };
 
 export interface AttemptRecord {
@@ -65,12 +71,16 @@ export interface AttemptRecord {
   durationMs: number;
   error?: string;
   at: string;
+  /** Tried first by exploration rather than by its record. */
+  explored?: boolean;
 }
 
 export interface HealingState {
   phase: 'recording' | 'analysing' | 'healing' | 'awaiting-approval' | 'queued' | 'notifying' | 'done';
   diagnosis?: Diagnosis;
   plan: Strategy[];
+  /** The strategy exploration put first, if it did. */
+  explored?: Strategy;
   currentStrategy?: Strategy;
   attempts: AttemptRecord[];
   result: HealingResult;

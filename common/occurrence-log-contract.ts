@@ -2,15 +2,21 @@
 // (their signature's runs were at capacity, or the run could not be started) are sent in batches
 // to one workflow per signature, which records them all in healing_events.
 import { defineSignal } from '@temporalio/workflow';
-import type { ErrorReport } from './types.js';
+import type { ErrorReport, Strategy } from './types.js';
 
 export const OCCURRENCE_LOG_WORKFLOW_TYPE = 'occurrenceLogWorkflow';
 
 export interface JoinedOccurrence {
   /** The healing event's idempotency key: the id its own run had (or would have had). */
   eventKey: string;
-  /** joined: no run of its own, the signature's runs were busy; not-started: its run could not be started. */
-  result: 'joined' | 'not-started';
+  /**
+   * joined: no run of its own (its signature's runs were busy), the caller got its error;
+   * healed: no run of its own, healed by the remedy a run of its fault found (`strategy`);
+   * not-started: its run could not be started.
+   */
+  result: 'joined' | 'healed' | 'not-started';
+  /** The remedy that healed it (result healed). */
+  strategy?: Strategy;
   /** The run it joined (one of its signature's runs in flight), or its own run that did not start. */
   healingWorkflowId?: string;
   error: ErrorReport;

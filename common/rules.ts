@@ -1,16 +1,12 @@
 // Deterministic diagnosis from an ErrorReport: the answer when no learned pattern and no LLM
 // decides. Imported by workflow code: pure.
-import { STRATEGY_CATALOG, isStrategy, isStrategyApplicable, SAFETY_ORDER, type OperationPolicy } from './strategies.js';
-import type { Diagnosis, ErrorCategory, ErrorReport, Severity, Strategy } from './types.js';
+import { fittingStrategies, type FaultFacts, type OperationPolicy } from './strategies/index.js';
+import type { Diagnosis, ErrorCategory, ErrorReport, Severity } from './types.js';
 
 export interface RulesContext {
   operation: string;
-  /** The operation must not be skipped / lost. */
-  critical?: boolean;
-  /** Strategies the diagnosis may recommend. */
-  allowedStrategies: Strategy[];
-  /** When given, recommendations are also limited to strategies this policy can carry out. */
-  policy?: OperationPolicy;
+  /** What the operation declared: the diagnosis recommends only strategies it can carry out. */
+  policy: OperationPolicy;
 }
 
 /** What the rules found, before strategies and severity. */
@@ -20,8 +16,8 @@ export interface RuleClassification {
   confidence: number;
   /** What matched, for the explanation: "code ECONNRESET", "HTTP 429", … */
   evidence: string;
-  /** Deadlock / serialization failure: transient, healed by rolling back and re-running. */
-  transaction?: boolean;
+  /** What was recognised beyond the category (a deadlock, a stale cache, a dead endpoint). */
+  kind?: FaultFacts['kind'];
 }
 
 export const SPECIFIC_CONFIDENCE = 0.6;
@@ -42,25 +38,6 @@ const TRANSIENT_BY_CATEGORY: Record<ErrorCategory, boolean> = {
   not_found: false,
   runtime: false,
 };
-
-const NON_RERUNNING: Strategy[] = ['FALLBACK_TO_CACHE', 'USE_DEFAULT_VALUE', 'SKIP_OPERATION'];
-
-/** Preferred strategies per category, best first (permanent categories: non-re-running only). */
-export const CATEGORY_PREFERENCES: Readonly<Record<ErrorCategory, readonly Strategy[]>> = {
-  network: ['RETRY_WITH_BACKOFF', 'SWITCH_API_ENDPOINT', 'FALLBACK_TO_CACHE', 'RESET_CONNECTION', 'QUEUE_FOR_LATER'],
-  timeout: ['RETRY_WITH_BACKOFF', 'SWITCH_API_ENDPOINT', 'FALLBACK_TO_CACHE', 'QUEUE_FOR_LATER'],
-  rate_limit: ['RATE_LIMIT_BACKOFF', 'QUEUE_FOR_LATER', 'FALLBACK_TO_CACHE', 'SWITCH_API_ENDPOINT'],
-  database_connection: ['RESET_CONNECTION', 'RETRY_WITH_BACKOFF', 'QUEUE_FOR_LATER', 'FALLBACK_TO_CACHE'],
-  external_service: ['SWITCH_API_ENDPOINT', 'RETRY_WITH_BACKOFF', 'FALLBACK_TO_CACHE', 'QUEUE_FOR_LATER'],
-  unknown: ['RETRY_WITH_BACKOFF', 'FALLBACK_TO_CACHE', 'QUEUE_FOR_LATER', 'USE_DEFAULT_VALUE'],
-  validation: ['USE_DEFAULT_VALUE', 'FALLBACK_TO_CACHE', 'SKIP_OPERATION'],
-  not_found: ['USE_DEFAULT_VALUE', 'FALLBACK_TO_CACHE', 'SKIP_OPERATION'],
-  authentication: NON_RERUNNING,
-  database_constraint: NON_RERUNNING,
-  runtime: NON_RERUNNING,
-};
-/** Deadlocks and serialization failures (category runtime, transient). */
-export const TRANSACTION_CONFLICT_PREFERENCES: readonly Strategy[] = ['ROLLBACK_TRANSACTION', 'RETRY_WITH_BACKOFF', 'QUEUE_FOR_LATER'];
 
 const BASE_SEVERITY: Record<ErrorCategory, Severity> = {
   authentication: 'critical',
@@ -142,27 +119,27 @@ function looksLikeDatabase(report: ErrorReport, operation: string): boolean {
   return operationWords(operation).some((word) => DB_OPERATION_WORDS.has(word));
 }
 
-function matched(category: ErrorCategory, evidence: string, confidence = SPECIFIC_CONFIDENCE, transaction = false): RuleClassification {
-  return {
-    category,
-    transient: transaction ? true : TRANSIENT_BY_CATEGORY[category],
-    confidence,
-    evidence,
-    ...(transaction ? { transaction } : {}),
-  };
+function matched(category: ErrorCategory, evidence: string, confidence = SPECIFIC_CONFIDENCE, kind?: RuleClassification['kind']): RuleClassification {
+  // A transaction conflict or a stale cache entry goes away once rolled back or cleared.
+  const transient = kind !== undefined || TRANSIENT_BY_CATEGORY[category];
+  return { category, transient, confidence, evidence, ...(kind ? { kind } : {}) };
 }
+
+/** Refused connections and unknown hosts: the endpoint itself is down or gone. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH']);
 
 function byCode(report: ErrorReport, operation: string): RuleClassification | undefined {
   const code = report.code?.trim().toUpperCase();
   if (!code) return undefined;
   const evidence = `code ${code}`;
-  if (TRANSACTION_CODES.has(code)) return matched('runtime', evidence, SPECIFIC_CONFIDENCE, true);
+  if (TRANSACTION_CODES.has(code)) return matched('runtime', evidence, SPECIFIC_CONFIDENCE, 'transaction-conflict');
   if (TIMEOUT_CODES.has(code)) {
     return looksLikeDatabase(report, operation) && code !== '57014' ? matched('database_connection', evidence) : matched('timeout', evidence);
   }
   if (NETWORK_CODES.has(code)) {
     if (code === 'ECONNABORTED' && /time[d\s-]*out/i.test(report.message)) return matched('timeout', evidence);
-    return looksLikeDatabase(report, operation) ? matched('database_connection', evidence) : matched('network', evidence);
+    if (looksLikeDatabase(report, operation)) return matched('database_connection', evidence);
+    return matched('network', evidence, SPECIFIC_CONFIDENCE, UNREACHABLE_CODES.has(code) ? 'unreachable' : undefined);
   }
   if (DB_CONNECTION_CODES.has(code)) return matched('database_connection', evidence);
   if (CONSTRAINT_CODES.has(code) || code.startsWith('SQLITE_CONSTRAINT')) return matched('database_constraint', evidence);
@@ -176,7 +153,7 @@ function byCode(report: ErrorReport, operation: string): RuleClassification | un
     if (sqlClass === '28') return matched('authentication', `SQLSTATE ${code}`);
     if (sqlClass === '22') return matched('validation', `SQLSTATE ${code}`);
     if (sqlClass === '42' || sqlClass === '3D' || sqlClass === '3F') return matched('runtime', `SQLSTATE ${code}`);
-    if (sqlClass === '40') return matched('runtime', `SQLSTATE ${code}`, SPECIFIC_CONFIDENCE, true);
+    if (sqlClass === '40') return matched('runtime', `SQLSTATE ${code}`, SPECIFIC_CONFIDENCE, 'transaction-conflict');
   }
   return undefined;
 }
@@ -212,8 +189,9 @@ function byName(report: ErrorReport, operation: string): RuleClassification | un
   return undefined;
 }
 
-const STRONG_MESSAGE_RULES: Array<[RegExp, ErrorCategory, boolean?]> = [
-  [/deadlock|could not serialize|serialization failure|lock wait timeout|database is locked|could not obtain lock/i, 'runtime', true],
+const STRONG_MESSAGE_RULES: Array<[RegExp, ErrorCategory, RuleClassification['kind']?]> = [
+  [/deadlock|could not serialize|serialization failure|lock wait timeout|database is locked|could not obtain lock/i, 'runtime', 'transaction-conflict'],
+  [/(?:stale|corrupt(?:ed)?|poisoned|inconsistent) cache|cache(?:d)? (?:entry|value|data|item)s? (?:is |was |are )?(?:stale|corrupt(?:ed)?|poisoned|invalid)/i, 'unknown', 'stale-cache'],
   [
     /duplicate key|violates [\w-]*\s*(?:unique|foreign key|not-null|check|exclusion)?\s*constraint|unique constraint|foreign key constraint|integrity constraint|duplicate entry/i,
     'database_constraint',
@@ -246,12 +224,13 @@ const WEAK_MESSAGE_RULES: Array<[RegExp, ErrorCategory]> = [
 
 function byMessage(report: ErrorReport, operation: string): RuleClassification | undefined {
   const message = report.message;
-  for (const [pattern, category, transaction] of STRONG_MESSAGE_RULES) {
+  for (const [pattern, category, kind] of STRONG_MESSAGE_RULES) {
     const hit = pattern.exec(message);
     if (!hit) continue;
     const evidence = `message mentions "${hit[0].toLowerCase()}"`;
     if (category === 'network' && looksLikeDatabase(report, operation)) return matched('database_connection', evidence);
-    return matched(category, evidence, SPECIFIC_CONFIDENCE, transaction === true);
+    const unreachable = category === 'network' && /ECONNREFUSED|connection refused|ENOTFOUND|getaddrinfo|EAI_AGAIN/i.test(hit[0]);
+    return matched(category, evidence, SPECIFIC_CONFIDENCE, unreachable ? 'unreachable' : kind);
   }
   if (RUNTIME_NAMES.test(report.name)) return matched('runtime', `error class ${report.name}`);
   const runtimeHit = RUNTIME_MESSAGES.exec(message);
@@ -296,83 +275,58 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
+/** The facts the planner ranks strategies by: the diagnosis' category and transience, the rules' kind. */
+export function faultFacts(diagnosis: Pick<Diagnosis, 'category' | 'transient'>, report: ErrorReport, operation: string): FaultFacts {
+  return toFault(diagnosis, classifyError(report, operation).kind, report);
+}
+
+function toFault(found: Pick<Diagnosis, 'category' | 'transient'>, kind: FaultFacts['kind'], report: ErrorReport): FaultFacts {
+  return {
+    category: found.category,
+    transient: found.transient,
+    ...(kind ? { kind } : {}),
+    ...(report.retryAfterMs !== undefined ? { retryAfterMs: report.retryAfterMs } : {}),
+  };
+}
+
 /**
  * Diagnoses an error with deterministic rules (source 'rules'): error code (Node network codes,
  * SQLSTATE, MySQL/SQLite/Mongo codes) first, then HTTP status, error class, message patterns.
  *
- * Strategies: the category's preference list, filtered to `ctx.allowedStrategies` (and to what
- * `ctx.policy` can carry out, when given); a permanent error only gets non-re-running ones. When
- * the list leaves nothing, the first allowed compatible strategy in SAFETY_ORDER is used. When
- * nothing at all is allowed, recommendedStrategy is still the category's first compatible
- * preference (a valid Strategy, but possibly not allowed), fallbackStrategies is empty and
- * confidence 0.2: `planStrategies` is the authority on what actually runs, and it never returns
- * an inapplicable strategy.
+ * Strategies: those the operation can carry out that fit the fault, best first (see each
+ * strategy's rank); a permanent error gets none, and reaches the caller as itself.
  *
  * Severity: authentication and database connection failures are critical; database / external
  * service / runtime high; network, timeout, rate limit, unknown medium; validation, not found low.
- * A critical operation is at least high, and critical when no allowed strategy can heal it.
+ * A critical operation is at least high, and critical when no strategy can heal it.
  */
 export function diagnoseByRules(report: ErrorReport, ctx: RulesContext): Diagnosis {
-  try {
-    return diagnose(report, ctx);
-  } catch {
-    return {
-      category: 'unknown',
-      severity: ctx?.critical ? 'critical' : 'medium',
-      transient: false,
-      rootCause: ROOT_CAUSE.unknown + '.',
-      recommendedStrategy: 'SKIP_OPERATION',
-      fallbackStrategies: [],
-      confidence: NOTHING_ALLOWED_CONFIDENCE,
-      explanation: 'The error could not be read; no strategy is recommended with confidence.',
-      source: 'rules',
-    };
-  }
-}
-
-function diagnose(report: ErrorReport, ctx: RulesContext): Diagnosis {
-  const operation = typeof ctx?.operation === 'string' ? ctx.operation : '';
-  const found = classifyError(report, operation);
+  const found = classifyError(report, ctx.operation);
   const { category, transient } = found;
-
-  const compatible = (strategy: Strategy) => transient || !STRATEGY_CATALOG[strategy].rerunsOperation;
-  const preferences = (found.transaction ? TRANSACTION_CONFLICT_PREFERENCES : CATEGORY_PREFERENCES[category]).filter(compatible);
-  const allowedList = Array.isArray(ctx?.allowedStrategies) ? ctx.allowedStrategies.filter(isStrategy) : [];
-  const allowed = (strategy: Strategy) =>
-    compatible(strategy) &&
-    allowedList.includes(strategy) &&
-    (ctx.policy === undefined || isStrategyApplicable(strategy, ctx.policy, { transient }));
-
-  let confidence = found.confidence;
-  let selected = preferences.filter(allowed);
-  if (selected.length === 0) {
-    selected = SAFETY_ORDER.filter(allowed);
-    confidence = Math.max(NOTHING_ALLOWED_CONFIDENCE, confidence - 0.2);
-  }
+  const fault = toFault(found, found.kind, report);
+  const selected = fittingStrategies(fault, ctx.policy);
   const healable = selected.length > 0;
-  const recommendedStrategy: Strategy = selected[0] ?? preferences.find(compatible) ?? 'SKIP_OPERATION';
-  const fallbackStrategies = selected.slice(1, 3);
-  if (!healable) confidence = Math.min(confidence, NOTHING_ALLOWED_CONFIDENCE);
 
   let severity = BASE_SEVERITY[category];
-  if (ctx?.critical) severity = healable ? atLeast(severity, 'high') : 'critical';
+  if (ctx.policy.critical) severity = healable ? atLeast(severity, 'high') : 'critical';
 
-  const rootCause = found.transaction
-    ? 'A database transaction conflict (deadlock or serialization failure)'
-    : transient === TRANSIENT_BY_CATEGORY[category]
-      ? ROOT_CAUSE[category]
-      : `${ROOT_CAUSE[category]}, not expected to go away by itself`;
+  const rootCause =
+    found.kind === 'transaction-conflict'
+      ? 'A database transaction conflict (deadlock or serialization failure)'
+      : found.kind === 'stale-cache'
+        ? 'A cache served a stale or corrupt entry'
+        : transient === TRANSIENT_BY_CATEGORY[category]
+          ? ROOT_CAUSE[category]
+          : `${ROOT_CAUSE[category]}, not expected to go away by itself`;
 
   const parts = [
     `Classified as ${category} from ${found.evidence}; ${transient ? 'transient' : 'permanent, so the operation is not re-run'}.`,
   ];
-  if (report?.retryAfterMs !== undefined && category === 'rate_limit') {
-    parts.push(`The server asked to wait ${seconds(report.retryAfterMs)} (Retry-After).`);
-  }
+  if (report.retryAfterMs !== undefined) parts.push(`The server asked to wait ${seconds(report.retryAfterMs)} (Retry-After).`);
   parts.push(
     healable
-      ? `Recommended ${recommendedStrategy}${fallbackStrategies.length ? `, then ${fallbackStrategies.join(', ')}` : ''}.`
-      : `No allowed strategy fits this error for "${operation}"; it needs a person.`,
+      ? `Recommended ${selected[0]}${selected.length > 1 ? `, then ${selected.slice(1, 3).join(', ')}` : ''}.`
+      : `No strategy of "${ctx.operation}" applies: the error reaches the caller as it is.`,
   );
 
   return {
@@ -380,9 +334,10 @@ function diagnose(report: ErrorReport, ctx: RulesContext): Diagnosis {
     severity,
     transient,
     rootCause: `${rootCause} (${found.evidence}).`,
-    recommendedStrategy,
-    fallbackStrategies,
-    confidence,
+    // A Strategy is required here; with nothing applicable the planner runs nothing anyway.
+    recommendedStrategy: selected[0] ?? 'SKIP_OPERATION',
+    fallbackStrategies: selected.slice(1, 3),
+    confidence: healable ? found.confidence : NOTHING_ALLOWED_CONFIDENCE,
     explanation: parts.join(' '),
     source: 'rules',
   };

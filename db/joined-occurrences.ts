@@ -29,8 +29,10 @@ export async function recordJoinedOccurrences(db: Database, batch: JoinedOccurre
     errorStack: occurrence.error.stack == null ? null : truncateForText(occurrence.error.stack, MAX_ERROR_STACK_CHARS),
     errorCode: occurrence.error.code,
     result: occurrence.result,
+    strategy: occurrence.strategy,
+    attempts: occurrence.result === 'healed' ? 1 : 0,
     workflowId: occurrence.healingWorkflowId ?? batch.logWorkflowId,
-    context: { ...occurrence.context, recordedBy: batch.logWorkflowId },
+    context: { ...occurrence.context, recordedBy: batch.logWorkflowId, joinedRun: occurrence.healingWorkflowId ?? null },
     detectedAt: new Date(occurrence.detectedAt),
     resolvedAt: new Date(),
   }));

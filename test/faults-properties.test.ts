@@ -15,7 +15,7 @@ import { SelfHealing } from '../client/self-healing.js';
 import { toErrorReport } from '../common/error-report.js';
 import { sanitizeText } from '../common/sanitize.js';
 import { errorSignature } from '../common/signature.js';
-import { defaultOperationPolicy } from '../common/strategies.js';
+import { defaultOperationPolicy } from '../common/strategies/index.js';
 
 // Planted secrets; `cores` must never appear in any output (digits also with separators removed).
 const JWT =

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnalysisCaches, type AnalysisCaches } from '../activities/analysis-cache.js';
-import { createAnalysisActivities, type LearnedStrategy } from '../activities/analysis.js';
+import { createAnalysisActivities } from '../activities/analysis.js';
+import type { LearnedStrategyStats } from '../common/strategies/planner.js';
 import { createLearningActivities } from '../activities/learning.js';
 import { createLlmCallBudget } from '../activities/llm-budget.js';
 import {
@@ -14,7 +15,7 @@ import {
   type LlmDiagnosisAnswer,
   type LlmOutcome,
 } from '../activities/llm-diagnosis.js';
-import { defaultOperationPolicy, type OperationPolicy } from '../common/strategies.js';
+import { defaultOperationPolicy, type OperationPolicy } from '../common/strategies/index.js';
 import type { ErrorReport } from '../common/types.js';
 import { upsertHealingPattern } from '../db/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -73,6 +74,7 @@ function policy(overrides: Partial<OperationPolicy> = {}): OperationPolicy {
   return defaultOperationPolicy('payments.charge', {
     allowedStrategies: ['RETRY_WITH_BACKOFF', 'FALLBACK_TO_CACHE', 'QUEUE_FOR_LATER'],
     cacheable: true,
+    queueable: true,
     ...overrides,
   });
 }
@@ -91,7 +93,7 @@ function answer(overrides: Partial<LlmDiagnosisAnswer> = {}): LlmDiagnosisAnswer
   };
 }
 
-function input(overrides: { error?: ErrorReport; policy?: OperationPolicy; learned?: LearnedStrategy[] } = {}) {
+function input(overrides: { error?: ErrorReport; policy?: OperationPolicy; learned?: LearnedStrategyStats[] } = {}) {
   return {
     operation: 'payments.charge',
     signature: `sig-${randomUUID()}`,
@@ -152,7 +154,7 @@ describe('LLM diagnosis through the openai SDK', () => {
   it('sends the learned history for the signature', async () => {
     fake.answerJson(answer());
     await diagnoser().diagnose(
-      input({ learned: [{ strategy: 'FALLBACK_TO_CACHE', confidence: 0.25, successCount: 1, failureCount: 2 }] }),
+      input({ learned: [{ strategy: 'FALLBACK_TO_CACHE', confidence: 0.25, successCount: 1, failureCount: 2, consecutiveFailures: 0, avgHealingMs: 10 }] }),
     );
     expect((promptPayload() as any).history).toEqual([{ strategy: 'FALLBACK_TO_CACHE', successes: 1, failures: 2, confidence: 0.25 }]);
   });

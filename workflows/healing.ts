@@ -7,13 +7,11 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   approvalSignal,
-  callerOutcomeUpdate,
   DEFAULT_HEALING_TIMING,
   healingStateQuery,
   type AttemptRecord,
@@ -23,20 +21,23 @@ import {
   type HealingSummary,
   type HealingTiming,
 } from '../common/healing-contract.js';
+import { faultFacts } from '../common/rules.js';
 import * as attributes from '../common/search-attributes.js';
-import { DEGRADED_STRATEGIES, planStrategies } from '../common/strategies.js';
-import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
+import { needsApproval, STRATEGY_MODULES, type StrategyOutcome } from '../common/strategies/index.js';
+import { planStrategies, type StrategyPlan } from '../common/strategies/planner.js';
+import type { Diagnosis, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
 import type { AnalysisResult } from '../activities/analysis.js';
 import type { OccurrenceRecord } from '../activities/audit.js';
-import { executeStrategy, type StrategyOutcome } from './strategy-execution.js';
+import { CallerAnswer } from './caller-answer.js';
+import { executeStrategy } from './strategy-execution.js';
 
 // Records and analysis are short calls on this worker: local activities spare the server a round
 // trip per step (they are what makes error-to-healed fast). Records retry until the database
 // answers, so nothing is lost in an outage. A workflow task that runs local activities completes
 // (and with it the update that answers the caller) only once they have all finished: so the run
 // has as few of them as it can before the caller's answer, and none between that answer and the
-// end of its workflow task (see answerNow).
+// end of its workflow task (see CallerAnswer.flush).
 const records = proxyLocalActivities<SelfHealingActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '30s' },
@@ -57,10 +58,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   const startedAt = Date.now();
   const timing: HealingTiming = { ...DEFAULT_HEALING_TIMING, ...input.timing };
   const state: HealingState = { phase: 'recording', plan: [], attempts: [], result: 'pending' };
-  let callerOutcome: CallerOutcome | undefined;
-  /** Callers waiting in the update, and whether the answer just given has yet to leave. */
-  let waitingCallers = 0;
-  let answerPending = false;
+  const caller = new CallerAnswer(input.callerWaitMs);
   let approval: { approved: boolean } | undefined;
   let approvalTimedOut = false;
   /** The attempt that ended the run: recorded (and learned) with the outcome, after the caller's answer. */
@@ -73,18 +71,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     unrecordedDiagnosis = undefined;
     return diagnosis;
   };
-  const tellCaller = (outcome: CallerOutcome) => {
-    if (callerOutcome !== undefined) return;
-    callerOutcome = outcome;
-    answerPending = waitingCallers > 0;
-  };
 
-  setHandler(callerOutcomeUpdate, async () => {
-    waitingCallers++;
-    await condition(() => callerOutcome !== undefined);
-    waitingCallers--;
-    return callerOutcome!;
-  });
   setHandler(healingStateQuery, () => state);
   setHandler(approvalSignal, (decision) => void (approval = decision));
 
@@ -96,7 +83,18 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   try {
     const { diagnosis, learned } = await recordAndAnalyse();
     state.diagnosis = diagnosis;
-    if (input.appTaskQueue) state.plan = planStrategies({ diagnosis, policy: input.policy, learned, random: Math.random() });
+    const plan: StrategyPlan = input.appTaskQueue
+      ? planStrategies({
+          diagnosis,
+          fault: faultFacts(diagnosis, input.error, input.operation),
+          policy: input.policy,
+          learned,
+          random: Math.random(),
+          callerWaits: input.callerWaitMs !== undefined,
+        })
+      : { strategies: [] };
+    state.plan = plan.strategies;
+    state.explored = plan.explored;
     // One upsert for what is known now, the first strategy included (it starts in this workflow task).
     upsertSearchAttributes([
       { key: attributes.ERROR_CATEGORY, value: diagnosis.category },
@@ -110,19 +108,19 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     else unrecordedDiagnosis = diagnosis;
 
     if (input.appTaskQueue) {
-      await tryStrategiesInOrder(diagnosis);
+      await tryStrategiesInOrder(diagnosis, plan);
     } else {
       state.result = 'skipped'; // reported only: nothing of the application's to re-run
     }
     // A queued run that did not work later on is a failure too; the caller already knows it was queued.
     if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
-    tellCaller({ status: 'failed', reason: failureSummary() });
+    caller.tell({ status: 'failed', reason: failureSummary(), attempts: state.attempts.length });
     await finish(diagnosis, decisive);
     return summary();
   } catch (error) {
     if (!isCancellation(error)) throw error;
     state.result = 'cancelled';
-    tellCaller({ status: 'cancelled' });
+    caller.tell({ status: 'cancelled' });
     await CancellationScope.nonCancellable(() => finish(state.diagnosis));
     throw error;
   }
@@ -158,18 +156,21 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     }
   }
 
-  async function tryStrategiesInOrder(diagnosis: Diagnosis): Promise<void> {
+  async function tryStrategiesInOrder(diagnosis: Diagnosis, plan: StrategyPlan): Promise<void> {
     state.phase = 'healing';
-    for (const [index, strategy] of state.plan.entries()) {
+    for (const [index, strategy] of plan.strategies.entries()) {
+      // Past the caller's deadline nothing re-runs the operation on its behalf: only the degraded
+      // answers it opted into are left (they answer at once, or queue the call as it allowed).
+      if (caller.remainingMs() <= 0 && !STRATEGY_MODULES[strategy].degraded) continue;
       state.currentStrategy = strategy;
       if (index > 0) upsertSearchAttributes([{ key: attributes.HEALING_STRATEGY, value: strategy }]);
-      const outcome = needsApproval(strategy) && !(await approved())
+      const outcome = needsApproval(strategy, input.policy) && !(await approved())
         ? ({ ok: false, reason: 'not approved by an operator' } as const)
-        : await executeStrategy(strategy, input, timing, onQueued);
-      const attempt = attemptOf(strategy, outcome);
+        : await executeStrategy(strategy, input, timing, { remainingMs: () => caller.remainingMs(), tellQueued });
+      const attempt = attemptOf(strategy, outcome, plan.explored === strategy && index === 0);
       if (outcome.ok) {
         state.result = resultOf(outcome.outcome);
-        tellCaller(outcome.outcome);
+        caller.tell(outcome.outcome.status === 'healed' ? { ...outcome.outcome, attempts: state.attempts.length } : outcome.outcome);
         decisive = { attempt, success: true };
         return;
       }
@@ -177,23 +178,12 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     }
   }
 
-  /**
-   * Ends this workflow task if it has just answered a waiting caller: the answer then leaves at
-   * once, without waiting for the local activities that follow (a 1 ms durable timer; the
-   * records run in the next workflow task, still awaited in order).
-   */
-  async function answerNow(): Promise<void> {
-    if (!answerPending) return;
-    answerPending = false;
-    await CancellationScope.nonCancellable(() => sleep(1));
-  }
-
-  async function onQueued(outcome: CallerOutcome): Promise<void> {
+  async function tellQueued(runAt: string): Promise<void> {
     state.phase = 'queued';
     state.result = 'queued';
-    if (outcome.status === 'queued') state.nextRunAt = outcome.runAt;
-    tellCaller(outcome);
-    await answerNow();
+    state.nextRunAt = runAt;
+    caller.tell({ status: 'queued', strategy: 'QUEUE_FOR_LATER', runAt });
+    await caller.flush();
     await record(() =>
       records.completeHealing({ workflowId: input.workflowId, result: 'queued', strategy: 'QUEUE_FOR_LATER', healingDurationMs: Date.now() - startedAt }),
     );
@@ -202,23 +192,20 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   /** Whether the first strategy waits before its outcome for more than the operation itself. */
   function firstStrategyMayWait(): boolean {
     const first = state.plan[0];
-    return first !== undefined && (needsApproval(first) || first === 'RATE_LIMIT_BACKOFF' || first === 'QUEUE_FOR_LATER');
+    return first !== undefined && (STRATEGY_MODULES[first].mayWait || needsApproval(first, input.policy));
   }
 
-  function needsApproval(strategy: Strategy): boolean {
-    return input.policy.requiresApproval?.includes(strategy) ?? false;
-  }
-
+  /** An operator's decision, waited for at most until the approval timeout or the caller's deadline. */
   async function approved(): Promise<boolean> {
     state.phase = 'awaiting-approval';
     approval = undefined;
-    const decided = await condition(() => approval !== undefined, timing.approvalTimeoutMs);
+    const decided = await condition(() => approval !== undefined, Math.min(timing.approvalTimeoutMs, caller.remainingMs()));
     state.phase = 'healing';
     if (!decided) approvalTimedOut = true; // admins hear of it: a safer strategy was used instead
     return decided && approval!.approved;
   }
 
-  function attemptOf(strategy: Strategy, outcome: StrategyOutcome): AttemptRecord {
+  function attemptOf(strategy: Strategy, outcome: StrategyOutcome, explored: boolean): AttemptRecord {
     const previous = state.attempts.at(-1);
     const attemptStarted = previous ? Date.parse(previous.at) : startedAt;
     const attempt: AttemptRecord = {
@@ -228,6 +215,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       durationMs: Date.now() - attemptStarted,
       error: outcome.ok ? undefined : outcome.reason,
       at: new Date().toISOString(),
+      ...(explored ? { explored } : {}),
     };
     state.attempts.push(attempt);
     return attempt;
@@ -237,7 +225,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   async function logAttempt(attempt: AttemptRecord, diagnosis: Diagnosis): Promise<void> {
     const recorded = { workflowId: input.workflowId, attempt, diagnosis: diagnosisToRecord() };
     const writes = [record(() => records.recordAttempt(recorded))];
-    if (!DEGRADED_STRATEGIES.includes(attempt.strategy)) writes.push(record(() => learn(attempt, false, diagnosis)));
+    if (!STRATEGY_MODULES[attempt.strategy].degraded) writes.push(record(() => learn(attempt, false, diagnosis)));
     await Promise.all(writes);
   }
 
@@ -260,7 +248,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     state.phase = 'notifying';
     const healingDurationMs = Date.now() - startedAt;
     upsertSearchAttributes([{ key: attributes.HEALING_OUTCOME, value: state.result }]);
-    await answerNow();
+    await caller.flush();
     // The health-check workflow alerts for its own faults, after N consecutive failures.
     const notify = input.notifyAdmins !== false;
     const alert = notify && needsNotification(diagnosis);
@@ -275,7 +263,8 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       diagnosis: diagnosisToRecord(),
     };
     const outcome = record(() => records.recordOutcome(recorded));
-    const learning = last && diagnosis && !DEGRADED_STRATEGIES.includes(last.attempt.strategy) && record(() => learn(last.attempt, last.success, diagnosis));
+    const learning =
+      last && diagnosis && !STRATEGY_MODULES[last.attempt.strategy].degraded && record(() => learn(last.attempt, last.success, diagnosis));
     const [{ recoveryMayBeDue }] = await Promise.all([outcome, learning]);
     if (alert) await alertAdmins(diagnosis);
     else if (recovery && recoveryMayBeDue) await announceRecovery();

@@ -15,7 +15,7 @@ import { DEFAULT_HEALING_TIMING, type HealingInput, type HealingTiming } from '.
 import { diagnoseByRules } from '../common/rules.js';
 import * as attributes from '../common/search-attributes.js';
 import { errorSignature } from '../common/signature.js';
-import { defaultOperationPolicy, type OperationPolicy } from '../common/strategies.js';
+import { defaultOperationPolicy, type OperationPolicy } from '../common/strategies/index.js';
 import type { Diagnosis, ErrorReport, HealthStatus } from '../common/types.js';
 import { healingWorkflow } from './healing.js';
 
@@ -278,7 +278,7 @@ export function failureOf(result: HealthCheckResult, planned: Pick<PlannedHealth
     hooks: healing?.hooks ?? [],
     alternateEndpoints: healing?.alternateEndpoints ?? [],
   });
-  const diagnosis = diagnoseByRules(error, { operation, critical: true, allowedStrategies: policy.allowedStrategies ?? [], policy });
+  const diagnosis = diagnoseByRules(error, { operation, policy });
   return { operation, error, policy, diagnosis };
 }
 
