@@ -2,7 +2,7 @@
 // then `npm run demo` in another terminal: every failure becomes a healing run you can open in
 // the Temporal UI, and each call prints what the application got back.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { SelfHealing, OperationQueuedError } from '../client/self-healing.js';
+import { OperationQueuedError, SelfHealing, type CallOutcomeEvent } from '../client/self-healing.js';
 import { currentEndpoint } from '../client/operation-context.js';
 
 function failure(message: string, extra: Record<string, unknown>): Error {
@@ -55,9 +55,23 @@ export function registerDemoOperations(healer: SelfHealing) {
       async (email: string) => {
         throw failure(`"${email}" is not a valid e-mail address`, { name: 'ValidationError', status: 422 });
       },
+      // A permanent error reaches the caller as itself, whatever degraded answer is opted into.
       { defaultValue: { registered: false, reason: 'invalid e-mail address' } },
     ),
   };
+}
+
+const UI_URL = process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${process.env.TEMPORAL_UI_PORT ?? 8233}`;
+
+/** What became of each failed call, as the healing layer reports it (see onCallOutcome). */
+function describe(event: CallOutcomeEvent | undefined): string {
+  if (!event) return 'no failure, no healing';
+  const parts: string[] = [event.outcome];
+  if (event.strategy) parts.push(`by ${event.strategy}`);
+  if (event.attempts !== undefined) parts.push(`${event.attempts} strateg${event.attempts === 1 ? 'y' : 'ies'} tried`);
+  parts.push(`answered in ${event.waitedMs} ms`);
+  const link = event.healingWorkflowId ? `\n    ${UI_URL}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${event.healingWorkflowId}` : '';
+  return parts.join(', ') + link;
 }
 
 async function main(): Promise<void> {
@@ -66,23 +80,25 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   const worker = healer.runWorker(abort.signal);
   const demo = registerDemoOperations(healer);
+  let last: CallOutcomeEvent | undefined;
+  healer.onCallOutcome((event) => (last = event));
   const calls: Array<[string, () => Promise<unknown>]> = [
-    ['fetchProfile (flaky network → retry with backoff)', () => demo.fetchProfile('u-42')],
-    ['searchCatalogue (429 + Retry-After → rate-limit backoff)', () => demo.searchCatalogue('temporal')],
-    ['getExchangeRate (dead primary → switch endpoint)', () => demo.getExchangeRate('EUR')],
-    ['loadOrders (stale connection → reset connection)', () => demo.loadOrders('c-7')],
-    ['registerUser (validation error → never retried, default value)', () => demo.registerUser('not-an-email')],
+    ['fetchProfile (flaky network)', () => demo.fetchProfile('u-42')],
+    ['searchCatalogue (429 with Retry-After)', () => demo.searchCatalogue('temporal')],
+    ['getExchangeRate (dead primary endpoint, a backup registered)', () => demo.getExchangeRate('EUR')],
+    ['loadOrders (stale connection, a reset hook registered)', () => demo.loadOrders('c-7')],
+    ['registerUser (invalid input)', () => demo.registerUser('not-an-email')],
   ];
   for (const [label, call] of calls) {
+    last = undefined;
     try {
-      console.log(`✔ ${label}:`, JSON.stringify(await call()));
+      const value = await call();
+      console.log(`✔ ${label}\n    got ${JSON.stringify(value)}: ${describe(last)}`);
     } catch (error) {
-      const runId = (error as { healingWorkflowId?: string }).healingWorkflowId;
-      const note = error instanceof OperationQueuedError ? 'queued' : 'not healed';
-      console.log(`✘ ${label}: ${note}: ${(error as Error).message}${runId ? ` (run ${runId})` : ''}`);
+      const what = error instanceof OperationQueuedError ? `queued until ${error.runAt}` : `${(error as Error).name}: ${(error as Error).message}`;
+      console.log(`✘ ${label}\n    got ${what}: ${describe(last)}`);
     }
   }
-  console.log('\nOpen the Temporal UI and search e.g. HealingOperation STARTS_WITH "demo." to see each run.');
   abort.abort();
   await worker;
   await healer.close();

@@ -82,17 +82,22 @@ async function runsOf(operation: string, extra: string[] = []): Promise<RunSumma
 }
 
 /** An operation whose risky strategy (ROLLBACK_TRANSACTION) needs approval; SKIP_OPERATION is the safe fallback. */
+function deadlock(): Error {
+  return Object.assign(new Error('deadlock detected while saving the order'), { code: '40P01' });
+}
+
 function approvalOperation(name: string, approvalTimeoutMs?: number) {
   const hook = { runs: 0 };
   let rolledBack = false;
   system.healer.withSelfHealing(
     name,
     async (orderId: string) => {
-      if (!rolledBack) throw networkError('deadlock while saving the order: socket hang up');
+      if (!rolledBack) throw deadlock();
       return `saved ${orderId}`;
     },
     {
       allowedStrategies: ['ROLLBACK_TRANSACTION', 'SKIP_OPERATION'],
+      critical: false,
       requiresApproval: ['ROLLBACK_TRANSACTION'],
       hooks: { rollback: () => ((rolledBack = true), hook.runs++) },
       ...(approvalTimeoutMs ? { timing: { approvalTimeoutMs } } : {}),
@@ -181,7 +186,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
       async () => {
         throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 60 * 60_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
     );
     const queued = await send().catch((error: unknown) => error);
     expect(queued).toBeInstanceOf(OperationQueuedError);
@@ -210,7 +215,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
       async () => {
         throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 60 * 60_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
     );
     const workflowId = ((await send().catch((error: unknown) => error)) as OperationQueuedError).healingWorkflowId;
     // The queued result is recorded off the caller's path: wait for it so terminate finds it open.
@@ -267,7 +272,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
   it('approve: a run waits for approval (visible in list and show), then runs the approved strategy', async () => {
     const operation = `cli.approve-${suffix}`;
     const hook = approvalOperation(operation);
-    await system.healer.startHealing(operation, ['order-1'], networkError('deadlock while saving the order: socket hang up'));
+    await system.healer.startHealing(operation, ['order-1'], deadlock());
     const workflowId = await awaitingApproval(operation);
     const shown = await heal(['show', workflowId], env());
     expect(shown.stdout).toMatch(/Phase:\s+awaiting-approval/);
@@ -287,7 +292,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
   it('reject: the run falls back to the next, safe strategy', async () => {
     const operation = `cli.reject-${suffix}`;
     const hook = approvalOperation(operation);
-    await system.healer.startHealing(operation, ['order-2'], networkError('deadlock while saving the order: socket hang up'));
+    await system.healer.startHealing(operation, ['order-2'], deadlock());
     const workflowId = await awaitingApproval(operation);
     const rejected = await heal(['reject', workflowId, '--reason', 'not during the sale'], env());
     expect(rejected.code, rejected.stderr).toBe(0);
@@ -304,7 +309,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
   it('approval timeout: without an operator the run falls back to the safe strategy, and admins are told', async () => {
     const operation = `cli.approval-timeout-${suffix}`;
     const hook = approvalOperation(operation, 1_000);
-    const handle = await system.healer.startHealing(operation, ['order-3'], networkError('deadlock while saving the order: socket hang up'));
+    const handle = await system.healer.startHealing(operation, ['order-3'], deadlock());
     const summary = (await closed(handle.workflowId)) as HealingSummary;
     expect(summary).toMatchObject({ result: 'skipped', strategy: 'SKIP_OPERATION' });
     expect(summary.attempts[0]).toMatchObject({ strategy: 'ROLLBACK_TRANSACTION', result: 'failed', error: 'not approved by an operator' });

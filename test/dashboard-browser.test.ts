@@ -66,13 +66,18 @@ async function healSomeFailures(): Promise<void> {
   const save = healer.withSelfHealing('profile.save', flaky(9, 'never', validationError), { critical: true });
   await expect(save()).rejects.toThrow('email is not valid');
 
-  const recommend = healer.withSelfHealing('catalog.recommend', flaky(9, ['x'], validationError), {
+  // Degraded answers are opt-in, and only for transient faults that could not be healed.
+  const unavailable = () => Object.assign(new Error('Service Unavailable'), { status: 503 });
+  const recommend = healer.withSelfHealing('catalog.recommend', flaky(9, ['x'], unavailable), {
     defaultValue: ['bestsellers'],
     allowedStrategies: ['USE_DEFAULT_VALUE'],
   });
   await expect(recommend()).resolves.toEqual(['bestsellers']);
 
-  const track = healer.withSelfHealing('analytics.track', flaky(9, 'x', validationError), { allowedStrategies: ['SKIP_OPERATION'] });
+  const track = healer.withSelfHealing('analytics.track', flaky(9, 'x', unavailable), {
+    allowedStrategies: ['SKIP_OPERATION'],
+    critical: false,
+  });
   await expect(track()).resolves.toBeUndefined();
 
   let connected = false;

@@ -48,7 +48,7 @@ describe('the calling application', () => {
         if (calls === 1) throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
         return `sent to ${to}`;
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 500 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 500 } },
     );
     const queued = await send('ops@example.com').catch((error: unknown) => error);
     expect(queued).toBeInstanceOf(OperationQueuedError);
@@ -107,7 +107,7 @@ describe('the calling application', () => {
     const storm = system.healer.withSelfHealing(
       'caller.storm',
       async (n: number) => {
-        throw Object.assign(new Error(`invalid order ${n}`), { name: 'ValidationError', status: 400 });
+        throw Object.assign(new Error(`upstream unavailable for order ${n}`), { status: 503 });
       },
       { allowedStrategies: ['USE_DEFAULT_VALUE'], defaultValue: 'rejected' },
     );

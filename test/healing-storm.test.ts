@@ -70,28 +70,29 @@ describe('a storm beyond the admission limits', () => {
       (value) => ({ value }),
       (error: unknown) => ({ error: error as Error & HealingAnnotations }),
     ));
-    // Three runs reach their re-run and hold there; nobody else gets a run before the deadline.
+    // Three runs reach their re-run and hold there; nobody else gets a run before the deadline,
+    // when each run answers its caller with its error and starts no try after it.
     await until(() => reruns.arrivals() === 3, 'three re-runs');
     const outcomes = await Promise.all(calls);
     reruns.open();
 
     const byOutcome = (status: string) => outcomes.filter((outcome) => 'error' in outcome && outcome.error.healingOutcome === status);
-    expect(byOutcome('timed-out')).toHaveLength(3);
+    expect(byOutcome('failed')).toHaveLength(3);
     const joined = byOutcome('joined');
     expect(joined).toHaveLength(7);
-    const runIds = byOutcome('timed-out').map((outcome) => ('error' in outcome ? outcome.error.healingWorkflowId : undefined));
+    const runIds = byOutcome('failed').map((outcome) => ('error' in outcome ? outcome.error.healingWorkflowId : undefined));
     for (const outcome of joined) expect(runIds).toContain('error' in outcome && outcome.error.healingWorkflowId);
     // The joined callers still got their own error, not a wrapper.
     expect(joined.every((outcome) => 'error' in outcome && outcome.error.message === 'connect ECONNREFUSED 10.0.0.7:443')).toBe(true);
 
-    // All ten occurrences are in the audit trail: three healed by their runs, seven joined to them.
+    // All ten occurrences are in the audit trail: three failed at their callers' deadline, seven joined to them.
     let events: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
     await until(async () => {
       events = (await getHealingEvents(system.database.db, { operation: 'storm.charge', limit: 50 })).rows;
       return events.length === 10 && events.every((event) => event.result !== 'pending');
     }, 'ten settled events');
     const results = events.map((event) => event.result).sort();
-    expect(results).toEqual([...Array(3).fill('healed'), ...Array(7).fill('joined')].sort());
+    expect(results).toEqual([...Array(3).fill('failed'), ...Array(7).fill('joined')].sort());
     expect(new Set(events.map((event) => event.signature)).size).toBe(1);
     for (const event of events.filter((row) => row.result === 'joined')) {
       expect(runIds).toContain(event.workflowId);

@@ -30,6 +30,10 @@ function networkError(message = 'read ECONNRESET'): Error {
   return Object.assign(new Error(message), { code: 'ECONNRESET' });
 }
 
+function unavailable(): Error {
+  return Object.assign(new Error('Service Unavailable'), { status: 503 });
+}
+
 function validationError(): Error {
   return Object.assign(new Error('email is not valid'), { name: 'ValidationError', status: 422 });
 }
@@ -93,12 +97,30 @@ describe('healing strategies on the dev server', () => {
     expect(event.attemptLog).toEqual([]);
   });
 
+  it('a permanent error reaches the caller as itself even when every degraded answer is opted into', async () => {
+    const thrown = validationError();
+    let calls = 0;
+    const create = system.healer.withSelfHealing(
+      'permanent.create',
+      async () => {
+        calls++;
+        throw thrown;
+      },
+      { critical: false, queueForLater: true, cacheResults: true, defaultValue: 'default' },
+    );
+    const failure = await create().catch((error: unknown) => error);
+    expect(failure).toBe(thrown);
+    expect(failure).toMatchObject({ healingOutcome: 'failed' });
+    expect(calls).toBe(1);
+    expect((await eventOf('permanent.create')).attemptLog).toEqual([]);
+  });
+
   it('FALLBACK_TO_CACHE: the last good result for the same arguments is served', async () => {
     let up = true;
     const prices = system.healer.withSelfHealing(
       'cache.prices',
       async (currency: string) => {
-        if (!up) throw validationError();
+        if (!up) throw unavailable();
         return { currency, rate: 1.1 };
       },
       { cacheResults: true, allowedStrategies: ['FALLBACK_TO_CACHE'] },
@@ -134,10 +156,15 @@ describe('healing strategies on the dev server', () => {
   ] as const)('%s runs the %s hook, then the operation again', async (strategy, hook) => {
     let hookRuns = 0;
     let healthy = false;
+    const fault = {
+      clearCache: () => new Error('stale cache entry for user 7'),
+      resetConnection: () => networkError('stale connection: socket hang up'),
+      rollback: () => Object.assign(new Error('deadlock detected'), { code: '40P01' }),
+    }[hook];
     const operation = system.healer.withSelfHealing(
       `hook.${hook}`,
       async () => {
-        if (!healthy) throw networkError('stale connection: socket hang up');
+        if (!healthy) throw fault();
         return 'ok';
       },
       { allowedStrategies: [strategy], hooks: { [hook]: () => ((healthy = true), hookRuns++) } },
@@ -148,7 +175,7 @@ describe('healing strategies on the dev server', () => {
   });
 
   it('USE_DEFAULT_VALUE returns the configured default without a payload round trip', async () => {
-    const recommendations = system.healer.withSelfHealing('default.recommend', flaky(9, ['x'], validationError), {
+    const recommendations = system.healer.withSelfHealing('default.recommend', flaky(9, ['x'], unavailable), {
       defaultValue: ['bestsellers'],
       allowedStrategies: ['USE_DEFAULT_VALUE'],
     });
@@ -156,16 +183,19 @@ describe('healing strategies on the dev server', () => {
     expect((await eventOf('default.recommend')).result).toBe('healed');
   });
 
-  it('SKIP_OPERATION skips a non-critical operation and never a critical one', async () => {
-    const track = system.healer.withSelfHealing('skip.track', flaky(9, 'x', validationError), { allowedStrategies: ['SKIP_OPERATION'] });
+  it('SKIP_OPERATION skips an operation declared non-critical, and never a critical one', async () => {
+    const track = system.healer.withSelfHealing('skip.track', flaky(9, 'x', unavailable), {
+      allowedStrategies: ['SKIP_OPERATION'],
+      critical: false,
+    });
     await expect(track()).resolves.toBeUndefined();
     expect((await eventOf('skip.track')).result).toBe('skipped');
 
-    const charge = system.healer.withSelfHealing('skip.charge', flaky(9, 'x', validationError), {
+    const charge = system.healer.withSelfHealing('skip.charge', flaky(9, 'x', unavailable), {
       allowedStrategies: ['SKIP_OPERATION'],
       critical: true,
     });
-    await expect(charge()).rejects.toThrow('email is not valid');
+    await expect(charge()).rejects.toThrow('Service Unavailable');
     expect((await eventOf('skip.charge')).result).toBe('failed');
   });
 

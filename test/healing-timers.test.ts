@@ -63,7 +63,7 @@ describe('healing with durable timers', () => {
         calls++;
         return `sent ${invoiceId}`;
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 30 * 60_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 30 * 60_000 } },
     );
     const unavailable = Object.assign(new Error('mail server unavailable'), { status: 503 });
     const run = await system.healer.startHealing('queue.sendInvoice', ['inv-1'], unavailable);
@@ -83,7 +83,7 @@ describe('healing with durable timers', () => {
         calls++;
         return 'synced';
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER', 'USE_DEFAULT_VALUE'], defaultValue: 'x', timing: { queueDelayMs: 60 * 60_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
     );
     const run = await system.healer.startHealing('cancel.sync', [], Object.assign(new Error('upstream 503'), { status: 503 }));
     await waitForPhase(run, 'queued');

@@ -43,6 +43,10 @@ function networkError(message = 'read ECONNRESET'): Error {
   return Object.assign(new Error(message), { code: 'ECONNRESET' });
 }
 
+function deadlock(): Error {
+  return Object.assign(new Error('deadlock detected while saving the order'), { code: '40P01' });
+}
+
 async function finished(client: Client, workflowId: string): Promise<string> {
   await client.workflow.getHandle(workflowId).result().catch(() => undefined);
   return workflowId;
@@ -63,11 +67,12 @@ function approvalOperation(system: TestSystem, name: string, approvalTimeoutMs?:
   system.healer.withSelfHealing(
     name,
     async () => {
-      if (!rolledBack) throw networkError('deadlock while saving the order: socket hang up');
+      if (!rolledBack) throw deadlock();
       return 'saved';
     },
     {
       allowedStrategies: ['ROLLBACK_TRANSACTION', 'SKIP_OPERATION'],
+      critical: false,
       requiresApproval: ['ROLLBACK_TRANSACTION'],
       hooks: { rollback: () => (rolledBack = true) },
       ...(approvalTimeoutMs ? { timing: { approvalTimeoutMs } } : {}),
@@ -125,7 +130,7 @@ export const SCENARIOS: Record<string, Scenario> = {
         if (++calls === 1) throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
         return 'sent';
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 500 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 500 } },
     );
     const queued = (await send().catch((error: unknown) => error)) as OperationQueuedError;
     if (!(queued instanceof OperationQueuedError)) throw new Error('email.send was not queued');
@@ -138,7 +143,7 @@ export const SCENARIOS: Record<string, Scenario> = {
       async () => {
         throw Object.assign(new Error('SMS gateway 503'), { status: 503 });
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 60 * 60_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
     );
     const queued = (await send().catch((error: unknown) => error)) as OperationQueuedError;
     if (!(queued instanceof OperationQueuedError)) throw new Error('sms.send was not queued');
@@ -169,7 +174,7 @@ export const SCENARIOS: Record<string, Scenario> = {
 
   'healing-approval-approved': async (system, client) => {
     approvalOperation(system, 'orders.save');
-    const handle = await system.healer.startHealing('orders.save', ['order-1'], networkError('deadlock while saving the order: socket hang up'));
+    const handle = await system.healer.startHealing('orders.save', ['order-1'], deadlock());
     await waitForPhase(client, handle.workflowId, 'awaiting-approval');
     await decideApproval(client, handle.workflowId, { approved: true, by: 'recorder', reason: 'recorded scenario' });
     return finished(client, handle.workflowId);
@@ -177,7 +182,7 @@ export const SCENARIOS: Record<string, Scenario> = {
 
   'healing-approval-rejected': async (system, client) => {
     approvalOperation(system, 'orders.refund');
-    const handle = await system.healer.startHealing('orders.refund', ['order-2'], networkError('deadlock while saving the order: socket hang up'));
+    const handle = await system.healer.startHealing('orders.refund', ['order-2'], deadlock());
     await waitForPhase(client, handle.workflowId, 'awaiting-approval');
     await decideApproval(client, handle.workflowId, { approved: false, by: 'recorder', reason: 'recorded scenario' });
     return finished(client, handle.workflowId);
@@ -185,7 +190,7 @@ export const SCENARIOS: Record<string, Scenario> = {
 
   'healing-approval-timed-out': async (system, client) => {
     approvalOperation(system, 'orders.cancel', 1_000);
-    const handle = await system.healer.startHealing('orders.cancel', ['order-3'], networkError('deadlock while saving the order: socket hang up'));
+    const handle = await system.healer.startHealing('orders.cancel', ['order-3'], deadlock());
     return finished(client, handle.workflowId);
   },
 
