@@ -110,7 +110,8 @@ async function loadAssets(): Promise<Map<string, Asset>> {
   ];
   const assets = new Map<string, Asset>();
   for (const [route, file, type, cacheControl] of files) {
-    assets.set(route, { body: await readFile(file, 'utf8'), type, cacheControl, public: route.startsWith('/favicon.') });
+    const body = await readFile(file, 'utf8');
+    assets.set(route, { body, type, cacheControl, public: route.startsWith('/favicon.') });
   }
   return assets;
 }
@@ -210,7 +211,12 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
       ...links,
       pollIntervalMs,
       serverTime: new Date(),
-      vocabulary: { severities: SEVERITIES, categories: ERROR_CATEGORIES, results: HEALING_RESULTS, outcomes: OUTCOMES },
+      vocabulary: {
+        severities: SEVERITIES,
+        categories: ERROR_CATEGORIES,
+        results: HEALING_RESULTS,
+        outcomes: OUTCOMES,
+      },
     }),
   );
   app.get('/api/health', async (c) => c.json(await healthResponse(db, parseQuery(healthQuery, c.req.query()))));

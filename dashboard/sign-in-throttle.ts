@@ -12,7 +12,8 @@ const TIERS = [
 export class SignInThrottle {
   // A limiter blocks when more than `points` are consumed.
   private readonly limiters = TIERS.map(
-    (tier) => new RateLimiterMemory({ points: tier.failures - 1, duration: tier.withinSeconds, blockDuration: tier.waitSeconds }),
+    (tier) =>
+      new RateLimiterMemory({ points: tier.failures - 1, duration: tier.withinSeconds, blockDuration: tier.waitSeconds }),
   );
 
   /** Seconds before `client` may try again; 0 when its next attempt is checked. */

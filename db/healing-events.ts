@@ -373,7 +373,7 @@ async function groupStats<K extends string | null>(
     .where(where)
     .groupBy(column)
     .orderBy(desc(count()), column);
-  return rows.map(({ key, count, healed, resolved }) => ({ key, count, healed, resolved, successRate: ratio(healed, resolved) }));
+  return rows.map((row) => ({ ...row, successRate: ratio(row.healed, row.resolved) }));
 }
 
 async function countPerHour(db: Database, where: SQL | undefined): Promise<{ hour: Date; count: number }[]> {

@@ -125,7 +125,8 @@ async function recordHealthChecks(): Promise<void> {
   await createHealthCheck(db, { checkName: 'database', status: 'healthy', latencyMs: 4 });
   await createHealthCheck(db, { checkName: 'temporal', status: 'healthy', latencyMs: 14 });
   // What the health workflow records for a check with nothing configured.
-  await createHealthCheck(db, { checkName: 'sms', status: 'skipped', latencyMs: 0, details: { reason: 'not configured' } });
+  const notConfigured = { reason: 'not configured' };
+  await createHealthCheck(db, { checkName: 'sms', status: 'skipped', latencyMs: 0, details: notConfigured });
 }
 
 const RERUN_DETECTED_AGO = 3 * 60 * MINUTE;
@@ -133,14 +134,21 @@ const RERUN_DETECTED_AGO = 3 * 60 * MINUTE;
 /** Rows as the workflows write them for an operator's cancel and re-run (`heal cancel`, `heal rerun`). */
 async function recordCancelledRunAndRerun(): Promise<void> {
   const db = system.database.db;
-  const failure = { errorClass: 'Error', errorMessage: 'read ECONNRESET', signature: 'sig-browser', category: 'network' } as const;
+  const failure = {
+    errorClass: 'Error',
+    errorMessage: 'read ECONNRESET',
+    signature: 'sig-b',
+    category: 'network' as const,
+  };
   const cancelled = 'heal-reports.nightly-1';
-  await createHealingEvent(db, { eventKey: cancelled, operation: 'reports.nightly', workflowId: cancelled, runId: 'run-1', ...failure });
+  const nightly = { operation: 'reports.nightly', workflowId: cancelled, runId: 'run-1' };
+  await createHealingEvent(db, { eventKey: cancelled, ...nightly, ...failure });
   await updateHealingEvent(db, cancelled, { result: 'cancelled', strategy: 'QUEUE_FOR_LATER' });
   // A re-run starts now with the original input, detection time included.
   const rerun = 'heal-checkout.refund-1-rerun-a1b2c3';
   const detectedAt = new Date(Date.now() - RERUN_DETECTED_AGO);
-  await createHealingEvent(db, { eventKey: rerun, operation: 'checkout.refund', workflowId: rerun, detectedAt, ...failure });
+  const refund = { operation: 'checkout.refund', workflowId: rerun, detectedAt };
+  await createHealingEvent(db, { eventKey: rerun, ...refund, ...failure });
   await updateHealingEvent(db, rerun, { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 800 });
 }
 
@@ -293,8 +301,8 @@ describe('dashboard in a headless browser', () => {
       await expect(page.locator('#page-info').textContent()).resolves.toBe('1–9 of 9');
       const operations = await feed.locator('td.op').allTextContents();
       expect(operations.sort()).toEqual([
-        'analytics.track', 'catalog.recommend', 'checkout.payment', 'checkout.payment', 'checkout.refund', 'inventory.sync',
-        'orders.query', 'profile.save', 'reports.nightly',
+        'analytics.track', 'catalog.recommend', 'checkout.payment', 'checkout.payment', 'checkout.refund',
+        'inventory.sync', 'orders.query', 'profile.save', 'reports.nightly',
       ]);
       const newest = rows[0]!;
       const first = feed.first();
@@ -325,7 +333,8 @@ describe('dashboard in a headless browser', () => {
         (times) =>
           times.map((iso: string) => {
             const date = new Date(iso);
-            return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
+            const today = date.toDateString() === new Date().toDateString();
+            return today ? date.toLocaleTimeString() : date.toLocaleString();
           }),
         [rerun!.createdAt.toISOString(), rerun!.detectedAt.toISOString()],
       );

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALING_RESULTS } from '../common/types.js';
 import { LOCAL_TOKEN_FILE, localDashboardToken } from '../dashboard/local-token.js';
 import { OUTCOMES } from '../dashboard/outcomes.js';
-import { DashboardConfigError, startDashboard, type DashboardOptions, type DashboardServer } from '../dashboard/server.js';
+import {
+  DashboardConfigError,
+  startDashboard,
+  type DashboardOptions,
+  type DashboardServer,
+} from '../dashboard/server.js';
 import { SESSION_COOKIE } from '../dashboard/session.js';
 import {
   createHealingEvent,
@@ -258,7 +263,8 @@ describe('without a valid token', () => {
 
   it('a refused sign-in answers 401 without setting a cookie', async () => {
     const client = newClient();
-    const response = await call('/login', { method: 'POST', body: new URLSearchParams({ token: 'not-the-token-at-all' }), client });
+    const wrong = new URLSearchParams({ token: 'not-the-token-at-all' });
+    const response = await call('/login', { method: 'POST', body: wrong, client });
     expect(response.status).toBe(401);
     expect(response.headers.get('set-cookie')).toBeNull();
     expect(await response.text()).toContain('That token was not accepted.');
@@ -366,7 +372,7 @@ describe('with the token', () => {
     });
   });
 
-  it('a session cookie from another token does not open this dashboard, and the page says the token changed', async () => {
+  it('a cookie from another token does not open this dashboard, and the page says the token changed', async () => {
     await withDashboard({ token: 'another-token-another-token' }, async (other) => {
       const login = await call('/login', {
         server: other,
@@ -426,14 +432,15 @@ describe('with the token', () => {
   });
 
   it('well-formed dates at the edges of the range are accepted', async () => {
-    for (const query of ['from=1970-01-01', 'to=9999-12-31T23:59:59Z', 'from=2026-11-29T10:00:00%2B02:00', 'limit=%2007%20']) {
+    const edges = ['from=1970-01-01', 'to=9999-12-31T23:59:59Z', 'from=2026-11-29T10:00:00%2B02:00', 'limit=%2007%20'];
+    for (const query of edges) {
       expect((await call(`/api/events?${query}`, { bearer: TOKEN })).status, query).toBe(200);
     }
   });
 });
 
 describe('sign-in back-off and trusted proxies', () => {
-  it('after a few wrong tokens a client waits before its next one is even checked; others are not held up', async () => {
+  it('after 5 wrong tokens a client waits before its next one is even checked; others go on', async () => {
     const client = newClient();
     const wrong = new URLSearchParams({ token: 'guess-guess-guess-guess' });
     const answers = await Promise.all(
@@ -460,15 +467,18 @@ describe('sign-in back-off and trusted proxies', () => {
     const client = newClient();
     const wrong = new URLSearchParams({ token: 'typo-typo-typo-typo-typo' });
     for (let round = 0; round < 3; round++) {
-      for (let typo = 0; typo < 4; typo++) expect((await call('/login', { method: 'POST', body: wrong, client })).status).toBe(401);
+      for (let typo = 0; typo < 4; typo++) {
+        expect((await call('/login', { method: 'POST', body: wrong, client })).status).toBe(401);
+      }
       expect((await signIn({ client })).status).toBe(303);
     }
   });
 
-  it('forwarding headers count only from a trusted proxy: X-Forwarded-For for the back-off, -Proto for Secure', async () => {
+  it('forwarding headers count only from a trusted proxy: -For for the back-off, -Proto for Secure', async () => {
     const overTls = { 'x-forwarded-proto': 'https' };
+    const overHttp = { 'x-forwarded-proto': 'http' };
     expect((await signIn({ headers: overTls })).headers.get('set-cookie')).toMatch(/; Secure/);
-    expect((await signIn({ headers: { 'x-forwarded-proto': 'http' } })).headers.get('set-cookie')).not.toMatch(/Secure/);
+    expect((await signIn({ headers: overHttp })).headers.get('set-cookie')).not.toMatch(/Secure/);
 
     await withDashboard({ trustedProxies: [] }, async (server) => {
       // Not trusted: the headers are the client's word, so no Secure and one back-off record whatever it claims.
@@ -482,10 +492,11 @@ describe('sign-in back-off and trusted proxies', () => {
     });
   });
 
-  it('DASHBOARD_TRUSTED_PROXIES (default loopback) and DASHBOARD_SESSION_HOURS (default 12) are validated settings', () => {
-    expect(loadConfig({}).DASHBOARD_TRUSTED_PROXIES).toEqual(['loopback']);
-    expect(loadConfig({ DASHBOARD_TRUSTED_PROXIES: '' }).DASHBOARD_TRUSTED_PROXIES).toEqual([]);
-    expect(loadConfig({ DASHBOARD_TRUSTED_PROXIES: '10.0.0.0/8, ::1' }).DASHBOARD_TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '::1']);
+  it('DASHBOARD_TRUSTED_PROXIES (default loopback) and DASHBOARD_SESSION_HOURS (default 12) are checked', () => {
+    const proxies = (value?: string) => loadConfig({ DASHBOARD_TRUSTED_PROXIES: value }).DASHBOARD_TRUSTED_PROXIES;
+    expect(proxies(undefined)).toEqual(['loopback']);
+    expect(proxies('')).toEqual([]);
+    expect(proxies('10.0.0.0/8, ::1')).toEqual(['10.0.0.0/8', '::1']);
     expect(() => loadConfig({ DASHBOARD_TRUSTED_PROXIES: 'my-proxy.local' })).toThrow(/DASHBOARD_TRUSTED_PROXIES/);
     expect(loadConfig({}).DASHBOARD_SESSION_HOURS).toBe(12);
     expect(() => loadConfig({ DASHBOARD_SESSION_HOURS: '0' })).toThrow(/DASHBOARD_SESSION_HOURS/);
@@ -591,7 +602,8 @@ describe('the JSON API', () => {
     expect(stats.byOutcome).toEqual({ healed: 8, 'not-healed': 2, open: 1, 'no-verdict': 0 });
     expect(stats.successRate).toBeCloseTo(8 / 10);
     expect(stats.meanTimeToHealMs).toBeCloseTo((1_500 + 4_000 + 6 * 100) / 8);
-    expect(stats.byCategory[0]).toMatchObject({ key: 'runtime', count: 6, healed: 6, notHealed: 0, unresolved: 0, successRate: 1 });
+    expect(stats.byCategory[0]).toMatchObject({ key: 'runtime', count: 6, healed: 6, notHealed: 0, unresolved: 0 });
+    expect(stats.byCategory[0].successRate).toBe(1);
     expect(stats.byStrategy.find((group: any) => group.key === 'RETRY_WITH_BACKOFF')).toMatchObject({ count: 2, healed: 1, successRate: 0.5 });
     expect(stats.hourly).toHaveLength(48);
     expect(stats.hourly.reduce((sum: number, bucket: any) => sum + bucket.count, 0)).toBe(10); // user-2 is 3 days old
@@ -603,7 +615,7 @@ describe('the JSON API', () => {
     expect(lastHour.hourly).toHaveLength(24);
   });
 
-  it('one classification of results, used by the totals, the groups and /api/meta; a cancelled run is no verdict', async () => {
+  it('one classification of results for totals, groups and /api/meta: a cancelled run is no verdict', async () => {
     expect(Object.values(OUTCOMES).flat().sort()).toEqual([...HEALING_RESULTS].sort());
     const own = await createTestDatabase('postgres');
     try {
@@ -613,16 +625,18 @@ describe('the JSON API', () => {
       await event('o-cancelled', network, { result: 'cancelled' }, own.handle.db);
       await event('o-queued', network, { result: 'queued' }, own.handle.db);
       // A re-run keeps the original detection time; its row still has a time of its own.
-      await event('o-rerun', { ...network, workflowId: 'heal-orders.sync-1-rerun-a1b2c3', detectedAt: new Date(now - 3 * HOUR) },
-        { result: 'healed' }, own.handle.db);
+      const original = { workflowId: 'heal-orders.sync-1-rerun-a1b2c3', detectedAt: new Date(now - 3 * HOUR) };
+      await event('o-rerun', { ...network, ...original }, { result: 'healed' }, own.handle.db);
       await withDashboard({ db: own.handle.db }, async (server) => {
         const get = async (path: string) => (await call(path, { bearer: TOKEN, server })).json() as Promise<any>;
         const stats = await get('/api/stats');
         expect(stats.byOutcome).toEqual({ healed: 2, 'not-healed': 1, open: 1, 'no-verdict': 1 });
         expect(stats.resolved).toBe(stats.byOutcome.healed + stats.byOutcome['not-healed']);
-        expect(stats.byCategory).toEqual([expect.objectContaining({ key: 'network', count: 5, healed: 2, notHealed: 1, unresolved: 2 })]);
+        const network5 = { key: 'network', count: 5, healed: 2, notHealed: 1, unresolved: 2 };
+        expect(stats.byCategory).toEqual([expect.objectContaining(network5)]);
         expect((await get('/api/meta')).vocabulary.outcomes).toEqual(OUTCOMES);
-        const rerun = (await get('/api/events?operation=orders.sync')).rows.find((row: any) => row.id && row.workflowId?.includes('rerun'));
+        const { rows } = await get('/api/events?operation=orders.sync');
+        const rerun = rows.find((row: any) => row.workflowId === original.workflowId);
         expect(Date.parse(rerun.detectedAt)).toBe(now - 3 * HOUR);
         expect(Math.abs(Date.parse(rerun.startedAt) - Date.now())).toBeLessThan(MINUTE);
       });

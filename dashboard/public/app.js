@@ -8,7 +8,9 @@
   const DEFAULT_FILTERS = { severity: '', category: '', result: '', operation: '', range: '24h' };
   // One colour per outcome class (the server's classification of results, /api/meta vocabulary.outcomes).
   const OUTCOME_COLORS = { healed: '#16a34a', 'not-healed': '#dc2626', open: '#f59e0b', 'no-verdict': '#94a3b8' };
-  const OUTCOME_LABELS = { healed: 'healed', 'not-healed': 'not healed', open: 'in progress', 'no-verdict': 'no verdict' };
+  const OUTCOME_LABELS = {
+    healed: 'healed', 'not-healed': 'not healed', open: 'in progress', 'no-verdict': 'no verdict',
+  };
 
   const state = {
     meta: null,
@@ -46,7 +48,8 @@
   }
 
   function outcomeOf(result) {
-    return Object.keys(state.meta.vocabulary.outcomes).find((outcome) => state.meta.vocabulary.outcomes[outcome].includes(result));
+    const outcomes = state.meta.vocabulary.outcomes;
+    return Object.keys(outcomes).find((outcome) => outcomes[outcome].includes(result));
   }
 
   function resultBadge(result) {
@@ -248,7 +251,8 @@
     const outcomes = stats.byOutcome;
     $('kpi-total').textContent = String(stats.total);
     $('kpi-success').textContent = formatPercent(stats.successRate);
-    $('kpi-success-note').textContent = stats.resolved ? `${outcomes.healed} of ${stats.resolved} with a verdict` : 'no verdict yet';
+    $('kpi-success-note').textContent =
+      stats.resolved ? `${outcomes.healed} of ${stats.resolved} with a verdict` : 'no verdict yet';
     $('kpi-mtth').textContent = formatDuration(stats.meanTimeToHealMs);
     $('kpi-healed').textContent = String(outcomes.healed);
     for (const outcome of ['not-healed', 'open', 'no-verdict']) {
@@ -282,8 +286,16 @@
       labels: categories.map((group) => (group.key ?? 'undiagnosed').replaceAll('_', ' ')),
       datasets: [
         { label: 'healed', data: categories.map((group) => group.healed), backgroundColor: OUTCOME_COLORS.healed },
-        { label: 'not healed', data: categories.map((group) => group.notHealed), backgroundColor: OUTCOME_COLORS['not-healed'] },
-        { label: 'in progress or no verdict', data: categories.map((group) => group.unresolved), backgroundColor: '#cbd5e1' },
+        {
+          label: 'not healed',
+          data: categories.map((group) => group.notHealed),
+          backgroundColor: OUTCOME_COLORS['not-healed'],
+        },
+        {
+          label: 'in progress or no verdict',
+          data: categories.map((group) => group.unresolved),
+          backgroundColor: '#cbd5e1',
+        },
       ],
     }, {
       indexAxis: 'y',
@@ -386,7 +398,8 @@
     const started = new Date(event.startedAt);
     const detected = new Date(event.detectedAt);
     const detectedEarlier = started.getTime() - detected.getTime() > 60_000;
-    return el('td', { className: 'when', title: `started ${started.toLocaleString()}\nerror detected ${detected.toLocaleString()}` },
+    const title = `started ${started.toLocaleString()}\nerror detected ${detected.toLocaleString()}`;
+    return el('td', { className: 'when', title },
       shortTime(event.startedAt),
       detectedEarlier ? el('span', { className: 'detected' }, `error of ${shortTime(event.detectedAt)}`) : null);
   }
