@@ -13,6 +13,7 @@ import {
   type HealingPatternRow,
   type HealthCheckRow,
 } from '../db/index.js';
+import { countByOutcome, groupOutcomes } from './outcomes.js';
 
 const HOUR_MS = 3_600_000;
 export const DEFAULT_EVENTS_PAGE_SIZE = 25;
@@ -21,12 +22,30 @@ export const MAX_EVENTS_PAGE_SIZE = 200;
 /** Form fields arrive as '' when left empty: treat that as absent. */
 const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
+// Every malformed parameter is refused here with a 400 naming it, never passed on to fail as a query:
+// dates the database cannot store, control characters (NUL) it refuses, numbers that are not whole.
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const instant = z
   .string()
   .trim()
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 date-time')
-  .transform((value) => new Date(value));
-const text = z.string().trim().max(500);
+  .pipe(z.union([z.iso.datetime({ offset: true }), z.iso.date()], 'must be an ISO 8601 date or date-time'))
+  .transform((value) => new Date(value))
+  .refine((date) => date.getTime() >= EARLIEST && date.getTime() <= LATEST, 'must lie between 1970 and 9999');
+const text = z
+  .string()
+  .trim()
+  .max(500)
+  .regex(/^\P{Cc}*$/u, 'must not contain control characters');
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+const wholeNumberOr = (min: number, max: number, fallback: number) =>
+  z.preprocess(blankToUndefined, wholeNumber(min, max).default(fallback));
 
 export const eventsQuery = z.object({
   severity: optional(z.enum(SEVERITIES)),
@@ -37,32 +56,32 @@ export const eventsQuery = z.object({
   workflowId: optional(text),
   from: optional(instant),
   to: optional(instant),
-  limit: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(MAX_EVENTS_PAGE_SIZE).default(DEFAULT_EVENTS_PAGE_SIZE)),
-  offset: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(10_000_000).default(0)),
+  limit: wholeNumberOr(1, MAX_EVENTS_PAGE_SIZE, DEFAULT_EVENTS_PAGE_SIZE),
+  offset: wholeNumberOr(0, 10_000_000, 0),
 });
 
 export const statsQuery = z.object({
   from: optional(instant),
   to: optional(instant),
   /** Width of the zero-filled `hourly` series ending at `to` (or now). */
-  hours: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(168).default(24)),
+  hours: wholeNumberOr(1, 168, 24),
 });
 
 export const healthQuery = z.object({
   /** How far back each check's trend reaches. */
-  hours: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(168).default(6)),
+  hours: wholeNumberOr(1, 168, 6),
 });
 
 export const healthHistoryQuery = z.object({
-  check: optional(z.string().trim().max(200)),
+  check: optional(text),
   from: optional(instant),
-  hours: optional(z.coerce.number().int().min(1).max(24 * 90)),
-  limit: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(1_000).default(200)),
+  hours: optional(wholeNumber(1, 24 * 90)),
+  limit: wholeNumberOr(1, 1_000, 200),
 });
 
 export const patternsQuery = z.object({
   signature: optional(text),
-  limit: z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(500).default(50)),
+  limit: wholeNumberOr(1, 500, 50),
 });
 
 /** A query that does not validate: answered 400 with the offending parameters. */
@@ -138,6 +157,8 @@ export function eventView(row: HealingEventRow, links: LinkOptions) {
   return {
     id: row.id,
     detectedAt: row.detectedAt,
+    /** When this row's own run began: later than detectedAt for a re-run, which keeps the original detection. */
+    startedAt: row.createdAt,
     resolvedAt: row.resolvedAt,
     operation: row.operation,
     error: { class: row.errorClass, message: row.errorMessage, code: row.errorCode },
@@ -167,7 +188,13 @@ export function eventView(row: HealingEventRow, links: LinkOptions) {
 
 export async function statsResponse(db: Database, query: z.infer<typeof statsQuery>, now = new Date()) {
   const stats = await getHealingStats(db, { from: query.from, to: query.to });
-  return { ...stats, hourly: zeroFilledHours(stats.eventsPerHour, query.to ?? now, query.hours) };
+  return {
+    ...stats,
+    byOutcome: countByOutcome(stats.byResult),
+    byCategory: stats.byCategory.map((group) => ({ ...group, ...groupOutcomes(group) })),
+    byStrategy: stats.byStrategy.map((group) => ({ ...group, ...groupOutcomes(group) })),
+    hourly: zeroFilledHours(stats.eventsPerHour, query.to ?? now, query.hours),
+  };
 }
 
 /** `hours` consecutive UTC hour buckets ending with the one containing `end`, oldest first. */

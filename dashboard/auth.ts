@@ -1,12 +1,9 @@
-// Admin-only access: one shared token from configuration. A request is let in when it carries
-// the token as `Authorization: Bearer …` or `?token=…`, or the session cookie that the login
-// form (or a `?token=` link) sets. The cookie holds an HMAC of the token, never the token.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+// Admin-only access: one shared token from configuration. The API takes it only as
+// `Authorization: Bearer …`; a browser signs in with it (form or `?token=` link) and then
+// carries a session cookie (session.ts), never the token.
+import { createHash, timingSafeEqual } from 'node:crypto';
 
-export const SESSION_COOKIE = 'healing_dashboard_session';
 export const MIN_TOKEN_LENGTH = 16;
-/** A signed-in browser stays signed in this long (or until the token changes). */
-export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
 
 /** A configuration problem that stops the dashboard from starting (printed as one line). */
 export class DashboardConfigError extends Error {
@@ -31,39 +28,17 @@ export function requireToken(token: string | undefined): string {
   return trimmed;
 }
 
-export interface Credentials {
-  authorization?: string | undefined;
-  queryToken?: string | undefined;
-  sessionCookie?: string | undefined;
-}
-
+/** Compares presented tokens with the configured one. */
 export class Authenticator {
   private readonly tokenDigest: Buffer;
-  readonly sessionValue: string;
-  private readonly sessionDigest: Buffer;
 
   constructor(token: string) {
-    const usable = requireToken(token);
-    this.tokenDigest = digest(usable);
-    this.sessionValue = createHmac('sha256', usable).update('self-healing dashboard session v1').digest('base64url');
-    this.sessionDigest = digest(this.sessionValue);
+    this.tokenDigest = digest(requireToken(token));
   }
 
   /** Constant-time: comparing fixed-size digests leaks neither the token nor its length. */
   matchesToken(candidate: string | undefined): boolean {
     return candidate !== undefined && candidate !== '' && timingSafeEqual(digest(candidate.trim()), this.tokenDigest);
-  }
-
-  matchesSession(candidate: string | undefined): boolean {
-    return candidate !== undefined && candidate !== '' && timingSafeEqual(digest(candidate), this.sessionDigest);
-  }
-
-  isAuthorized(credentials: Credentials): boolean {
-    return (
-      this.matchesToken(bearerToken(credentials.authorization)) ||
-      this.matchesToken(credentials.queryToken) ||
-      this.matchesSession(credentials.sessionCookie)
-    );
   }
 }
 

@@ -1,6 +1,6 @@
 // The admin dashboard: a small Hono app serving a static page, its script and Chart.js, and a
-// JSON API over the db/ queries. Everything, pages and API alike, answers 401 without the token
-// and never says why beyond "unauthorized".
+// JSON API over the db/ queries. Everything but the icon answers 401 without the token or a live
+// session; the API says no more than "unauthorized", the sign-in page says why a session ended.
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from 'pino';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.js';
 import type { Database } from '../db/index.js';
@@ -32,8 +31,12 @@ import {
   statsResponse,
   type LinkOptions,
 } from './api.js';
-import { Authenticator, DashboardConfigError, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS } from './auth.js';
-import { loginPage } from './login-page.js';
+import { Authenticator, bearerToken, DashboardConfigError, requireToken } from './auth.js';
+import { loginPage, type SignInReason } from './login-page.js';
+import { OUTCOMES } from './outcomes.js';
+import { RequestOrigin } from './request-origin.js';
+import { DEFAULT_SESSION_LIFETIME_MS, SessionStore, type SessionState } from './session.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 
 export { DashboardConfigError, MIN_TOKEN_LENGTH } from './auth.js';
 
@@ -53,6 +56,10 @@ export interface DashboardOptions {
   temporalNamespace?: string;
   /** How often the page refreshes its data. Default 5 s. */
   pollIntervalMs?: number;
+  /** Proxies whose X-Forwarded-For/-Proto are believed (addresses, CIDRs, loopback…). Default loopback only. */
+  trustedProxies?: readonly string[];
+  /** How long a sign-in lasts, checked by the server. Default 12 h. */
+  sessionLifetimeMs?: number;
   logger?: Logger;
 }
 
@@ -72,6 +79,8 @@ export function dashboardOptionsFromConfig(config: Config): Omit<DashboardOption
     host: config.DASHBOARD_HOST,
     temporalUiUrl: config.temporalUiUrl,
     temporalNamespace: config.TEMPORAL_NAMESPACE,
+    trustedProxies: config.DASHBOARD_TRUSTED_PROXIES,
+    sessionLifetimeMs: config.DASHBOARD_SESSION_HOURS * 3_600_000,
   };
 }
 
@@ -81,21 +90,28 @@ interface Asset {
   body: string;
   type: string;
   cacheControl: string;
+  /** Served before sign-in. */
+  public: boolean;
 }
 
 async function loadAssets(): Promise<Map<string, Asset>> {
   // Chart.js's package exports do not list its UMD build: find it next to the main entry.
   const chartMain = createRequire(import.meta.url).resolve('chart.js');
   const chartUmd = path.join(path.dirname(chartMain), 'chart.umd.min.js');
+  const favicon = path.join(PUBLIC_DIR, 'favicon.svg');
   const files: [string, string, string, string][] = [
     ['/', path.join(PUBLIC_DIR, 'index.html'), 'text/html; charset=utf-8', 'no-store'],
     ['/assets/app.js', path.join(PUBLIC_DIR, 'app.js'), 'text/javascript; charset=utf-8', 'no-cache'],
     ['/assets/style.css', path.join(PUBLIC_DIR, 'style.css'), 'text/css; charset=utf-8', 'no-cache'],
     ['/assets/chart.umd.min.js', chartUmd, 'text/javascript; charset=utf-8', 'private, max-age=86400'],
+    // Browsers ask for /favicon.ico whatever the page links to.
+    ['/favicon.svg', favicon, 'image/svg+xml', 'public, max-age=86400'],
+    ['/favicon.ico', favicon, 'image/svg+xml', 'public, max-age=86400'],
   ];
   const assets = new Map<string, Asset>();
   for (const [route, file, type, cacheControl] of files) {
-    assets.set(route, { body: await readFile(file, 'utf8'), type, cacheControl });
+    const body = await readFile(file, 'utf8');
+    assets.set(route, { body, type, cacheControl, public: route.startsWith('/favicon.') });
   }
   return assets;
 }
@@ -112,7 +128,11 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 /** The Hono app alone (no listening socket): for embedding or for `app.request()` in tests. */
 export async function createDashboardApp(options: DashboardOptions): Promise<Hono> {
-  const auth = new Authenticator(options.token ?? '');
+  const token = requireToken(options.token);
+  const auth = new Authenticator(token);
+  const sessions = new SessionStore(token, options.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS);
+  const origin = new RequestOrigin(options.trustedProxies ?? ['loopback']);
+  const throttle = new SignInThrottle();
   const log = options.logger ?? rootLogger.child({ component: 'dashboard' });
   const assets = await loadAssets();
   const db = options.db;
@@ -123,53 +143,64 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const app = new Hono();
 
+  /** A presented token, checked only when the client is not backing off; a wrong one counts against it. */
+  async function verifyToken(c: Context, candidate: string | undefined): Promise<TokenVerdict> {
+    const client = origin.clientAddress(c);
+    const retryAfterSeconds = await throttle.retryAfterSeconds(client);
+    if (retryAfterSeconds > 0) return { ok: false, retryAfterSeconds };
+    // No I/O between the check above and the count below: a burst of guesses cannot all slip through.
+    if (auth.matchesToken(candidate)) {
+      await throttle.succeeded(client);
+      return { ok: true };
+    }
+    await throttle.failed(client);
+    log.warn({ client }, 'dashboard sign-in refused');
+    return { ok: false, retryAfterSeconds: 0 };
+  }
+
   app.use('*', async (c, next) => {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
   });
 
-  // The login form is the one thing an unauthenticated request may do (and it still answers 401 when refused).
-  app.post('/login', bodyLimit({ maxSize: 4 * 1024, onError: (c) => unauthorized(c, true) }), async (c) => {
+  // Before sign-in: the icon (the sign-in page shows it too) and the sign-in form's target.
+  for (const [route, asset] of assets) if (asset.public) serveAsset(app, route, asset);
+
+  app.post('/login', bodyLimit({ maxSize: 4 * 1024, onError: (c) => refuse(c, 'rejected') }), async (c) => {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const token = typeof form.token === 'string' ? form.token : undefined;
-    if (!auth.matchesToken(token)) {
-      log.warn({ ip: clientAddress(c) }, 'dashboard login refused');
-      return unauthorized(c, true);
-    }
-    startSession(c, auth);
+    const verdict = await verifyToken(c, typeof form.token === 'string' ? form.token : undefined);
+    if (!verdict.ok) return refuse(c, verdict.retryAfterSeconds ? 'throttled' : 'rejected', verdict.retryAfterSeconds);
+    await sessions.start(c, { secure: origin.cameOverTls(c) });
     return c.redirect('/', 303);
   });
 
   app.use('*', async (c, next) => {
-    const queryToken = c.req.query('token');
-    const authorized = auth.isAuthorized({
-      authorization: c.req.header('authorization'),
-      queryToken,
-      sessionCookie: getCookie(c, SESSION_COOKIE),
-    });
-    if (!authorized) return unauthorized(c, false);
-    // A page opened as ?token=…: keep the browser signed in and take the token out of the address bar.
-    if (queryToken !== undefined && c.req.method === 'GET' && !isApi(c)) {
-      startSession(c, auth);
-      const url = new URL(c.req.url);
-      url.searchParams.delete('token');
-      // Same-origin path only: a leading '//' would make the Location point at another host.
-      return c.redirect(`/${url.pathname.replace(/^\/+/, '')}${url.search}`, 303);
+    const session = await sessions.read(c);
+    if (session === 'valid') return next();
+    // A page link may carry the token (what `npm start` prints); the API takes it only as a header.
+    const linkToken = isApi(c) || c.req.method !== 'GET' ? undefined : c.req.query('token');
+    const presented = bearerToken(c.req.header('authorization')) ?? linkToken;
+    if (presented === undefined) return refuse(c, SESSION_NOTICES[session]);
+    const verdict = await verifyToken(c, presented);
+    if (!verdict.ok) {
+      const reason = verdict.retryAfterSeconds ? 'throttled' : linkToken === undefined ? 'rejected' : 'link-rejected';
+      return refuse(c, reason, verdict.retryAfterSeconds);
     }
-    return next();
+    if (linkToken === undefined) return next();
+    // Keep the browser signed in and take the token out of the address bar.
+    await sessions.start(c, { secure: origin.cameOverTls(c) });
+    const url = new URL(c.req.url);
+    url.searchParams.delete('token');
+    // Same-origin path only: a leading '//' would make the Location point at another host.
+    return c.redirect(`/${url.pathname.replace(/^\/+/, '')}${url.search}`, 303);
   });
 
-  app.post('/logout', (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+  app.post('/logout', async (c) => {
+    await sessions.end(c);
     return c.redirect('/', 303);
   });
 
-  for (const [route, asset] of assets) {
-    app.get(route, (c) => {
-      c.header('Cache-Control', asset.cacheControl);
-      return c.body(asset.body, 200, { 'Content-Type': asset.type });
-    });
-  }
+  for (const [route, asset] of assets) if (!asset.public) serveAsset(app, route, asset);
 
   app.use('/api/*', async (c, next) => {
     await next();
@@ -180,7 +211,12 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
       ...links,
       pollIntervalMs,
       serverTime: new Date(),
-      vocabulary: { severities: SEVERITIES, categories: ERROR_CATEGORIES, results: HEALING_RESULTS },
+      vocabulary: {
+        severities: SEVERITIES,
+        categories: ERROR_CATEGORIES,
+        results: HEALING_RESULTS,
+        outcomes: OUTCOMES,
+      },
     }),
   );
   app.get('/api/health', async (c) => c.json(await healthResponse(db, parseQuery(healthQuery, c.req.query()))));
@@ -202,32 +238,38 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
   return app;
 }
 
+type TokenVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** What the sign-in page says about a cookie that no longer opens the dashboard. */
+const SESSION_NOTICES: Record<Exclude<SessionState, 'valid'>, SignInReason | undefined> = {
+  none: undefined,
+  expired: 'expired',
+  ended: 'ended',
+  foreign: 'token-changed',
+};
+
+function serveAsset(app: Hono, route: string, asset: Asset): void {
+  app.get(route, (c) => {
+    c.header('Cache-Control', asset.cacheControl);
+    return c.body(asset.body, 200, { 'Content-Type': asset.type });
+  });
+}
+
 function isApi(c: Context): boolean {
   return c.req.path === '/api' || c.req.path.startsWith('/api/');
 }
 
-function unauthorized(c: Context, rejectedLogin: boolean): Response {
+/** 401 (429 while the client backs off): the sign-in page saying why, or a bare JSON error for the API. */
+function refuse(c: Context, reason?: SignInReason, retryAfterSeconds = 0): Response {
+  const throttled = reason === 'throttled';
   c.header('Cache-Control', 'no-store');
+  if (throttled) c.header('Retry-After', String(retryAfterSeconds));
   if (isApi(c)) {
+    if (throttled) return c.json({ error: 'too many failed sign-ins' }, 429);
     c.header('WWW-Authenticate', 'Bearer realm="self-healing dashboard"');
     return c.json({ error: 'unauthorized' }, 401);
   }
-  return c.html(loginPage({ rejected: rejectedLogin }), 401);
-}
-
-function startSession(c: Context, auth: Authenticator): void {
-  setCookie(c, SESSION_COOKIE, auth.sessionValue, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'Strict',
-    secure: new URL(c.req.url).protocol === 'https:',
-    maxAge: SESSION_MAX_AGE_SECONDS,
-  });
-}
-
-function clientAddress(c: Context): string | undefined {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress;
+  return c.html(loginPage(reason, retryAfterSeconds), throttled ? 429 : 401);
 }
 
 /**

@@ -286,6 +286,8 @@ export interface GroupStats<K> {
   key: K;
   count: number;
   healed: number;
+  /** Events with a verdict (healed, failed or skipped) within the group. */
+  resolved: number;
   /** healed / resolved within the group; null when nothing in the group is resolved. */
   successRate: number | null;
 }
@@ -371,7 +373,7 @@ async function groupStats<K extends string | null>(
     .where(where)
     .groupBy(column)
     .orderBy(desc(count()), column);
-  return rows.map(({ key, count, healed, resolved }) => ({ key, count, healed, successRate: ratio(healed, resolved) }));
+  return rows.map((row) => ({ ...row, successRate: ratio(row.healed, row.resolved) }));
 }
 
 async function countPerHour(db: Database, where: SQL | undefined): Promise<{ hour: Date; count: number }[]> {

@@ -2,6 +2,7 @@
 // stops the process with one actionable line instead of failing later.
 import path from 'node:path';
 import { msToNumber, type StringValue } from '@temporalio/common/lib/time.js';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR } from './project-paths.js';
 
@@ -118,7 +119,22 @@ const envSchema = z.object({
   DASHBOARD_PORT: port.default(8787),
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_TOKEN: optionalText,
+  // Dashboard sessions (dashboard/session.ts): X-Forwarded-For/-Proto are believed only from these proxies
+  // (addresses, CIDR ranges, or loopback/linklocal/uniquelocal; empty = none); a sign-in lasts this long.
+  DASHBOARD_TRUSTED_PROXIES: z
+    .preprocess((value) => value ?? 'loopback', list)
+    .refine(isProxyTrust, 'must list IP addresses, CIDR ranges or loopback, linklocal, uniquelocal'),
+  DASHBOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
 });
+
+function isProxyTrust(entries: string[]): boolean {
+  try {
+    proxyAddr.compile(entries);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof envSchema> & { temporalUiUrl: string };
 

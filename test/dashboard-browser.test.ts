@@ -1,7 +1,8 @@
 // The dashboard in a real headless browser (Debian's chromium driven by playwright-core), over a
-// database filled by real healing runs on the suite's Temporal dev server: refused without the
-// token, signs in, shows cards, feed and charts, filters, updates itself, signs out.
-// Screenshots go to test-results/dashboard-*.png for review.
+// database filled by real healing runs on the suite's Temporal dev server (plus a cancelled run and a
+// re-run's row written as the workflows write them): refused without the token, says why on the
+// sign-in page, signs in, shows cards, feed and charts counted one way, filters, updates itself,
+// signs out. Screenshots go to test-results/dashboard-*.png for review.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,7 +10,14 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDashboard, type DashboardServer } from '../dashboard/server.js';
-import { createHealthCheck, getHealingEvents, getHealingPatterns, type HealingEventRow } from '../db/index.js';
+import {
+  createHealingEvent,
+  createHealthCheck,
+  getHealingEvents,
+  getHealingPatterns,
+  updateHealingEvent,
+  type HealingEventRow,
+} from '../db/index.js';
 import { logger } from '../lib/logger.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
@@ -121,6 +129,32 @@ async function recordHealthChecks(): Promise<void> {
   await createHealthCheck(db, { checkName: 'openai', status: 'degraded', latencyMs: 2_600, error: 'answered in 2600 ms (over 2000 ms)' });
   await createHealthCheck(db, { checkName: 'database', status: 'healthy', latencyMs: 4 });
   await createHealthCheck(db, { checkName: 'temporal', status: 'healthy', latencyMs: 14 });
+  // What the health workflow records for a check with nothing configured.
+  const notConfigured = { reason: 'not configured' };
+  await createHealthCheck(db, { checkName: 'sms', status: 'skipped', latencyMs: 0, details: notConfigured });
+}
+
+const RERUN_DETECTED_AGO = 3 * 60 * MINUTE;
+
+/** Rows as the workflows write them for an operator's cancel and re-run (`heal cancel`, `heal rerun`). */
+async function recordCancelledRunAndRerun(): Promise<void> {
+  const db = system.database.db;
+  const failure = {
+    errorClass: 'Error',
+    errorMessage: 'read ECONNRESET',
+    signature: 'sig-b',
+    category: 'network' as const,
+  };
+  const cancelled = 'heal-reports.nightly-1';
+  const nightly = { operation: 'reports.nightly', workflowId: cancelled, runId: 'run-1' };
+  await createHealingEvent(db, { eventKey: cancelled, ...nightly, ...failure });
+  await updateHealingEvent(db, cancelled, { result: 'cancelled', strategy: 'QUEUE_FOR_LATER' });
+  // A re-run starts now with the original input, detection time included.
+  const rerun = 'heal-checkout.refund-1-rerun-a1b2c3';
+  const detectedAt = new Date(Date.now() - RERUN_DETECTED_AGO);
+  const refund = { operation: 'checkout.refund', workflowId: rerun, detectedAt };
+  await createHealingEvent(db, { eventKey: rerun, ...refund, ...failure });
+  await updateHealingEvent(db, rerun, { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 800 });
 }
 
 beforeAll(async () => {
@@ -132,6 +166,7 @@ beforeAll(async () => {
   system = await startTestSystem({ client, connection });
   await healSomeFailures();
   await recordHealthChecks();
+  await recordCancelledRunAndRerun();
   dashboard = await startDashboard({
     db: system.database.db,
     token: TOKEN,
@@ -196,6 +231,23 @@ describe('dashboard in a headless browser', () => {
       await page.waitForSelector('text=That token was not accepted.');
       expect(await context.cookies()).toEqual([]);
       await screenshot(page, 'login-refused');
+
+      // The icon the sign-in page links to is served before sign-in.
+      const icon = await page.evaluate(() => document.querySelector('link[rel="icon"]').href);
+      expect((await context.request.get(icon)).status()).toBe(200);
+      expect((await context.request.get(`${dashboard.url}/favicon.ico`)).status()).toBe(200);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an old link, after the token changed, lands on the sign-in page saying so', async () => {
+    const { context, page } = await newPage();
+    try {
+      const response = await page.goto(`${dashboard.url}/?token=token-of-an-earlier-start-0123`);
+      expect(response?.status()).toBe(401);
+      await expect(page.locator('.notice').textContent()).resolves.toContain('the dashboard token may have changed');
+      await screenshot(page, 'login-stale-link');
     } finally {
       await context.close();
     }
@@ -227,12 +279,17 @@ describe('dashboard in a headless browser', () => {
       await expect(page.locator('#overall').getAttribute('data-status')).resolves.toBe('degraded');
       await expect(page.locator('#overall-text').textContent()).resolves.toBe('System degraded');
       const cards = page.locator('#health-cards .card');
-      expect(await cards.count()).toBe(3);
+      expect(await cards.count()).toBe(4);
       expect(await cards.evaluateAll((nodes) => nodes.map((node: any) => [node.dataset.check, node.dataset.status]))).toEqual([
         ['database', 'healthy'],
         ['openai', 'degraded'],
+        ['sms', 'skipped'],
         ['temporal', 'healthy'],
       ]);
+      // A check that did not run says so instead of showing a latency of 0 ms.
+      const sms = page.locator('.card[data-check="sms"]');
+      await expect(sms.locator('.card-facts').textContent()).resolves.toContain('not configured');
+      await expect(sms.textContent()).resolves.not.toContain(' ms');
       const openai = page.locator('.card[data-check="openai"]');
       await expect(openai.locator('.card-error').textContent()).resolves.toContain('2600 ms');
       await expect(openai.locator('.card-facts strong').textContent()).resolves.toBe('2600 ms');
@@ -243,14 +300,15 @@ describe('dashboard in a headless browser', () => {
 
     it('shows the activity feed from the real healing runs, with links to the runs', async () => {
       const { rows, total } = await getHealingEvents(system.database.db, {});
-      expect(total).toBe(7);
+      expect(total).toBe(9);
       const feed = page.locator('#events-body tr.event');
-      expect(await feed.count()).toBe(7);
-      await expect(page.locator('#page-info').textContent()).resolves.toBe('1–7 of 7');
+      expect(await feed.count()).toBe(9);
+      await expect(page.locator('#page-info').textContent()).resolves.toBe('1–9 of 9');
       const operations = await feed.locator('td.op').allTextContents();
-      expect(operations.sort()).toEqual(
-        ['analytics.track', 'catalog.recommend', 'checkout.payment', 'checkout.payment', 'inventory.sync', 'orders.query', 'profile.save'],
-      );
+      expect(operations.sort()).toEqual([
+        'analytics.track', 'catalog.recommend', 'checkout.payment', 'checkout.payment', 'checkout.refund',
+        'inventory.sync', 'orders.query', 'profile.save', 'reports.nightly',
+      ]);
       const newest = rows[0]!;
       const first = feed.first();
       await expect(first.getAttribute('data-id')).resolves.toBe(newest.id);
@@ -273,19 +331,50 @@ describe('dashboard in a headless browser', () => {
       ]);
     });
 
+    it("each row shows its own time: a re-run's row its start, with the original detection beside it", async () => {
+      const [rerun] = (await getHealingEvents(system.database.db, { operation: 'checkout.refund' })).rows;
+      expect(rerun!.createdAt.getTime() - rerun!.detectedAt.getTime()).toBeGreaterThan(RERUN_DETECTED_AGO - MINUTE);
+      const [started, detected] = await page.evaluate(
+        (times) =>
+          times.map((iso: string) => {
+            const date = new Date(iso);
+            const today = date.toDateString() === new Date().toDateString();
+            return today ? date.toLocaleTimeString() : date.toLocaleString();
+          }),
+        [rerun!.createdAt.toISOString(), rerun!.detectedAt.toISOString()],
+      );
+      const row = page.locator('#events-body tr.event', { hasText: 'checkout.refund' });
+      await expect(row.locator('td.when').textContent()).resolves.toBe(`${started}error of ${detected}`);
+      // Every other row was detected as its run started: one time each.
+      expect(await page.locator('#events-body td.when .detected').count()).toBe(1);
+    });
+
     it('draws the charts and statistics from the same data', async () => {
       await screenshot(page, 'overview');
-      await expect(page.locator('#kpi-total').textContent()).resolves.toBe('7');
-      await expect(page.locator('#kpi-healed').textContent()).resolves.toBe('5');
-      await expect(page.locator('#kpi-failed').textContent()).resolves.toBe('1');
-      await expect(page.locator('#kpi-success').textContent()).resolves.toBe('71.4%'); // 5 of 7 resolved
+      const text = (id: string) => page.locator(`#${id}`).textContent();
+      await expect(text('kpi-total')).resolves.toBe('9');
+      await expect(text('kpi-healed')).resolves.toBe('6');
+      await expect(text('kpi-not-healed')).resolves.toBe('2');
+      await expect(text('kpi-not-healed-note')).resolves.toBe('1 failed · 1 skipped');
+      await expect(text('kpi-open')).resolves.toBe('0');
+      await expect(text('kpi-no-verdict')).resolves.toBe('1');
+      await expect(text('kpi-no-verdict-note')).resolves.toBe('1 cancelled');
+      await expect(text('kpi-success')).resolves.toBe('75%'); // 6 of the 8 with a verdict; the cancelled run has none
       const outcomes = await chartData(page, 'outcomes');
-      expect(Object.fromEntries(outcomes.labels.map((label, index) => [label, outcomes.data[0]![index]]))).toEqual({ healed: 5, failed: 1, skipped: 1 });
+      expect(Object.fromEntries(outcomes.labels.map((label, index) => [label, outcomes.data[0]![index]]))).toEqual({
+        healed: 6,
+        'not healed': 2,
+        'no verdict': 1,
+      });
       const hourly = await chartData(page, 'hourly');
       expect(hourly.labels.length).toBeGreaterThanOrEqual(24);
-      expect(sum(hourly.data[0]!)).toBe(7);
+      expect(sum(hourly.data[0]!)).toBe(9);
+      // Red in the category chart is exactly the "not healed" tile: the cancelled run is grey.
       const categories = await chartData(page, 'categories');
-      expect(sum(categories.data[0]!) + sum(categories.data[1]!)).toBe(7);
+      const [healed, notHealed, unresolved] = categories.data.map(sum);
+      expect([healed, notHealed, unresolved]).toEqual([6, 2, 1]);
+      const cancelled = page.locator('#events-body tr.event', { hasText: 'reports.nightly' }).locator('.badge.result');
+      await expect(cancelled.getAttribute('data-outcome')).resolves.toBe('no-verdict');
       expect(categories.labels).toEqual(expect.arrayContaining(['network', 'validation']));
       // Every canvas was actually painted (not left blank).
       const painted = await page.evaluate(() =>
@@ -320,7 +409,7 @@ describe('dashboard in a headless browser', () => {
       expect(await page.locator('#events-body td.op').allTextContents()).toEqual(['checkout.payment', 'checkout.payment']);
 
       await page.click('#filters-reset');
-      await page.waitForFunction(() => document.getElementById('page-info')?.textContent === '1–7 of 7');
+      await page.waitForFunction(() => document.getElementById('page-info')?.textContent === '1–9 of 9');
     });
 
     it('updates itself without a reload when new results arrive', async () => {
@@ -333,13 +422,15 @@ describe('dashboard in a headless browser', () => {
       await page.waitForSelector('.card[data-check="queue"][data-status="unhealthy"]');
       await page.waitForSelector('#overall[data-status="unhealthy"]');
       await page.waitForSelector('#events-body tr.event[data-result="healed"] >> text=late.arrival');
-      await page.waitForFunction(() => document.getElementById('kpi-total')?.textContent === '8');
+      await page.waitForFunction(() => document.getElementById('kpi-total')?.textContent === '10');
       expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
       expect(consoleErrors).toEqual([]);
       await screenshot(page, 'updated');
     });
 
-    it('signing out returns to the 401 sign-in page', async () => {
+    it('signing out returns to the 401 sign-in page; a copy of the cookie no longer opens anything', async () => {
+      const captured = await context.cookies();
+      expect(captured.map((cookie) => cookie.name)).toEqual(['healing_dashboard_session']);
       const [landing] = await Promise.all([
         page.waitForResponse((response) => response.url() === `${dashboard.url}/` && response.request().method() === 'GET'),
         page.click('button:has-text("Sign out")'),
@@ -347,6 +438,17 @@ describe('dashboard in a headless browser', () => {
       expect(landing.status()).toBe(401);
       await page.waitForSelector('form[action="/login"]');
       expect((await context.request.get(`${dashboard.url}/api/meta`)).status()).toBe(401);
+
+      const { context: replay, page: replayed } = await newPage();
+      try {
+        await replay.addCookies(captured);
+        expect((await replay.request.get(`${dashboard.url}/api/meta`)).status()).toBe(401);
+        expect((await replayed.goto(dashboard.url))?.status()).toBe(401);
+        await expect(replayed.locator('.notice').textContent()).resolves.toContain('Your session has ended');
+        await screenshot(replayed, 'login-session-ended');
+      } finally {
+        await replay.close();
+      }
     });
   });
 });

@@ -1,11 +1,24 @@
 // The dashboard's HTTP surface against a real PostgreSQL database: admin-only access (401 with
-// no detail for every page and API without the token), the three ways in (bearer, ?token=,
-// login cookie), and the JSON API's filters, pagination and shapes.
+// no detail for every page and API without the token), the ways in (bearer header on the API,
+// sign-in form or ?token= link for a browser), sessions (expiry, sign-out, restart, token change),
+// the sign-in back-off and trusted proxies, the token kept under DATA_DIR, and the JSON API's
+// filters (400 for every malformed one), pagination, shapes and outcome classification.
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DashboardConfigError, startDashboard, type DashboardServer } from '../dashboard/server.js';
-import { SESSION_COOKIE } from '../dashboard/auth.js';
+import { HEALING_RESULTS } from '../common/types.js';
+import { LOCAL_TOKEN_FILE, localDashboardToken } from '../dashboard/local-token.js';
+import { OUTCOMES } from '../dashboard/outcomes.js';
+import {
+  DashboardConfigError,
+  startDashboard,
+  type DashboardOptions,
+  type DashboardServer,
+} from '../dashboard/server.js';
+import { SESSION_COOKIE } from '../dashboard/session.js';
 import {
   createHealingEvent,
   createHealthCheck,
@@ -30,9 +43,11 @@ const now = Date.now();
 
 const diagnosis = networkDiagnosis();
 
-async function event(key: string, input: Omit<NewHealingEvent, 'eventKey' | 'errorClass' | 'errorMessage'> & Partial<NewHealingEvent>, patch: HealingEventPatch) {
-  await createHealingEvent(db, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });
-  await updateHealingEvent(db, key, patch);
+type EventInput = Omit<NewHealingEvent, 'eventKey' | 'errorClass' | 'errorMessage'> & Partial<NewHealingEvent>;
+
+async function event(key: string, input: EventInput, patch: HealingEventPatch, target = db) {
+  await createHealingEvent(target, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });
+  await updateHealingEvent(target, key, patch);
 }
 
 beforeAll(async () => {
@@ -101,15 +116,50 @@ interface Call {
   cookie?: string;
   method?: string;
   body?: URLSearchParams;
+  /** Sent as X-Forwarded-For (believed from loopback, the default trusted proxy): one back-off record per client. */
+  client?: string;
+  headers?: Record<string, string>;
+  /** Default: the suite's dashboard. */
+  server?: DashboardServer;
 }
 
 async function call(path: string, options: Call = {}): Promise<Response> {
-  const url = new URL(path, dashboard.url);
+  const url = new URL(path, (options.server ?? dashboard).url);
   if (options.token !== undefined) url.searchParams.set('token', options.token);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.bearer !== undefined) headers.authorization = `Bearer ${options.bearer}`;
   if (options.cookie !== undefined) headers.cookie = options.cookie;
+  if (options.client !== undefined) headers['x-forwarded-for'] = options.client;
   return fetch(url, { method: options.method ?? 'GET', headers, body: options.body, redirect: 'manual' });
+}
+
+let clients = 0;
+/** A client address of its own (TEST-NET-2), so wrong tokens in one test do not make another back off. */
+function newClient(): string {
+  clients++;
+  return `198.51.${Math.floor(clients / 250)}.${clients % 250}`;
+}
+
+async function signIn(options: Pick<Call, 'server' | 'client' | 'headers'> = {}): Promise<Response> {
+  const body = new URLSearchParams({ token: TOKEN });
+  return call('/login', { ...options, method: 'POST', body });
+}
+
+/** A dashboard of this suite's database with other options; closed after `use`. */
+async function withDashboard(options: Partial<DashboardOptions>, use: (server: DashboardServer) => Promise<void>) {
+  const server = await startDashboard({ db, token: TOKEN, port: 0, logger: silentLogger(), ...options });
+  try {
+    await use(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** The reason the sign-in page gives (data-reason of its notice), or null when it gives none. */
+async function signInReason(response: Response): Promise<string | null> {
+  const body = await response.text();
+  expect(body).toContain('<form method="post" action="/login"');
+  return /data-reason="([a-z-]+)"/.exec(body)?.[1] ?? null;
 }
 
 async function json<T = any>(path: string): Promise<T> {
@@ -186,12 +236,15 @@ describe('without a valid token', () => {
     ['no credentials', {}],
     ['a wrong bearer token', { bearer: 'wrong-token-wrong-token-wrong' }],
     ['a wrong ?token=', { token: 'wrong-token-wrong-token-wrong' }],
+    ['the right token as ?token= on the API (header only)', { token: TOKEN }],
     ['the token with one character changed', { bearer: `${TOKEN.slice(0, -1)}X` }],
     ['a forged session cookie', { cookie: `${SESSION_COOKIE}=forged` }],
     ['the raw token as the session cookie', { cookie: `${SESSION_COOKIE}=${TOKEN}` }],
-  ] as [string, Call][])('every page and API answers 401 with no detail (%s)', async (_label, credentials) => {
+  ] as [string, Call][])('every page and API answers 401 with no detail (%s)', async (label, credentials) => {
     for (const path of PROTECTED) {
-      const response = await call(path, credentials);
+      // The right ?token= does open pages (a sign-in link): only the API must refuse it.
+      if (label.includes('on the API') && !path.startsWith('/api/')) continue;
+      const response = await call(path, { ...credentials, client: newClient() });
       expect(response.status, path).toBe(401);
       expect(response.headers.get('set-cookie'), path).toBeNull();
       expect(response.headers.get('cache-control'), path).toBe('no-store');
@@ -209,22 +262,34 @@ describe('without a valid token', () => {
   });
 
   it('a refused sign-in answers 401 without setting a cookie', async () => {
-    const response = await call('/login', { method: 'POST', body: new URLSearchParams({ token: 'not-the-token-at-all' }) });
+    const client = newClient();
+    const wrong = new URLSearchParams({ token: 'not-the-token-at-all' });
+    const response = await call('/login', { method: 'POST', body: wrong, client });
     expect(response.status).toBe(401);
     expect(response.headers.get('set-cookie')).toBeNull();
     expect(await response.text()).toContain('That token was not accepted.');
-    const empty = await call('/login', { method: 'POST', body: new URLSearchParams({}) });
+    const empty = await call('/login', { method: 'POST', body: new URLSearchParams({}), client });
     expect(empty.status).toBe(401);
-    const huge = await call('/login', { method: 'POST', body: new URLSearchParams({ token: TOKEN, padding: 'x'.repeat(100_000) }) });
+    const padding = 'x'.repeat(100_000);
+    const huge = await call('/login', { method: 'POST', body: new URLSearchParams({ token: TOKEN, padding }), client });
     expect(huge.status).toBe(401);
     expect(huge.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('the icon is served to everyone (the sign-in page shows it too)', async () => {
+    for (const icon of ['/favicon.ico', '/favicon.svg']) {
+      const response = await call(icon);
+      expect(response.status, icon).toBe(200);
+      expect(response.headers.get('content-type'), icon).toBe('image/svg+xml');
+      expect(await response.text(), icon).toContain('<svg');
+    }
   });
 });
 
 describe('with the token', () => {
-  it('accepts it as a bearer token and as ?token= on the API', async () => {
+  it('accepts it on the API only as a bearer token', async () => {
     expect((await call('/api/events', { bearer: TOKEN })).status).toBe(200);
-    expect((await call('/api/events', { token: TOKEN })).status).toBe(200);
+    expect((await call('/api/events', { token: TOKEN })).status).toBe(401);
     const page = await call('/', { bearer: TOKEN });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -242,7 +307,14 @@ describe('with the token', () => {
     expect(cookie).not.toContain(TOKEN);
     expect(response.headers.get('set-cookie')).toMatch(/HttpOnly/i);
     expect(response.headers.get('set-cookie')).toMatch(/SameSite=Strict/i);
+    expect(response.headers.get('set-cookie')).not.toMatch(/Secure/i); // plain HTTP, no proxy said otherwise
     expect((await call('/', { cookie })).status).toBe(200);
+  });
+
+  it('a wrong ?token= link lands on the sign-in page saying the token may have changed', async () => {
+    const response = await call('/', { token: 'an-older-token-an-older-token', client: newClient() });
+    expect(response.status).toBe(401);
+    expect(await signInReason(response)).toBe('link-rejected');
   });
 
   it('a ?token= link never redirects to another host', async () => {
@@ -257,32 +329,61 @@ describe('with the token', () => {
     expect(location).toBe('/evil.example/x');
   });
 
-  it('the login form sets a session cookie that opens pages and API until sign-out', async () => {
-    const login = await call('/login', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) });
+  it('the sign-in form sets a signed session cookie; signing out ends it, also for a captured copy', async () => {
+    const login = await signIn();
     expect(login.status).toBe(303);
     expect(login.headers.get('location')).toBe('/');
     const cookie = sessionCookieOf(login);
+    expect(login.headers.get('set-cookie')).toMatch(/Max-Age=43200/); // 12 h by default
     expect((await call('/', { cookie })).status).toBe(200);
     expect((await call('/api/health', { cookie })).status).toBe(200);
+    const other = sessionCookieOf(await signIn()); // another browser's session lives on
     const logout = await call('/logout', { method: 'POST', cookie });
     expect(logout.status).toBe(303);
     expect(logout.headers.get('set-cookie')).toMatch(new RegExp(`${SESSION_COOKIE}=;.*Max-Age=0`, 'i'));
+    // The browser dropped it; a copy taken before the sign-out no longer opens anything.
+    expect((await call('/api/health', { cookie })).status).toBe(401);
+    const page = await call('/', { cookie });
+    expect(page.status).toBe(401);
+    expect(await signInReason(page)).toBe('ended');
+    expect((await call('/api/health', { cookie: other })).status).toBe(200);
   });
 
-  it('a session cookie from another token does not open this dashboard', async () => {
-    const other = await startDashboard({ db, token: 'another-token-another-token', port: 0 });
-    try {
-      const login = await fetch(`${other.url}/login`, {
+  it('the server ends a session at its expiry, whatever the browser keeps', async () => {
+    await withDashboard({ sessionLifetimeMs: 1_500 }, async (server) => {
+      const cookie = sessionCookieOf(await signIn({ server }));
+      expect((await call('/api/meta', { cookie, server })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1_700));
+      expect((await call('/api/meta', { cookie, server })).status).toBe(401);
+      expect(await signInReason(await call('/', { cookie, server }))).toBe('expired');
+    });
+  });
+
+  it('a restart ends every session (nothing to revoke is forgotten); the same token signs in again', async () => {
+    let cookie = '';
+    await withDashboard({}, async (server) => {
+      cookie = sessionCookieOf(await signIn({ server }));
+    });
+    await withDashboard({}, async (server) => {
+      const page = await call('/', { cookie, server });
+      expect(page.status).toBe(401);
+      expect(await signInReason(page)).toBe('ended');
+      expect((await call('/', { token: TOKEN, server })).status).toBe(303);
+    });
+  });
+
+  it('a cookie from another token does not open this dashboard, and the page says the token changed', async () => {
+    await withDashboard({ token: 'another-token-another-token' }, async (other) => {
+      const login = await call('/login', {
+        server: other,
         method: 'POST',
         body: new URLSearchParams({ token: 'another-token-another-token' }),
-        redirect: 'manual',
       });
       const cookie = sessionCookieOf(login);
-      expect((await fetch(`${other.url}/api/meta`, { headers: { cookie } })).status).toBe(200);
+      expect((await call('/api/meta', { cookie, server: other })).status).toBe(200);
       expect((await call('/api/meta', { cookie })).status).toBe(401);
-    } finally {
-      await other.close();
-    }
+      expect(await signInReason(await call('/', { cookie }))).toBe('token-changed');
+    });
   });
 
   it('unknown paths are 404 once signed in, and bad filters 400 naming the parameter', async () => {
@@ -292,6 +393,147 @@ describe('with the token', () => {
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { issues: { param: string }[] };
     expect(body.issues.map((issue) => issue.param).sort()).toEqual(['from', 'limit', 'severity']);
+  });
+
+  it.each([
+    ['/api/events', 'from', '0000-01-01'],
+    ['/api/events', 'from', '1969-12-31T23:59:59Z'],
+    ['/api/events', 'to', '+275760-09-13T00:00:00.000Z'],
+    ['/api/events', 'to', '2026-02-30'],
+    ['/api/events', 'from', '2026-11-29T25:00:00Z'],
+    ['/api/events', 'from', 'Sun, 29 Nov 2026 10:00:00 GMT'],
+    ['/api/events', 'operation', 'billing\0charge'],
+    ['/api/events', 'signature', '\0'],
+    ['/api/events', 'workflowId', 'heal-\u001b[31m'],
+    ['/api/events', 'operation', 'x'.repeat(501)],
+    ['/api/events', 'limit', '1e2'],
+    ['/api/events', 'limit', '0x10'],
+    ['/api/events', 'limit', '-1'],
+    ['/api/events', 'limit', '2.5'],
+    ['/api/events', 'limit', 'Infinity'],
+    ['/api/events', 'offset', '99999999999999999999'],
+    ['/api/events', 'severity', 'HIGH'],
+    ['/api/events', 'category', 'network\0'],
+    ['/api/events', 'result', 'cancelled '.repeat(2)],
+    ['/api/stats', 'hours', '169'],
+    ['/api/stats', 'from', '10000-01-01'],
+    ['/api/health', 'hours', 'NaN'],
+    ['/api/health/history', 'check', 'database\0'],
+    ['/api/health/history', 'hours', '1e9'],
+    ['/api/health/history', 'from', '0001-01-01T00:00:00Z'],
+    ['/api/patterns', 'signature', '\0'],
+    ['/api/patterns', 'limit', '501'],
+  ])('%s?%s=%j answers 400 naming the parameter', async (endpoint, param, value) => {
+    const response = await call(`${endpoint}?${new URLSearchParams({ [param]: value })}`, { bearer: TOKEN });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; issues: { param: string }[] };
+    expect(body.error).toBe('invalid query');
+    expect(body.issues.map((issue) => issue.param)).toEqual([param]);
+  });
+
+  it('well-formed dates at the edges of the range are accepted', async () => {
+    const edges = ['from=1970-01-01', 'to=9999-12-31T23:59:59Z', 'from=2026-11-29T10:00:00%2B02:00', 'limit=%2007%20'];
+    for (const query of edges) {
+      expect((await call(`/api/events?${query}`, { bearer: TOKEN })).status, query).toBe(200);
+    }
+  });
+});
+
+describe('sign-in back-off and trusted proxies', () => {
+  it('after 5 wrong tokens a client waits before its next one is even checked; others go on', async () => {
+    const client = newClient();
+    const wrong = new URLSearchParams({ token: 'guess-guess-guess-guess' });
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => call('/login', { method: 'POST', body: wrong, client })),
+    );
+    const statuses = answers.map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(195);
+    const throttled = answers.find((response) => response.status === 429)!;
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(50);
+    expect(await signInReason(throttled)).toBe('throttled');
+    await Promise.all(answers.filter((response) => response !== throttled).map((response) => response.body?.cancel()));
+
+    // Even the right token waits, in every form; another client signs in at once.
+    expect((await signIn({ client })).status).toBe(429);
+    const api = await call('/api/meta', { bearer: TOKEN, client });
+    expect(api.status).toBe(429);
+    expect(await api.json()).toEqual({ error: 'too many failed sign-ins' });
+    expect((await call('/', { token: TOKEN, client })).status).toBe(429);
+    expect((await signIn({ client: newClient() })).status).toBe(303);
+  });
+
+  it('a right token clears the typos before it', async () => {
+    const client = newClient();
+    const wrong = new URLSearchParams({ token: 'typo-typo-typo-typo-typo' });
+    for (let round = 0; round < 3; round++) {
+      for (let typo = 0; typo < 4; typo++) {
+        expect((await call('/login', { method: 'POST', body: wrong, client })).status).toBe(401);
+      }
+      expect((await signIn({ client })).status).toBe(303);
+    }
+  });
+
+  it('forwarding headers count only from a trusted proxy: -For for the back-off, -Proto for Secure', async () => {
+    const overTls = { 'x-forwarded-proto': 'https' };
+    const overHttp = { 'x-forwarded-proto': 'http' };
+    expect((await signIn({ headers: overTls })).headers.get('set-cookie')).toMatch(/; Secure/);
+    expect((await signIn({ headers: overHttp })).headers.get('set-cookie')).not.toMatch(/Secure/);
+
+    await withDashboard({ trustedProxies: [] }, async (server) => {
+      // Not trusted: the headers are the client's word, so no Secure and one back-off record whatever it claims.
+      expect((await signIn({ server, headers: overTls })).headers.get('set-cookie')).not.toMatch(/Secure/);
+      const wrong = new URLSearchParams({ token: 'guess-guess-guess-guess' });
+      const statuses = [];
+      for (let attempt = 0; attempt < 7; attempt++) {
+        statuses.push((await call('/login', { server, method: 'POST', body: wrong, client: newClient() })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    });
+  });
+
+  it('DASHBOARD_TRUSTED_PROXIES (default loopback) and DASHBOARD_SESSION_HOURS (default 12) are checked', () => {
+    const proxies = (value?: string) => loadConfig({ DASHBOARD_TRUSTED_PROXIES: value }).DASHBOARD_TRUSTED_PROXIES;
+    expect(proxies(undefined)).toEqual(['loopback']);
+    expect(proxies('')).toEqual([]);
+    expect(proxies('10.0.0.0/8, ::1')).toEqual(['10.0.0.0/8', '::1']);
+    expect(() => loadConfig({ DASHBOARD_TRUSTED_PROXIES: 'my-proxy.local' })).toThrow(/DASHBOARD_TRUSTED_PROXIES/);
+    expect(loadConfig({}).DASHBOARD_SESSION_HOURS).toBe(12);
+    expect(() => loadConfig({ DASHBOARD_SESSION_HOURS: '0' })).toThrow(/DASHBOARD_SESSION_HOURS/);
+  });
+});
+
+describe('the token kept under DATA_DIR (loopback, no DASHBOARD_TOKEN)', () => {
+  it('is made once, readable by the owner only, and the same after a restart', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'dashboard-token-'));
+    try {
+      const dir = path.join(dataDir, 'nested');
+      const token = localDashboardToken(dir);
+      const file = path.join(dir, LOCAL_TOKEN_FILE);
+      expect(token).toMatch(/^[0-9a-f]{48}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(localDashboardToken(dir)).toBe(token);
+
+      // A link printed before a restart still signs in after it.
+      let link = '';
+      await withDashboard({ token }, async (server) => {
+        link = `/?token=${token}`;
+        expect((await call(link, { server })).status).toBe(303);
+      });
+      await withDashboard({ token: localDashboardToken(dir) }, async (server) => {
+        expect((await call(link, { server })).status).toBe(303);
+      });
+
+      chmodSync(file, 0o644); // e.g. restored from a backup
+      expect(localDashboardToken(dir)).toBe(token);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+
+      writeFileSync(file, 'short\n');
+      expect(() => localDashboardToken(dir)).toThrow(DashboardConfigError);
+      expect(() => localDashboardToken(dir)).toThrow(/delete it to have a new one made/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -357,9 +599,11 @@ describe('the JSON API', () => {
     const stats = await json('/api/stats?hours=48');
     expect(stats.total).toBe(11);
     expect(stats.byResult).toMatchObject({ healed: 8, failed: 2, queued: 1 });
+    expect(stats.byOutcome).toEqual({ healed: 8, 'not-healed': 2, open: 1, 'no-verdict': 0 });
     expect(stats.successRate).toBeCloseTo(8 / 10);
     expect(stats.meanTimeToHealMs).toBeCloseTo((1_500 + 4_000 + 6 * 100) / 8);
-    expect(stats.byCategory[0]).toMatchObject({ key: 'runtime', count: 6, healed: 6, successRate: 1 });
+    expect(stats.byCategory[0]).toMatchObject({ key: 'runtime', count: 6, healed: 6, notHealed: 0, unresolved: 0 });
+    expect(stats.byCategory[0].successRate).toBe(1);
     expect(stats.byStrategy.find((group: any) => group.key === 'RETRY_WITH_BACKOFF')).toMatchObject({ count: 2, healed: 1, successRate: 0.5 });
     expect(stats.hourly).toHaveLength(48);
     expect(stats.hourly.reduce((sum: number, bucket: any) => sum + bucket.count, 0)).toBe(10); // user-2 is 3 days old
@@ -369,6 +613,36 @@ describe('the JSON API', () => {
     const lastHour = await json(`/api/stats?from=${encodeURIComponent(new Date(now - 50 * MINUTE).toISOString())}`);
     expect(lastHour.total).toBe(8);
     expect(lastHour.hourly).toHaveLength(24);
+  });
+
+  it('one classification of results for totals, groups and /api/meta: a cancelled run is no verdict', async () => {
+    expect(Object.values(OUTCOMES).flat().sort()).toEqual([...HEALING_RESULTS].sort());
+    const own = await createTestDatabase('postgres');
+    try {
+      const network = { operation: 'orders.sync', signature: 'sig-o', category: 'network', severity: 'high' } as const;
+      await event('o-healed', network, { result: 'healed' }, own.handle.db);
+      await event('o-failed', network, { result: 'failed' }, own.handle.db);
+      await event('o-cancelled', network, { result: 'cancelled' }, own.handle.db);
+      await event('o-queued', network, { result: 'queued' }, own.handle.db);
+      // A re-run keeps the original detection time; its row still has a time of its own.
+      const original = { workflowId: 'heal-orders.sync-1-rerun-a1b2c3', detectedAt: new Date(now - 3 * HOUR) };
+      await event('o-rerun', { ...network, ...original }, { result: 'healed' }, own.handle.db);
+      await withDashboard({ db: own.handle.db }, async (server) => {
+        const get = async (path: string) => (await call(path, { bearer: TOKEN, server })).json() as Promise<any>;
+        const stats = await get('/api/stats');
+        expect(stats.byOutcome).toEqual({ healed: 2, 'not-healed': 1, open: 1, 'no-verdict': 1 });
+        expect(stats.resolved).toBe(stats.byOutcome.healed + stats.byOutcome['not-healed']);
+        const network5 = { key: 'network', count: 5, healed: 2, notHealed: 1, unresolved: 2 };
+        expect(stats.byCategory).toEqual([expect.objectContaining(network5)]);
+        expect((await get('/api/meta')).vocabulary.outcomes).toEqual(OUTCOMES);
+        const { rows } = await get('/api/events?operation=orders.sync');
+        const rerun = rows.find((row: any) => row.workflowId === original.workflowId);
+        expect(Date.parse(rerun.detectedAt)).toBe(now - 3 * HOUR);
+        expect(Math.abs(Date.parse(rerun.startedAt) - Date.now())).toBeLessThan(MINUTE);
+      });
+    } finally {
+      await own.drop();
+    }
   });
 
   it('/api/patterns: learned strategies with their success rates', async () => {

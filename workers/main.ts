@@ -1,7 +1,6 @@
 // `npm start`: the whole system on embedded defaults. Reuses a Temporal server reachable at
 // TEMPORAL_ADDRESS or starts a local dev server (with its UI) that persists under DATA_DIR;
 // migrates the database (PostgreSQL at DATABASE_URL, else embedded PGlite); runs the worker.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -11,6 +10,7 @@ import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
 import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications.js';
 import { ensureHealthCheckSchedule } from '../client/health-schedule.js';
 import { DashboardConfigError } from '../dashboard/auth.js';
+import { localDashboardToken } from '../dashboard/local-token.js';
 import { dashboardOptionsFromConfig, startDashboard } from '../dashboard/server.js';
 import { openDatabase, type Database, type DatabaseHandle } from '../db/index.js';
 import { loadConfig, type Config } from '../lib/config.js';
@@ -118,14 +118,14 @@ async function registerSearchAttributesOrWarn(connection: Client['connection'], 
 }
 
 /**
- * The admin dashboard. Without DASHBOARD_TOKEN on a loopback address, a one-time token is made
- * up and printed with the link, so `npm start` works out of the box and stays admin-only.
+ * The admin dashboard. Without DASHBOARD_TOKEN on a loopback address, a token kept under DATA_DIR
+ * is printed with the link, so `npm start` works out of the box and stays admin-only.
  */
 async function startAdminDashboard(config: Config, database: DatabaseHandle, temporalUiUrl: string) {
   const options = dashboardOptionsFromConfig(config);
   const loopbackOnly = ['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1');
-  const token = options.token ?? (loopbackOnly ? randomBytes(24).toString('hex') : undefined);
   try {
+    const token = options.token ?? (loopbackOnly ? localDashboardToken(config.DATA_DIR) : undefined);
     const dashboard = await startDashboard({ ...options, token: token!, db: database.db, temporalUiUrl });
     const link = options.token ? dashboard.url : `${dashboard.url}/?token=${token}`;
     return { link, close: () => dashboard.close() };

@@ -6,9 +6,10 @@
 
   const RANGES = { '1h': 1, '6h': 6, '24h': 24, '7d': 168, '30d': 720, all: null };
   const DEFAULT_FILTERS = { severity: '', category: '', result: '', operation: '', range: '24h' };
-  const OUTCOME_COLORS = {
-    healed: '#16a34a', failed: '#dc2626', skipped: '#94a3b8', queued: '#f59e0b', pending: '#60a5fa', cancelled: '#cbd5e1',
-    joined: '#a78bfa', 'not-started': '#f97316',
+  // One colour per outcome class (the server's classification of results, /api/meta vocabulary.outcomes).
+  const OUTCOME_COLORS = { healed: '#16a34a', 'not-healed': '#dc2626', open: '#f59e0b', 'no-verdict': '#94a3b8' };
+  const OUTCOME_LABELS = {
+    healed: 'healed', 'not-healed': 'not healed', open: 'in progress', 'no-verdict': 'no verdict',
   };
 
   const state = {
@@ -44,6 +45,25 @@
 
   function badge(value, kind) {
     return el('span', { className: `badge${kind ? ` ${kind}` : ''}`, dataset: { value: value ?? '' } }, value ?? '—');
+  }
+
+  function outcomeOf(result) {
+    const outcomes = state.meta.vocabulary.outcomes;
+    return Object.keys(outcomes).find((outcome) => outcomes[outcome].includes(result));
+  }
+
+  function resultBadge(result) {
+    const node = badge(result, 'result');
+    node.dataset.outcome = outcomeOf(result) ?? '';
+    return node;
+  }
+
+  /** "1 failed · 1 skipped": the results behind an outcome's count. */
+  function resultBreakdown(byResult, outcome) {
+    return state.meta.vocabulary.outcomes[outcome]
+      .filter((result) => byResult[result] > 0)
+      .map((result) => `${byResult[result]} ${result}`)
+      .join(' · ');
   }
 
   // ------------------------------------------------------------------------------------------
@@ -188,22 +208,36 @@
     cards.replaceChildren(...health.checks.map(healthCard));
   }
 
+  /** A skipped check did not run (not configured): its latency means nothing. */
+  function latencyOf(point) {
+    return point.status === 'skipped' ? null : point.latencyMs;
+  }
+
+  function skippedReason(check) {
+    const reason = check.details && check.details.reason;
+    return typeof reason === 'string' && reason ? reason : 'not configured';
+  }
+
   function healthCard(check) {
     const trend = check.trend.slice(-60);
-    const maxLatency = Math.max(1, ...trend.map((point) => point.latencyMs ?? 0));
+    const maxLatency = Math.max(1, ...trend.map((point) => latencyOf(point) ?? 0));
     const bars = trend.map((point) =>
       el('span', {
         dataset: { status: point.status },
-        title: `${new Date(point.at).toLocaleString()} · ${point.status}${point.latencyMs === null ? '' : ` · ${point.latencyMs} ms`}`,
-        style: `height:${Math.max(18, Math.round(((point.latencyMs ?? 0) / maxLatency) * 100))}%`,
+        title: `${new Date(point.at).toLocaleString()} · ${point.status === 'skipped' ? 'not checked' : point.status}` +
+          (latencyOf(point) === null ? '' : ` · ${point.latencyMs} ms`),
+        style: `height:${Math.max(18, Math.round(((latencyOf(point) ?? 0) / maxLatency) * 100))}%`,
       }),
     );
+    const fact = check.status === 'skipped'
+      ? el('span', { className: 'not-configured' }, skippedReason(check))
+      : el('span', {}, 'latency ', el('strong', {}, check.latencyMs === null ? '—' : `${check.latencyMs} ms`));
     return el('article', { className: 'card', dataset: { status: check.status, stale: String(check.stale), check: check.name } },
       el('div', { className: 'card-head' },
         el('span', { className: 'card-name', title: check.name }, check.name),
         el('span', {}, check.stale ? badge('stale', 'stale') : null, ' ', badge(check.status))),
       el('div', { className: 'card-facts' },
-        el('span', {}, 'latency ', el('strong', {}, check.latencyMs === null ? '—' : `${check.latencyMs} ms`)),
+        fact,
         el('span', { title: new Date(check.checkedAt).toLocaleString() }, relativeTime(check.checkedAt))),
       check.error ? el('div', { className: 'card-error', title: check.error }, check.error) : null,
       el('div', { className: 'trend', 'aria-label': `${trend.length} recent results` }, bars),
@@ -214,22 +248,26 @@
   // Rendering: statistics and charts
 
   function renderStats(stats) {
+    const outcomes = stats.byOutcome;
     $('kpi-total').textContent = String(stats.total);
     $('kpi-success').textContent = formatPercent(stats.successRate);
-    $('kpi-success-note').textContent = stats.resolved ? `${stats.byResult.healed} of ${stats.resolved} resolved` : 'nothing resolved yet';
+    $('kpi-success-note').textContent =
+      stats.resolved ? `${outcomes.healed} of ${stats.resolved} with a verdict` : 'no verdict yet';
     $('kpi-mtth').textContent = formatDuration(stats.meanTimeToHealMs);
-    $('kpi-healed').textContent = String(stats.byResult.healed);
-    $('kpi-failed').textContent = String(stats.byResult.failed);
-    $('kpi-open').textContent = String(stats.byResult.pending + stats.byResult.queued);
+    $('kpi-healed').textContent = String(outcomes.healed);
+    for (const outcome of ['not-healed', 'open', 'no-verdict']) {
+      $(`kpi-${outcome}`).textContent = String(outcomes[outcome]);
+      $(`kpi-${outcome}-note`).textContent = resultBreakdown(stats.byResult, outcome);
+    }
     const range = $('filters').elements.range;
     $('stats-range').textContent = range.options[range.selectedIndex]?.textContent ?? '';
 
-    const outcomes = state.meta.vocabulary.results.filter((result) => stats.byResult[result] > 0);
+    const shown = Object.keys(OUTCOME_COLORS).filter((outcome) => outcomes[outcome] > 0);
     drawChart('outcomes', 'doughnut', {
-      labels: outcomes,
+      labels: shown.map((outcome) => OUTCOME_LABELS[outcome]),
       datasets: [{
-        data: outcomes.map((result) => stats.byResult[result]),
-        backgroundColor: outcomes.map((result) => OUTCOME_COLORS[result] ?? '#94a3b8'),
+        data: shown.map((outcome) => outcomes[outcome]),
+        backgroundColor: shown.map((outcome) => OUTCOME_COLORS[outcome]),
         borderWidth: 1,
       }],
     }, { plugins: { legend: { position: 'right' } }, cutout: '58%' });
@@ -247,8 +285,17 @@
     drawChart('categories', 'bar', {
       labels: categories.map((group) => (group.key ?? 'undiagnosed').replaceAll('_', ' ')),
       datasets: [
-        { label: 'healed', data: categories.map((group) => group.healed), backgroundColor: '#16a34a' },
-        { label: 'not healed', data: categories.map((group) => group.count - group.healed), backgroundColor: '#f87171' },
+        { label: 'healed', data: categories.map((group) => group.healed), backgroundColor: OUTCOME_COLORS.healed },
+        {
+          label: 'not healed',
+          data: categories.map((group) => group.notHealed),
+          backgroundColor: OUTCOME_COLORS['not-healed'],
+        },
+        {
+          label: 'in progress or no verdict',
+          data: categories.map((group) => group.unresolved),
+          backgroundColor: '#cbd5e1',
+        },
       ],
     }, {
       indexAxis: 'y',
@@ -321,7 +368,7 @@
       'aria-expanded': String(expanded),
       title: 'Click for details',
     },
-      el('td', { className: 'when', title: new Date(event.detectedAt).toLocaleString() }, shortTime(event.detectedAt)),
+      whenCell(event),
       el('td', { className: 'op' }, event.operation),
       el('td', {},
         el('span', { className: 'err-class' }, event.error.class),
@@ -333,7 +380,7 @@
         event.diagnosis ? el('span', { className: 'diag', title: event.diagnosis.rootCause }, event.diagnosis.rootCause) : null),
       el('td', {}, event.strategy ?? '—'),
       el('td', { className: 'num' }, event.attempts),
-      el('td', {}, badge(event.result)),
+      el('td', {}, resultBadge(event.result)),
       el('td', { className: 'num' }, formatDuration(event.healingDurationMs)),
       el('td', { className: 'run' }, event.temporalUrl
         ? el('a', { href: event.temporalUrl, target: '_blank', rel: 'noopener noreferrer', onclick: (e) => e.stopPropagation() }, 'Temporal ↗')
@@ -346,6 +393,17 @@
     return expanded ? [row, detailsRow(event)] : [row];
   }
 
+  /** The row's own time: when its run began. A re-run keeps the original detection time: say so beside it. */
+  function whenCell(event) {
+    const started = new Date(event.startedAt);
+    const detected = new Date(event.detectedAt);
+    const detectedEarlier = started.getTime() - detected.getTime() > 60_000;
+    const title = `started ${started.toLocaleString()}\nerror detected ${detected.toLocaleString()}`;
+    return el('td', { className: 'when', title },
+      shortTime(event.startedAt),
+      detectedEarlier ? el('span', { className: 'detected' }, `error of ${shortTime(event.detectedAt)}`) : null);
+  }
+
   function detailsRow(event) {
     const facts = [
       ['Error', `${event.error.class}: ${event.error.message}`],
@@ -353,6 +411,8 @@
       ['Diagnosis', event.diagnosis
         ? `${event.diagnosis.rootCause} — ${event.diagnosis.explanation} (source ${event.diagnosisSource}, confidence ${formatPercent(event.diagnosis.confidence)}, ${event.diagnosis.transient ? 'transient' : 'permanent'})`
         : 'not diagnosed'],
+      ['Detected', new Date(event.detectedAt).toLocaleString()],
+      ['Started', new Date(event.startedAt).toLocaleString()],
       ['Resolved', event.resolvedAt ? new Date(event.resolvedAt).toLocaleString() : 'not yet'],
       ['Workflow', event.workflowId ?? '—'],
     ];
