@@ -57,6 +57,23 @@ describe('the calling application', () => {
     expect(calls).toBe(2);
   });
 
+  it('is never re-run on behalf of a caller that was told it failed', async () => {
+    let calls = 0;
+    const flakyForAWhile = system.healer.withSelfHealing(
+      'caller.deadline',
+      async () => {
+        if (++calls <= 3) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        return 'late';
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'], waitForHealingMs: 1_500 },
+    );
+    const failure = await flakyForAWhile().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ healingOutcome: 'failed' });
+    const callsWhenAnswered = calls;
+    await new Promise((resolve) => setTimeout(resolve, 4_000)); // the retry policy would have run it again by now
+    expect(calls).toBe(callsWhenAnswered);
+  });
+
   it('gets the healed value after a Retry-After wait', async () => {
     let calls = 0;
     const search = system.healer.withSelfHealing(

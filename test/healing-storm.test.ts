@@ -121,6 +121,26 @@ describe('a storm beyond the admission limits', () => {
     await expect(Promise.all([...first, waiting])).resolves.toEqual(['done 0', 'done 1', 'done 2', 'done 3']);
   });
 
+  it('heals the calls beyond the limits with the remedy their fault’s run found, and records them healed', async () => {
+    const reruns = failsOnceThenHeld(() => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), (n) => n < 3);
+    const quote = system.healer.withSelfHealing('storm.quote', reruns.operation, {
+      allowedStrategies: ['RETRY_WITH_BACKOFF'],
+      waitForHealingMs: 20_000,
+    });
+    const calls = Array.from({ length: 10 }, (_, n) => quote(n));
+    await until(() => reruns.arrivals() === 3, 'three held re-runs');
+    reruns.open();
+    await expect(Promise.all(calls)).resolves.toEqual(Array.from({ length: 10 }, (_, n) => `done ${n}`));
+
+    let events: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
+    await until(async () => {
+      events = (await getHealingEvents(system.database.db, { operation: 'storm.quote', limit: 50 })).rows;
+      return events.length === 10 && events.every((event) => event.result === 'healed');
+    }, 'ten healed events');
+    expect(events.every((event) => event.strategy === 'RETRY_WITH_BACKOFF')).toBe(true);
+    expect(events.filter((event) => event.context?.joinedRun)).toHaveLength(7);
+  });
+
   it('records a failure whose run could not be started (Temporal unreachable) once the server is back', { timeout: 120_000 }, async () => {
     const [host, port] = address.split(':');
     const proxy = await startTcpProxy({ host: host!, port: Number(port) });
