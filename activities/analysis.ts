@@ -1,7 +1,7 @@
 // Analysis: learned pattern first (no LLM call), then the LLM, then deterministic rules.
 // A signature is diagnosed once: later occurrences reuse the stored diagnosis (healing_patterns)
 // with what has been learned since, and concurrent ones share one lookup (storm control).
-import { diagnoseByRules } from '../common/rules.js';
+import { classifyError, diagnoseByRules, SPECIFIC_CONFIDENCE } from '../common/rules.js';
 import type { OperationPolicy } from '../common/strategies/index.js';
 import type { LearnedStrategyStats } from '../common/strategies/planner.js';
 import type { Diagnosis, ErrorReport, Strategy } from '../common/types.js';
@@ -78,13 +78,29 @@ function storedDiagnosis(patterns: HealingPatternRow[]): Diagnosis | undefined {
   return { ...stored, source: 'pattern', explanation: `Diagnosed before (no strategy has healed it reliably yet): ${stored.explanation}` };
 }
 
+/**
+ * An error the rules recognise as permanent (an HTTP 4xx, a constraint, a programming error…)
+ * stays permanent whatever the model says: a permanent error must reach its caller as itself,
+ * never re-run and never turned into a degraded answer.
+ */
+function keepPermanence(fromLlm: Diagnosis, rules: Diagnosis, rulesAreSure: boolean): Diagnosis {
+  if (rules.transient || !fromLlm.transient || !rulesAreSure) return fromLlm;
+  return {
+    ...rules,
+    rootCause: fromLlm.rootCause,
+    explanation: `${rules.explanation} (The model took it for ${fromLlm.category}, transient; the rules' permanent verdict stands.)`,
+    source: 'llm',
+  };
+}
+
 export function createAnalysisActivities(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
 
   async function diagnoseAfresh(input: AnalyseErrorInput, learned: LearnedStrategyStats[]): Promise<Diagnosis> {
+    const rules = diagnoseByRules(input.error, { operation: input.operation, policy: input.policy });
     const fromLlm = await options.llm?.({ ...input, learned }).catch(() => undefined);
-    if (fromLlm) return fromLlm;
-    return diagnoseByRules(input.error, { operation: input.operation, policy: input.policy });
+    if (!fromLlm) return rules;
+    return keepPermanence(fromLlm, rules, classifyError(input.error, input.operation).confidence >= SPECIFIC_CONFIDENCE);
   }
 
   return {

@@ -27,7 +27,7 @@ export function createOperationActivities(operations: Map<string, RegisteredOper
 
   /** Turns the operation's error into a failure Temporal retries only if it is transient. */
   function asFailure(operation: string, thrown: unknown): ApplicationFailure {
-    const report = toErrorReport(thrown);
+    const report = toErrorReport(thrown, Date.now()); // now: an HTTP-date Retry-After counts too
     return ApplicationFailure.create({
       type: report.name,
       message: report.message,

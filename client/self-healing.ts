@@ -183,7 +183,7 @@ export class SelfHealing {
   captureError(error: unknown, context: { operation?: string } & Record<string, unknown> = {}): string | undefined {
     try {
       const { operation = 'unknown', ...rest } = context;
-      const input = this.healingInput(operation, toErrorReport(error), this.policyFor(operation, {}), rest);
+      const input = this.healingInput(operation, toErrorReport(error, Date.now()), this.policyFor(operation, {}), rest);
       void this.runReported(input);
       return input.workflowId;
     } catch (failure) {
@@ -309,7 +309,9 @@ export class SelfHealing {
 
   private callHealingInput(operation: RegisteredOperation, args: unknown[], error: unknown): HealingInput {
     const { options } = operation;
-    const input = this.healingInput(operation.name, toErrorReport(error), this.policyFor(operation.name, options), {});
+    // now: an HTTP-date Retry-After counts too.
+    const report = toErrorReport(error, Date.now());
+    const input = this.healingInput(operation.name, report, this.policyFor(operation.name, options), {});
     input.appTaskQueue = this.options.appTaskQueue;
     input.sealedArgs = this.trySeal(args);
     if (input.sealedArgs === undefined) withoutArguments(input.policy);

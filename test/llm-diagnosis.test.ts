@@ -372,6 +372,14 @@ describe('LLM diagnosis through the openai SDK', () => {
     expect(fake.completionRequests()).toHaveLength(1);
   });
 
+  it('keeps an error the rules know to be permanent permanent, whatever the model says', async () => {
+    fake.answerJson(answer({ category: 'network', transient: true, recommendedStrategy: 'RETRY_WITH_BACKOFF', fallbackStrategies: null }));
+    const notFound: ErrorReport = { name: 'HttpError', message: 'Not Found', status: 404 };
+    const { diagnosis } = await analysisWith().analyseError({ ...input({ error: notFound }), signature: 'sig-not-found' });
+    expect(diagnosis).toMatchObject({ source: 'llm', category: 'not_found', transient: false });
+    expect(diagnosis.explanation).toContain("the rules' permanent verdict stands");
+  });
+
   it('asks the LLM once per signature: failed attempts learnt later do not bring it back', async () => {
     fake.answerJson(answer());
     const caches = createAnalysisCaches();

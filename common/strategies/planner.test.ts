@@ -101,6 +101,8 @@ describe('planStrategies', () => {
         stats('RETRY_WITH_BACKOFF', 2, 0, { avgHealingMs: 5_000 }),
       ];
       expect(plan({ random: 0, learned }).explored).toBeUndefined();
+      const failedLastTime = [stats('SWITCH_API_ENDPOINT', 2, 1), stats('RESET_CONNECTION', 50, 2, { consecutiveFailures: 1 })];
+      expect(plan({ random: 0, learned: failedLastTime, policy: { ...equipped, allowedStrategies: ['SWITCH_API_ENDPOINT', 'RESET_CONNECTION'] } }).explored).toBeUndefined();
       const rateLimited: FaultFacts = { category: 'rate_limit', transient: true };
       const waiting = { random: 0, fault: rateLimited, learned: [stats('SWITCH_API_ENDPOINT', 5, 3)] };
       const diagnosis = { recommendedStrategy: 'RATE_LIMIT_BACKOFF' as const, fallbackStrategies: [] };

@@ -98,7 +98,8 @@ function explorationCandidate(
   const tries = (s: Strategy) => (stats.get(s)?.successCount ?? 0) + (stats.get(s)?.failureCount ?? 0);
   const explorable = real.filter((strategy) => {
     const known = stats.get(strategy);
-    if (strategy === best.strategy || (known && known.successCount === 0 && known.failureCount > 0)) return false;
+    // Known bad: it failed the last time it was tried (or never healed this signature).
+    if (strategy === best.strategy || (known && known.consecutiveFailures > 0)) return false;
     if (known?.avgHealingMs && best.avgHealingMs && known.avgHealingMs > SLOW_FACTOR * best.avgHealingMs) return false;
     return !(input.callerWaits && (STRATEGY_MODULES[strategy].mayWait || needsApproval(strategy, input.policy)));
   });
