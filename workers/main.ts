@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { healthOptionsFromConfig } from '../activities/health-checks.js';
+import { healthOptionsFromConfig } from '../activities/health/options.js';
 import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
 import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications.js';
 import { ensureHealthCheckSchedule } from '../client/health-schedule.js';
