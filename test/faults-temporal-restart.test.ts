@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { ensureHealthCheckSchedule } from '../client/health-schedule.js';
+import { ensureHealthCheckSchedule } from '../workers/health-schedule.js';
 import { HEALTH_CHECK_WORKFLOW_TYPE } from '../common/health-contract.js';
 import { OperationQueuedError, SelfHealing } from '../client/self-healing.js';
 import type { HealingSummary } from '../common/healing-contract.js';

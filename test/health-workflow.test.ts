@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { HealthAlert } from '../common/health-contract.js';
-import { getSystemHealthStatus } from '../client/system-health.js';
+import { getSystemHealthStatus } from '../cli/operator/system-health.js';
 import type { HealingSummary } from '../common/healing-contract.js';
 import { OPERATION } from '../common/search-attributes.js';
 import { getHealingEvents, getHealthChecks } from '../db/index.js';

@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { healthOptionsFromConfig } from '../activities/health/options.js';
 import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
 import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications.js';
-import { ensureHealthCheckSchedule } from '../client/health-schedule.js';
+import { ensureHealthCheckSchedule } from './health-schedule.js';
 import { DashboardConfigError } from '../dashboard/auth.js';
 import { localDashboardToken } from '../dashboard/local-token.js';
 import { dashboardOptionsFromConfig, startDashboard } from '../dashboard/server.js';

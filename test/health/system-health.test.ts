@@ -1,6 +1,6 @@
 // The system's health as the dashboard and `heal health` read it: worst fresh status, latest result per check.
 import { describe, expect, it } from 'vitest';
-import { getSystemHealthStatus } from '../../client/system-health.js';
+import { getSystemHealthStatus } from '../../cli/operator/system-health.js';
 import { createHealthCheck } from '../../db/index.js';
 import { createTestDatabase } from '../support/database.js';
 
