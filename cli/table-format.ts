@@ -10,7 +10,7 @@ export interface Column<T> {
   align?: 'left' | 'right';
 }
 
-export function formatCell(value: Cell): string {
+function formatCell(value: Cell): string {
   if (value === null || value === undefined || value === '') return '-';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '-' : formatDate(value);
   return String(value).replace(/\s+/g, ' ');

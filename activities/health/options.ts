@@ -18,7 +18,7 @@ export interface HealthCheckOptions {
   timeoutMs?: number;
   /** A healthy answer slower than this is degraded. Default 2 000 ms. */
   degradedLatencyMs?: number;
-  /** Alert admins after this many consecutive failures of one check. Default 3. */
+  /** Alert admins after this many consecutive failures of one check (at least 1). Default 3. */
   alertAfterFailures?: number;
   llm?: LlmCheckOptions;
   email?: EmailCheckOptions;

@@ -80,7 +80,7 @@ export function createHealthCheckRunner(deps: {
           };
           return { name, configured, timeoutMs, healing: spec };
         }),
-        alertAfterFailures: Math.max(1, Math.trunc(options.alertAfterFailures ?? DEFAULT_ALERT_AFTER_FAILURES)),
+        alertAfterFailures: options.alertAfterFailures ?? DEFAULT_ALERT_AFTER_FAILURES,
       };
     },
 
@@ -100,7 +100,7 @@ export function createHealthCheckRunner(deps: {
 class HealthCheckTimeoutError extends Error {
   override name = 'HealthCheckTimeoutError';
   readonly code = 'ETIMEDOUT';
-  constructor(readonly timeoutMs: number) {
+  constructor(timeoutMs: number) {
     super(`timed out after ${timeoutMs} ms`);
   }
 }

@@ -33,7 +33,7 @@ export interface SystemHealthOptions {
   now?: Date;
 }
 
-export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
+const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
 
 export async function getSystemHealthStatus(
   db: Database,

@@ -1,24 +1,15 @@
 // The health-check activities' records: one row per run and check, however often retried.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHealthCheckActivities } from '../../activities/health/activities.js';
 import { createHealthCheckRunner } from '../../activities/health/runner.js';
-import { getHealthChecks, type DatabaseHandle } from '../../db/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { getHealthChecks } from '../../db/index.js';
+import { useTestDatabase } from '../support/health.js';
 
-let testDb: TestDatabase;
-let database: DatabaseHandle;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
-  database = testDb.handle;
-});
-
-afterAll(async () => {
-  await testDb?.drop();
-});
+const testDatabase = useTestDatabase();
 
 describe('health-check records', () => {
   it('recordHealthCheck writes one row per run and check, even when retried', async () => {
+    const database = testDatabase();
     const runner = createHealthCheckRunner({ db: database.db, database, options: {} });
     const activities = createHealthCheckActivities(runner, { db: database.db });
     const result = await runner.run('memory');

@@ -1,25 +1,15 @@
 // Health-check settings from the environment, and the plan they give.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { healthOptionsFromConfig } from '../../activities/health/options.js';
 import { createHealthCheckRunner } from '../../activities/health/runner.js';
-import type { DatabaseHandle } from '../../db/index.js';
 import { loadConfig } from '../../lib/config.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/health.js';
 
-let testDb: TestDatabase;
-let database: DatabaseHandle;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
-  database = testDb.handle;
-});
-
-afterAll(async () => {
-  await testDb?.drop();
-});
+const testDatabase = useTestDatabase();
 
 describe('health-check configuration', () => {
   it('has a two-minute interval and sensible defaults, and reads user-defined HTTP checks from JSON', () => {
+    const database = testDatabase();
     const defaults = loadConfig({});
     expect(defaults).toMatchObject({
       HEALTH_CHECK_INTERVAL: '2m',

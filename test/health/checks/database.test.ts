@@ -1,24 +1,14 @@
 // The database check: bounded when the database does not answer; RESET_CONNECTION when the handle can reset.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHealthCheckRunner } from '../../../activities/health/runner.js';
 import { createSystemOperationActivities } from '../../../activities/system-operations.js';
-import type { DatabaseHandle } from '../../../db/index.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { useTestDatabase } from '../../support/health.js';
 
-let testDb: TestDatabase;
-let database: DatabaseHandle;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
-  database = testDb.handle;
-});
-
-afterAll(async () => {
-  await testDb?.drop();
-});
+const testDatabase = useTestDatabase();
 
 describe('database health check', () => {
   it('a database that does not answer is unhealthy within the timeout', async () => {
+    const database = testDatabase();
     const stuck = { ping: () => new Promise<number>(() => {}), poolStats: () => ({ total: 10, idle: 0, waiting: 4 }) };
     const result = await createHealthCheckRunner({ db: database.db, database: stuck, options: { timeoutMs: 200 } }).run(
       'database',
@@ -27,6 +17,7 @@ describe('database health check', () => {
   });
 
   it('RESET_CONNECTION for the database runs the pool reset the handle offers', async () => {
+    const database = testDatabase();
     let resets = 0;
     const resettable = {
       ping: () => database.ping(),

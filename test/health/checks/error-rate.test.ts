@@ -1,25 +1,17 @@
 // The error-rate check: healing events per minute against its thresholds; nothing heals it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HealthCheckOptions } from '../../../activities/health/options.js';
 import { createHealthCheckRunner } from '../../../activities/health/runner.js';
 import { createSystemOperationActivities } from '../../../activities/system-operations.js';
 import { createHealingEvent } from '../../../db/index.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { useTestDatabase } from '../../support/health.js';
 
-let testDb: TestDatabase;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
-});
-
-afterAll(async () => {
-  await testDb?.drop();
-});
+const testDb = useTestDatabase();
 
 describe('error_rate health check', () => {
   it('measures the error rate from healing events against its thresholds', async () => {
     for (let i = 0; i < 6; i++) {
-      await createHealingEvent(testDb.handle.db, {
+      await createHealingEvent(testDb().db, {
         eventKey: `rate-${i}`,
         operation: 'orders.load',
         errorClass: 'Error',
@@ -28,7 +20,7 @@ describe('error_rate health check', () => {
       });
     }
     const run = (errorRate: HealthCheckOptions['errorRate']) =>
-      createHealthCheckRunner({ db: testDb.handle.db, options: { errorRate } }).run('error_rate');
+      createHealthCheckRunner({ db: testDb().db, options: { errorRate } }).run('error_rate');
     expect(await run({ windowMs: 60_000, degradedPerMinute: 3, unhealthyPerMinute: 5 })).toMatchObject({
       status: 'unhealthy',
       details: { events: 6, perMinute: 6 },
@@ -38,7 +30,7 @@ describe('error_rate health check', () => {
   });
 
   it('has no healing operation: nothing re-runs it', async () => {
-    const operations = createSystemOperationActivities(createHealthCheckRunner({ db: testDb.handle.db }));
+    const operations = createSystemOperationActivities(createHealthCheckRunner({ db: testDb().db }));
     await expect(operations.runOperation({ operation: 'health:error_rate' })).rejects.toMatchObject({
       type: 'UnknownOperation',
     });

@@ -1,26 +1,17 @@
 // The file-service check: an unexpected status is unhealthy; healing re-runs it as `health:file_service`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHealthCheckRunner } from '../../../activities/health/runner.js';
 import { createSystemOperationActivities } from '../../../activities/system-operations.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { startFakeHttpServer } from '../../support/fake-http.js';
-import { runAll } from '../../support/health.js';
+import { runAll, useTestDatabase } from '../../support/health.js';
 
-let testDb: TestDatabase;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
-});
-
-afterAll(async () => {
-  await testDb?.drop();
-});
+const testDb = useTestDatabase();
 
 describe('file_service health check', () => {
   it('an unexpected HTTP status is unhealthy, with the status for the diagnosis', async () => {
     const files = await startFakeHttpServer(() => ({ kind: 'json', status: 404, body: { error: 'not found' } }));
     try {
-      const results = await runAll(testDb.handle, { fileService: { url: `${files.url}/missing` } });
+      const results = await runAll(testDb(), { fileService: { url: `${files.url}/missing` } });
       expect(results.file_service).toMatchObject({ status: 'unhealthy', httpStatus: 404 });
     } finally {
       await files.close();
@@ -31,7 +22,7 @@ describe('file_service health check', () => {
     const flaky = await startFakeHttpServer(() => ({ kind: 'json', body: { ok: true } }));
     try {
       const runner = createHealthCheckRunner({
-        db: testDb.handle.db,
+        db: testDb().db,
         options: { fileService: { url: `${flaky.url}/health` } },
       });
       const operations = createSystemOperationActivities(runner);

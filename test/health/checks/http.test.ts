@@ -1,14 +1,12 @@
 // User-defined HTTP checks: the expected status (one or a list) decides.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http.js';
-import { runAll } from '../../support/health.js';
+import { runAll, useTestDatabase } from '../../support/health.js';
 
-let testDb: TestDatabase;
+const testDb = useTestDatabase();
 let files: FakeHttpServer;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
   files = await startFakeHttpServer((request) =>
     request.path === '/health'
       ? { kind: 'json', body: { ok: true } }
@@ -18,12 +16,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await files?.close();
-  await testDb?.drop();
 });
 
 describe('user-defined HTTP health checks', () => {
   it('an unexpected HTTP status is unhealthy, with the status for the diagnosis', async () => {
-    const results = await runAll(testDb.handle, {
+    const results = await runAll(testDb(), {
       http: [
         { name: 'wants-404', url: `${files.url}/missing`, expectedStatus: 404 },
         { name: 'wants-201', url: `${files.url}/health`, expectedStatus: [201, 202] },

@@ -2,40 +2,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthCheckRunner } from '../../../activities/health/runner.js';
 import { createSystemOperationActivities } from '../../../activities/system-operations.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { startFakeHttpServer } from '../../support/fake-http.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../../support/fake-openai.js';
-import { refusedUrl, runAll } from '../../support/health.js';
+import { refusedUrl, runAll, startRejectingProvider, useTestDatabase } from '../../support/health.js';
 
-let testDb: TestDatabase;
+const testDb = useTestDatabase();
 let openai: FakeOpenAi;
 let closedUrl: string;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('postgres');
   openai = await startFakeOpenAi();
   closedUrl = await refusedUrl();
 });
 
 afterAll(async () => {
   await openai?.close();
-  await testDb?.drop();
 });
 
 describe('llm_api health check', () => {
   it('reports an invalid key as unhealthy with its HTTP status', async () => {
-    const rejecting = await startFakeHttpServer(() => ({
-      kind: 'json',
-      status: 401,
-      body: {
-        name: 'validation_error',
-        message: 'API key is invalid',
-        statusCode: 401,
-        error: { message: 'Incorrect API key' },
-      },
-    }));
+    const rejecting = await startRejectingProvider();
     try {
-      const results = await runAll(testDb.handle, { llm: { apiKey: 'sk-bad', baseURL: `${rejecting.url}/v1` } });
+      const results = await runAll(testDb(), { llm: { apiKey: 'sk-bad', baseURL: `${rejecting.url}/v1` } });
       expect(results.llm_api).toMatchObject({ status: 'unhealthy', httpStatus: 401 });
     } finally {
       await rejecting.close();
@@ -45,7 +32,7 @@ describe('llm_api health check', () => {
   it('SWITCH_API_ENDPOINT for the LLM API makes the healthy alternate the active endpoint', async () => {
     const switched: string[] = [];
     const runner = createHealthCheckRunner({
-      db: testDb.handle.db,
+      db: testDb().db,
       options: {
         llm: { apiKey: 'sk-test', baseURL: `${closedUrl}/v1`, alternateBaseURLs: [`${openai.url}/v1`] },
         onLlmEndpointSwitched: (url) => switched.push(url),
