@@ -3,7 +3,11 @@ import type { Database } from '../db/index.js';
 import { createAnalysisActivities, type AnalysisOptions } from './analysis.js';
 import { createAnalysisCaches } from './analysis-cache.js';
 import { createAuditActivities } from './audit.js';
-import { alertsViaNotifications, createHealthCheckActivities, createHealthCheckRunner, type HealthCheckOptions, type HealthDatabase } from './health-checks.js';
+import { createHealthCheckActivities } from './health/activities.js';
+import { alertsViaNotifications } from './health/alerts.js';
+import type { HealthDatabase } from './health/check.js';
+import type { HealthCheckOptions } from './health/options.js';
+import { createHealthCheckRunner } from './health/runner.js';
 import { createLearningActivities } from './learning.js';
 import { createNotificationActivities, type NotificationSettings } from './notifications.js';
 import { createOccurrenceLogActivities } from './occurrence-log.js';
@@ -14,7 +18,7 @@ export interface ActivityDependencies {
   analysis?: AnalysisOptions;
   /** The process's database handle, for the database health check (ping + pool statistics). */
   database?: HealthDatabase;
-  /** Health checks: which services, thresholds, alert channel (see activities/health-checks.ts). */
+  /** Health checks: which services, thresholds, alert channel (see activities/health/). */
   health?: HealthCheckOptions;
   /** Admin notification channels, cooldown, UI link (see activities/notifications.ts); none: recorded as skipped. */
   notifications?: NotificationSettings;

@@ -8,7 +8,8 @@ import { createOperationActivities } from '../client/operation-activities.js';
 import { currentEndpoint } from '../client/operation-context.js';
 import type { RegisteredOperation } from '../client/operation-registry.js';
 import { createSealer } from '../client/sealed-values.js';
-import type { HealthCheckResult, HealthCheckRunner } from './health-checks.js';
+import type { HealthCheckResult } from '../common/health-contract.js';
+import type { HealthCheckRunner } from './health/runner.js';
 
 /** What a re-run of a still-failing check throws: its code / status drive the diagnosis and retries. */
 export class HealthCheckFailedError extends Error {
@@ -36,7 +37,7 @@ export function createSystemOperations(runner: HealthCheckRunner): Map<string, R
         const endpoint = currentEndpoint('') || undefined;
         const result = await runner.run(name, endpoint ? { endpoint } : {});
         if (result.status === 'unhealthy') throw new HealthCheckFailedError(result);
-        if (endpoint && name === 'llm_api') runner.switchLlmEndpoint(endpoint);
+        if (endpoint) runner.switchEndpoint(name, endpoint);
         return { check: name, status: result.status, latencyMs: result.latencyMs };
       },
       options: {

@@ -1,6 +1,6 @@
 // The dashboard's JSON API: query validation and the shapes the page reads, built on db/ queries.
 import { z } from 'zod';
-import { getSystemHealthStatus } from '../client/system-health.js';
+import { getSystemHealthStatus } from '../cli/operator/system-health.js';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.js';
 import {
   getHealingEvents,

@@ -18,7 +18,7 @@ import {
   pauseHealthChecks,
   resumeHealthChecks,
   triggerHealthCheck,
-} from '../client/health-schedule.js';
+} from '../workers/health-schedule.js';
 import { getHealthChecks } from '../db/index.js';
 import { createCentralWorker } from '../workers/worker.js';
 import type { HealthCheckSummary } from '../workflows/health-check.js';

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { replayHistories, type ReplayOutcome } from '../client/operator.js';
+import { replayHistories, type ReplayOutcome } from '../cli/operator/replay.js';
 import { PROJECT_ROOT } from './support/heal-cli.js';
 import { HISTORIES_DIR, SCENARIOS } from './support/record-histories.js';
 

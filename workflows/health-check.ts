@@ -4,22 +4,20 @@
 // consecutive failures of a check (once per streak), with a recovery notice when it is healthy
 // again. Consecutive failures span separate runs, so they are read back from the database.
 import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { DEFAULT_HEALING_TIMING, type HealingInput, type HealingTiming } from '../common/healing-contract.js';
 import type {
   HealthAlert,
   HealthCheckActivities,
   HealthCheckResult,
   HealthHistoryEntry,
   PlannedHealthCheck,
-} from '../activities/health-checks.js';
-import { DEFAULT_HEALING_TIMING, type HealingInput, type HealingTiming } from '../common/healing-contract.js';
+} from '../common/health-contract.js';
 import { diagnoseByRules } from '../common/rules.js';
 import * as attributes from '../common/search-attributes.js';
 import { errorSignature } from '../common/signature.js';
 import { defaultOperationPolicy, type OperationPolicy } from '../common/strategies/index.js';
 import type { Diagnosis, ErrorReport, HealthStatus } from '../common/types.js';
 import { healingWorkflow } from './healing.js';
-
-export const HEALTH_CHECK_WORKFLOW_TYPE = 'healthCheckWorkflow';
 
 export interface HealthCheckWorkflowInput {
   /** Run only these checks (by name); default every check the worker knows. */

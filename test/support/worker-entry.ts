@@ -9,7 +9,7 @@
 // Prints `WORKER_READY <pid>` once polling starts; SIGTERM/SIGINT shut it down cleanly.
 import { NativeConnection, DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
-import { healthOptionsFromConfig } from '../../activities/health-checks.js';
+import { healthOptionsFromConfig } from '../../activities/health/options.js';
 import { llmDiagnoserFromConfig } from '../../activities/llm-diagnosis.js';
 import { notificationSettingsFromConfig } from '../../activities/notifications.js';
 import { openDatabase } from '../../db/index.js';

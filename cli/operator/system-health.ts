@@ -1,7 +1,9 @@
 // The system's health as the last health-check runs saw it: overall status and the latest
 // result of every check.
-import type { HealthStatus } from '../common/types.js';
-import { getLatestHealthChecks, type Database } from '../db/index.js';
+import type { HealthStatus } from '../../common/types.js';
+import type { Database } from '../../db/connection.js';
+// The query module only: the CLI loads the database drivers when it needs them.
+import { getLatestHealthChecks } from '../../db/health-checks.js';
 
 export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 
@@ -31,9 +33,12 @@ export interface SystemHealthOptions {
   now?: Date;
 }
 
-export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
+const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
 
-export async function getSystemHealthStatus(db: Database, options: SystemHealthOptions = {}): Promise<SystemHealthStatus> {
+export async function getSystemHealthStatus(
+  db: Database,
+  options: SystemHealthOptions = {},
+): Promise<SystemHealthStatus> {
   const now = (options.now ?? new Date()).getTime();
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const rows = await getLatestHealthChecks(db);
@@ -54,6 +59,9 @@ export async function getSystemHealthStatus(db: Database, options: SystemHealthO
       : counted.length > 0
         ? 'healthy'
         : 'unknown';
-  const lastCheckedAt = checks.reduce<Date | null>((latest, check) => (latest && latest > check.checkedAt ? latest : check.checkedAt), null);
+  const lastCheckedAt = checks.reduce<Date | null>(
+    (latest, check) => (latest && latest > check.checkedAt ? latest : check.checkedAt),
+    null,
+  );
   return { overall, checks, lastCheckedAt };
 }

@@ -30,7 +30,11 @@ const historyType = (patchProtobufRoot(protoModule) as unknown as { lookupType(n
 
 /** JSON text of a history, as `historyToJSON` would give (event ids as strings, enums by name). */
 export function historyToJson(history: History): string {
-  return JSON.stringify(protojson.toJson(historyType, protoModule.temporal.api.history.v1.History.fromObject(history)), null, 2);
+  return JSON.stringify(
+    protojson.toJson(historyType, protoModule.temporal.api.history.v1.History.fromObject(history)),
+    null,
+    2,
+  );
 }
 
 /** A history from its JSON form (proto3 JSON, or the older PascalCase enum spelling some tools wrote). */
@@ -71,7 +75,14 @@ function fixEvent(event: Record<string, unknown>): Record<string, unknown> {
       ...fixEnum(attributes, 'workflowIdReusePolicy', 'WORKFLOW_ID_REUSE_POLICY'),
       ...fixEnum(attributes, 'initiator', 'CONTINUE_AS_NEW_INITIATOR'),
       ...fixEnum(attributes, 'retryState', 'RETRY_STATE'),
-      ...(childFailure ? { childWorkflowExecutionFailureInfo: { ...childFailure, ...fixEnum(childFailure, 'retryState', 'RETRY_STATE') } } : {}),
+      ...(childFailure
+        ? {
+            childWorkflowExecutionFailureInfo: {
+              ...childFailure,
+              ...fixEnum(childFailure, 'retryState', 'RETRY_STATE'),
+            },
+          }
+        : {}),
     },
   };
 }

@@ -10,7 +10,7 @@ export interface Column<T> {
   align?: 'left' | 'right';
 }
 
-export function formatCell(value: Cell): string {
+function formatCell(value: Cell): string {
   if (value === null || value === undefined || value === '') return '-';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '-' : formatDate(value);
   return String(value).replace(/\s+/g, ' ');
@@ -27,10 +27,14 @@ function fit(text: string, width: number): string {
 
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((row) => columns.map((column) => fit(formatCell(column.value(row)), column.maxWidth ?? 60)));
-  const widths = columns.map((column, index) => Math.max(column.header.length, ...cells.map((line) => line[index]!.length)));
+  const widths = columns.map((column, index) =>
+    Math.max(column.header.length, ...cells.map((line) => line[index]!.length)),
+  );
   const render = (line: readonly string[]) =>
     line
-      .map((text, index) => (columns[index]!.align === 'right' ? text.padStart(widths[index]!) : text.padEnd(widths[index]!)))
+      .map((text, index) =>
+        columns[index]!.align === 'right' ? text.padStart(widths[index]!) : text.padEnd(widths[index]!),
+      )
       .join('  ')
       .trimEnd();
   return [render(columns.map((column) => column.header)), ...cells.map(render)].join('\n');

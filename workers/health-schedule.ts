@@ -9,10 +9,10 @@ import {
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import { HEALTH_CHECK_WORKFLOW_TYPE } from '../common/health-contract.js';
 import type { HealthCheckWorkflowInput, healthCheckWorkflow } from '../workflows/health-check.js';
 
-export const HEALTH_CHECK_WORKFLOW_TYPE = 'healthCheckWorkflow';
-export const DEFAULT_HEALTH_CHECK_INTERVAL = '2m';
+const DEFAULT_HEALTH_CHECK_INTERVAL = '2m';
 /** Temporal does not accept a shorter catch-up window. */
 const MIN_CATCHUP_WINDOW_MS = 10_000;
 /** A run that has not finished by then is stopped, so a stuck run cannot block the schedule (overlap skip). */

@@ -1,0 +1,34 @@
+// SMS (Twilio): fetches the configured account, which must be active. Healing may rebuild the client.
+import twilio from 'twilio';
+import type { HealthCheckFactory } from '../check.js';
+
+export interface SmsCheckOptions {
+  accountSid?: string;
+  authToken?: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+}
+
+export const smsCheck: HealthCheckFactory = ({ options, defaultTimeoutMs }) => {
+  const { accountSid, authToken, baseUrl, timeoutMs = defaultTimeoutMs } = options.sms ?? {};
+  // Kept between runs (keep-alive agents); RESET_CONNECTION builds a new one.
+  let client: ReturnType<typeof twilio> | undefined;
+  return {
+    name: 'sms',
+    configured: Boolean(accountSid && authToken),
+    timeoutMs,
+    async probe() {
+      if (!client) {
+        client = twilio(accountSid, authToken, { timeout: timeoutMs });
+        if (baseUrl) client.api.baseUrl = baseUrl;
+      }
+      const account = await client.api.accounts(accountSid!).fetch();
+      const details = { accountStatus: account.status, type: account.type };
+      return account.status === 'active'
+        ? { status: 'healthy', details }
+        : { status: 'unhealthy', details, error: `Twilio account is ${account.status}` };
+    },
+    healing: { strategies: ['RESET_CONNECTION', 'RETRY_WITH_BACKOFF'] },
+    hooks: { resetConnection: async () => void (client = undefined) },
+  };
+};

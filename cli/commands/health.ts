@@ -1,0 +1,35 @@
+// `heal health`: the latest result of every health check, and the overall status.
+import type { Command } from 'commander';
+import { getSystemHealthStatus } from '../operator/system-health.js';
+import type { RegisterCommands } from '../session.js';
+import { formatDuration, formatFields, formatTable } from '../table-format.js';
+
+export const register: RegisterCommands = (program, run) => {
+  program
+    .command('health')
+    .description('The latest result of every health check, and the overall status')
+    .option('--strict', 'exit 1 unless the overall status is healthy')
+    .action((options, command: Command) =>
+      run(async (session) => {
+        const db = await session.db(true);
+        const health = await getSystemHealthStatus(db.db);
+        session.emit(health, () =>
+          [
+            formatFields({ Overall: health.overall, 'Last checked': health.lastCheckedAt }),
+            '',
+            health.checks.length
+              ? formatTable(health.checks, [
+                  { header: 'CHECK', value: (check) => check.name },
+                  { header: 'STATUS', value: (check) => check.status },
+                  { header: 'LATENCY', value: (check) => formatDuration(check.latencyMs), align: 'right' },
+                  { header: 'CHECKED', value: (check) => check.checkedAt },
+                  { header: 'STALE', value: (check) => (check.stale ? 'stale' : '') },
+                  { header: 'ERROR', value: (check) => check.error, maxWidth: 80 },
+                ])
+              : 'no health check has run yet',
+          ].join('\n'),
+        );
+        return options.strict && health.overall !== 'healthy' ? 1 : 0;
+      }, command),
+    );
+};
