@@ -177,7 +177,7 @@ export function eventView(row: HealingEventRow, links: LinkOptions) {
       : null,
     strategy: row.strategy,
     attempts: row.attempts,
-    attemptLog: row.attemptLog.map(({ strategy, result, durationMs, error, at }) => ({ strategy, result, durationMs, error, at })),
+    attemptLog: row.attemptLog.map(({ strategy, result, durationMs, error, at, explored }) => ({ strategy, result, durationMs, error, at, explored })),
     result: row.result,
     healingDurationMs: row.healingDurationMs,
     workflowId: row.workflowId,

@@ -164,10 +164,11 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       if (caller.remainingMs() <= 0 && !STRATEGY_MODULES[strategy].degraded) continue;
       state.currentStrategy = strategy;
       if (index > 0) upsertSearchAttributes([{ key: attributes.HEALING_STRATEGY, value: strategy }]);
+      const explored = plan.explored === strategy && index === 0;
       const outcome = needsApproval(strategy, input.policy) && !(await approved())
         ? ({ ok: false, reason: 'not approved by an operator' } as const)
-        : await executeStrategy(strategy, input, timing, { remainingMs: () => caller.remainingMs(), tellQueued });
-      const attempt = attemptOf(strategy, outcome, plan.explored === strategy && index === 0);
+        : await executeStrategy(strategy, input, timing, { remainingMs: () => caller.remainingMs(), tellQueued, explored });
+      const attempt = attemptOf(strategy, outcome, explored);
       if (outcome.ok) {
         state.result = resultOf(outcome.outcome);
         caller.tell(outcome.outcome.status === 'healed' ? { ...outcome.outcome, attempts: state.attempts.length } : outcome.outcome);

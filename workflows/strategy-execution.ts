@@ -13,6 +13,8 @@ export interface ExecutionHooks {
   remainingMs(): number;
   /** Tells the caller its call is queued. */
   tellQueued(runAt: string): Promise<void>;
+  /** Tried by exploration: said in its activities' summaries (Temporal UI). */
+  explored: boolean;
 }
 
 /** Runs `strategy` to its end; a failure becomes a reason, a cancellation goes on up. */
@@ -26,7 +28,10 @@ export async function executeStrategy(
     input,
     timing,
     operation: { operation: input.operation, sealedArgs: input.sealedArgs },
-    app: (options) => appActivities(input, timing, options.summary, options.retry, hooks.remainingMs()),
+    app: (options) => {
+      const summary = hooks.explored ? `${options.summary} (exploring)` : options.summary;
+      return appActivities(input, timing, summary, options.retry, hooks.remainingMs());
+    },
     sleep: (ms, summary) => sleep(ms, { summary }),
     remainingMs: hooks.remainingMs,
     tellQueued: hooks.tellQueued,

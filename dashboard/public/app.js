@@ -419,7 +419,7 @@
     const attempts = event.attemptLog.length === 0
       ? el('span', { className: 'muted' }, 'no strategy attempts')
       : el('ol', { className: 'attempts' }, event.attemptLog.map((attempt) =>
-          el('li', {}, `${attempt.strategy}: ${attempt.result} in ${formatDuration(attempt.durationMs)}${attempt.error ? ` — ${attempt.error}` : ''}`)));
+          el('li', {}, `${attempt.strategy}${attempt.explored ? ' (explored)' : ''}: ${attempt.result} in ${formatDuration(attempt.durationMs)}${attempt.error ? ` — ${attempt.error}` : ''}`)));
     return el('tr', { className: 'details' }, el('td', { colSpan: 10 },
       el('dl', { className: 'details-grid' },
         facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]),
