@@ -1,6 +1,8 @@
 // Turns anything (thrown values, operation contexts, free text) into bounded, JSON-safe data
-// with secrets redacted. Imported by workflow code: pure, deterministic, no Node built-ins,
-// and it never throws.
+// with secrets redacted: by key name (secrets/key-names.ts) and inside text (secrets/text-rules.ts).
+// Imported by workflow code: pure, deterministic, no Node built-ins, and it never throws.
+import { isSecretKey, keepUnderSecretKey } from './secrets/key-names.js';
+import { looksLikeCardNumber, redactText, REDACTED, REDACTED_CARD } from './secrets/text-rules.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -25,229 +27,11 @@ export const DEFAULT_SANITIZE_LIMITS: Readonly<SanitizeLimits> = Object.freeze({
   maxTotalSize: 32 * 1024,
 });
 
-export const REDACTED = '[REDACTED]';
-export const REDACTED_CARD = '[REDACTED_CARD]';
-export const REDACTED_JWT = '[REDACTED_JWT]';
-export const REDACTED_KEY = '[REDACTED_KEY]';
-
 const MAX_KEY_LENGTH = 200;
 /** Free text longer than maxLength + this is cut before the (linear) redaction passes run. */
 const TEXT_SCAN_SLACK = 8_192;
 /** Text this close to such a cut is dropped: a secret there may have lost the part that identifies it. */
 const TEXT_CUT_MARGIN = 1_024;
-
-// ---------------------------------------------------------------------------------------------
-// Sensitive keys
-
-const SENSITIVE_KEY_WORDS = [
-  'password',
-  'passwd',
-  'passphrase',
-  'pwd',
-  'token',
-  'secret',
-  'apikey',
-  'accesskey',
-  'authorization',
-  'cookie', // also set-cookie
-  'privatekey',
-  'credential', // also credentials
-  'session',
-];
-/** Numeric counters such as `max_tokens`, `tokenCount`, `sessionTtl` are not secrets. */
-const COUNTER_KEY_SUFFIX = /(count|tokens|length|size|ttl|expiresin|expiresat|expiry|maxage|timeout|limit|used|remaining)$/;
-
-/** True when a property name suggests its value is a secret (case- and separator-insensitive). */
-export function isSensitiveKey(key: string): boolean {
-  const normalized = String(key).toLowerCase().replace(/[^a-z0-9]/g, '');
-  return SENSITIVE_KEY_WORDS.some((word) => normalized.includes(word));
-}
-
-/** Booleans and null carry no secret; numbers under counter-like names neither. */
-function keepUnderSensitiveKey(key: string, value: unknown): boolean {
-  if (value === null || value === undefined || typeof value === 'boolean') return true;
-  if (typeof value === 'number') {
-    return COUNTER_KEY_SUFFIX.test(String(key).toLowerCase().replace(/[^a-z0-9]/g, ''));
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Free text
-
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
-/**
- * Payment card numbers: 13–19 digits, Luhn-valid, starting with 2–6 (Mastercard 2-series,
- * Amex/Diners/JCB, Visa, Mastercard, Discover/UnionPay/Maestro). Millisecond timestamps and
- * snowflake ids (starting with 1) are left alone.
- */
-export function looksLikeCardNumber(digits: string): boolean {
-  return /^[2-6]\d{12,18}$/.test(digits) && luhnValid(digits);
-}
-
-/** Card numbers inside a run of digits/separators: the whole run, else spans of whole digit groups. */
-function cardIntervals(run: string, offset: number): Array<[number, number]> {
-  if (looksLikeCardNumber(run.replace(/[^0-9]/g, ''))) return [[offset, offset + run.length]];
-  // "4111 1111 1111 1111 7", "5 4111-1111-1111-1111": try spans of whole digit groups.
-  const groups: Array<{ start: number; digits: string }> = [];
-  const groupPattern = /[0-9]+/g;
-  for (let m = groupPattern.exec(run); m !== null; m = groupPattern.exec(run)) groups.push({ start: m.index, digits: m[0] });
-  const found: Array<[number, number]> = [];
-  for (let i = 0; i < groups.length; i++) {
-    let candidate = '';
-    for (let j = i; j < groups.length; j++) {
-      candidate += groups[j]!.digits;
-      if (candidate.length > 19) break;
-      if (candidate.length >= 13 && looksLikeCardNumber(candidate)) {
-        const last = groups[j]!;
-        found.push([offset + groups[i]!.start, offset + last.start + last.digits.length]);
-        i = j;
-        break;
-      }
-    }
-  }
-  return found;
-}
-
-const KV_KEY_WORDS =
-  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|authorization|cookie';
-
-interface TextRule {
-  /** Needs the `d` (indices) and `g` flags. */
-  pattern: RegExp;
-  /** Capture group holding the secret (0: the whole match). */
-  group?: number;
-  marker: string;
-  accept?: (match: RegExpExecArray) => boolean;
-  /** Custom secret spans (absolute offsets) instead of `group`. */
-  spans?: (match: RegExpExecArray) => Array<[number, number]>;
-}
-
-const TEXT_RULES: TextRule[] = [
-  // PEM private keys (the END line may be missing when text was cut).
-  {
-    pattern: /-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----[A-Za-z0-9+/=\s\\]*(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?/dg,
-    marker: '[REDACTED_PRIVATE_KEY]',
-  },
-  // JWTs: header.payload.signature, base64url, header starting with eyJ ('{"'); or header.payload.
-  { pattern: /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/dg, marker: REDACTED_JWT },
-  { pattern: /eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]*/dg, marker: REDACTED_JWT },
-  // Provider API keys.
-  { pattern: /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/dg, marker: REDACTED_KEY, accept: (m) => /\d/.test(m[0]) },
-  { pattern: /(?<![A-Za-z0-9])[rsp]k_(?:live|test)_[A-Za-z0-9]{8,}/dg, marker: REDACTED_KEY },
-  { pattern: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/dg, marker: REDACTED_KEY },
-  { pattern: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}/dg, marker: REDACTED_KEY },
-  { pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])/dg, marker: REDACTED_KEY },
-  { pattern: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}/dg, marker: REDACTED_KEY },
-  { pattern: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])/dg, marker: REDACTED_KEY },
-  { pattern: /(?<![A-Za-z0-9])re_[A-Za-z0-9_]{16,}/dg, marker: REDACTED_KEY, accept: (m) => /\d/.test(m[0]) },
-  // Credentials in URLs: scheme://user:pass@host → scheme://[REDACTED]@host (also token@host).
-  { pattern: /\b[a-z][a-z0-9+.-]{0,30}:\/\/([^\s/?#]{1,2048})@/dgi, group: 1, marker: REDACTED },
-  // …and passwords containing '/' (invalid but seen): user:pa/ss@host; not host:port/path?q=a@b.
-  {
-    pattern: /\b[a-z][a-z0-9+.-]{0,30}:\/\/([^\s/?#@:]{0,256}:([^\s@]{1,512}))@/dgi,
-    group: 1,
-    marker: REDACTED,
-    accept: (m) => !/^\d*(?:[/?#]|$)/.test(m[2] ?? ''),
-  },
-  // Cookie headers: the rest of the line.
-  { pattern: /\b(?:set-)?cookie\s*[:=]\s*([^\r\n]+)/dgi, group: 1, marker: REDACTED },
-  // Authorization schemes.
-  { pattern: /\bbearer\s+((?:bearer\s+)*[A-Za-z0-9\-._~+/]+=*)/dgi, group: 1, marker: REDACTED },
-  {
-    pattern: /\bBasic\s+([A-Za-z0-9+/]{6,}={0,2})/dg,
-    group: 1,
-    marker: REDACTED,
-    accept: (m) => /[0-9=+/]/.test(m[1]!) || /[A-Z]/.test(m[1]!.slice(1)),
-  },
-  // key=value / "key": "value" / key: value pairs whose key names a secret.
-  {
-    pattern: new RegExp(
-      `(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,40}?(?:${KV_KEY_WORDS})[A-Za-z0-9_.-]{0,40})` +
-        `(\\\\?["']?\\s*[:=]\\s*)` +
-        // (quoted values may lack their closing quote when the text was cut)
-        `(?:\\\\"([^"]*?)(?:\\\\"|$)|"([^"]*)"?|'([^']*)'?|((?:bearer\\s+|basic\\s+)?[^\\s&,;"'}<>]+))`,
-      'dgi',
-    ),
-    marker: REDACTED,
-    // Only the value (inside its quotes, if quoted).
-    spans: (m) => {
-      for (let group = 3; group <= 6; group++) {
-        const range = m.indices?.[group];
-        if (range && range[1] > range[0]) return [[range[0], range[1]]];
-      }
-      return [];
-    },
-  },
-  // Card numbers: 13–19 digits with optional single space/dash separators, Luhn-checked. A run
-  // may hold several cards ("4111 1111 1111 1111 5500 …"): cardIntervals splits it by groups.
-  {
-    pattern: /(?<![0-9])[0-9](?:[ -]?[0-9]){12,}(?![0-9])/dg,
-    marker: REDACTED_CARD,
-    spans: (m) => cardIntervals(m[0], m.index),
-  },
-];
-
-/**
- * Every rule scans the original text and reports the span of its secret; overlapping spans
- * are merged, then replaced. Rules cannot hide a secret from one another this way.
- */
-function redactText(text: string): string {
-  const spans: Array<{ start: number; end: number; marker: string }> = [];
-  for (const rule of TEXT_RULES) {
-    const pattern = rule.pattern;
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-      if (m[0] === '') {
-        pattern.lastIndex += 1;
-        continue;
-      }
-      if (rule.accept && !rule.accept(m)) continue;
-      if (rule.spans) {
-        for (const [start, end] of rule.spans(m)) spans.push({ start, end, marker: rule.marker });
-        continue;
-      }
-      const range = m.indices?.[rule.group ?? 0];
-      if (range) spans.push({ start: range[0], end: range[1], marker: rule.marker });
-    }
-  }
-  if (spans.length === 0) return text;
-  spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  let out = '';
-  let cursor = 0;
-  let current: { start: number; end: number; marker: string } | undefined;
-  const flush = () => {
-    if (!current) return;
-    out += text.slice(cursor, current.start) + current.marker;
-    cursor = current.end;
-  };
-  for (const span of spans) {
-    if (current && span.start < current.end) {
-      if (span.end > current.end) current.end = span.end;
-      if (span.marker !== current.marker) current.marker = REDACTED;
-      continue;
-    }
-    flush();
-    current = { ...span };
-  }
-  flush();
-  return out + text.slice(cursor);
-}
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
@@ -280,8 +64,9 @@ function toText(value: unknown): string {
 }
 
 /**
- * Redacts secrets in free text (bearer tokens, JWTs, card numbers, credentials in URLs,
- * password=/token= pairs, provider API keys, private keys) and bounds it to `maxLength`
+ * Redacts secrets in free text (every rule of secrets/text-rules.ts: secret-named key=value pairs
+ * in any notation, credential headers, URL user-info and query values, private keys, provider
+ * tokens, JWTs, card numbers, IBANs, random-looking tokens) and bounds it to `maxLength`
  * characters, truncation marker included. Never throws.
  */
 export function sanitizeText(text: string, maxLength: number = DEFAULT_SANITIZE_LIMITS.maxStringLength): string {
@@ -493,7 +278,7 @@ class Walker {
       setOwn(out, key, this.leaf('[Unreadable: getter threw]'));
       return;
     }
-    if (isSensitiveKey(rawKey) && !keepUnderSensitiveKey(rawKey, item)) {
+    if (isSecretKey(rawKey) && !keepUnderSecretKey(rawKey, item)) {
       setOwn(out, key, this.leaf(REDACTED));
       return;
     }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toErrorReport } from '../common/error-report.js';
-import { DEFAULT_SANITIZE_LIMITS, isSensitiveKey, sanitize, sanitizeText } from '../common/sanitize.js';
+import { DEFAULT_SANITIZE_LIMITS, sanitize, sanitizeText } from '../common/sanitize.js';
+import { isSecretKey } from '../common/secrets/key-names.js';
 
 // Planted secrets: each `text` must never leave sanitize/toErrorReport with any `cores` intact.
 const JWT =
@@ -98,7 +99,7 @@ describe('sanitizeText', () => {
   it('leaves ordinary text, timestamps and non-Luhn numbers alone', () => {
     const text = 'Order 1234567890123456 failed at 1712345678901 (attempt 3) for bob: relation "users" does not exist';
     expect(sanitizeText(text)).toBe(text);
-    expect(sanitizeText('https://host:8080/p?email=a@b.com')).toBe('https://host:8080/p?email=a@b.com');
+    expect(sanitizeText('https://host:8080/p?email=a@b.com')).toBe('https://host:8080/p?email=[REDACTED]');
   });
 
   it('bounds the length, marker included, and never splits a surrogate pair', () => {
@@ -133,10 +134,10 @@ describe('sanitizeText', () => {
 describe('sanitize', () => {
   it('redacts values of sensitive keys, whatever the case or separator', () => {
     for (const key of SENSITIVE_KEYS) {
-      expect(isSensitiveKey(key)).toBe(true);
+      expect(isSecretKey(key)).toBe(true);
       expect(sanitize({ [key]: PASSWORD_VALUE, other: 'kept' })).toEqual({ [key]: '[REDACTED]', other: 'kept' });
     }
-    expect(isSensitiveKey('username')).toBe(false);
+    expect(isSecretKey('username')).toBe(false);
     // Counters and flags under such names are not secrets.
     expect(sanitize({ max_tokens: 512, hasPassword: true, pwd: 1234 })).toEqual({ max_tokens: 512, hasPassword: true, pwd: '[REDACTED]' });
   });
@@ -177,7 +178,7 @@ describe('sanitize', () => {
       nan: 'NaN',
       inf: 'Infinity',
       circular: { name: 'loop', self: '[Circular]' },
-      url: 'https://[REDACTED]@example.com/a?b=1',
+      url: 'https://[REDACTED]@example.com/a?b=[REDACTED]',
     });
     expect(sanitize(undefined)).toBeNull();
   });
