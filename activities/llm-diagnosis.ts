@@ -20,6 +20,7 @@ import {
   type Strategy,
 } from '../common/types.js';
 import { logger } from '../lib/logger.js';
+import { scrubOutgoingJson } from '../lib/outgoing-text.js';
 import type { Database } from '../db/index.js';
 import type { LlmDiagnoser, LlmDiagnosisRequest } from './analysis.js';
 import { createLlmCallBudget, type LlmCallBudget } from './llm-budget.js';
@@ -63,7 +64,8 @@ const ROOT_CAUSE_LIMIT = 500;
 const EXPLANATION_LIMIT = 1_000;
 
 // ---------------------------------------------------------------------------------------------
-// The prompt: sanitised facts only.
+// The prompt: sanitised facts only. Before it is sent, lib/outgoing-text.ts masks personal data
+// and runs secretlint's rule set over it.
 
 export interface DiagnosisPrompt {
   system: string;
@@ -283,6 +285,7 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
     if (options.budget && !(await options.budget.tryAcquire())) {
       return { outcome: { status: 'budget_exhausted', reason: `more than ${options.budget.callsPerHour} LLM calls in the last hour`, requested: false } };
     }
+    const user = await scrubOutgoingJson(prompt.user);
     const deadlineAt = now() + options.timeoutMs;
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -299,7 +302,7 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
             model: options.model,
             messages: [
               { role: 'system', content: prompt.system },
-              { role: 'user', content: prompt.user },
+              { role: 'user', content: user },
             ],
             response_format: responseFormat,
             max_completion_tokens: 800,

@@ -16,6 +16,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Resend } from 'resend';
 import twilio from 'twilio';
 import { sanitizeText } from '../common/sanitize.js';
+import { maskPii } from '../common/secrets/pii.js';
 import { SEVERITIES, type Diagnosis, type HealingResult, type Severity, type Strategy } from '../common/types.js';
 import type { Database } from '../db/connection.js';
 import {
@@ -40,6 +41,7 @@ import type {
   NotificationRow,
 } from '../db/schema.js';
 import { logger } from '../lib/logger.js';
+import { scrubOutgoingText } from '../lib/outgoing-text.js';
 
 export interface NotifyAdminsInput {
   /** Idempotency key for the providers and the record: one decision, one notification. */
@@ -145,7 +147,8 @@ function namespaceOf(settings: NotificationSettings): string {
   }
 }
 
-const text = (value: unknown, limit: number) => sanitizeText(String(value ?? ''), limit);
+/** Text from the run, bounded: personal data masked first, so the bound holds after masking. */
+const text = (value: unknown, limit: number) => sanitizeText(maskPii(String(value ?? '')), limit);
 
 function outcomeHeadline(input: NotifyAdminsInput): string {
   switch (input.result) {
@@ -230,6 +233,12 @@ function recoveryMessage(input: NotifyRecoveryInput, settings: NotificationSetti
     `Alerted run: ${runLink(settings, alert.workflowId)}`,
   ].join('\n');
   return { subject, body, sms: boundSms(`[self-healing] RECOVERED ${operation} healed${how}. ${link}`, link) };
+}
+
+/** What leaves for Resend and Twilio (and is stored as sent): personal data masked, secretlint's findings redacted. */
+async function scrubbed(message: Message): Promise<Message> {
+  const [subject, body, sms] = await Promise.all([message.subject, message.body, message.sms].map(scrubOutgoingText));
+  return { subject: subject!, body: body!, sms: sms! };
 }
 
 /** Keeps the link whole: the text before it is cut instead. */
@@ -474,7 +483,7 @@ export function createNotificationActivities(db: Database, settings: Notificatio
         };
         if (openSince && at.getTime() - openSince.createdAt.getTime() < cooldownMs) {
           const reason = `cooldown: this error was alerted at ${openSince.createdAt.toISOString()} (${openSince.notificationId}); counted for the next reminder`;
-          const message = alertMessage(input, settings, severity, undefined);
+          const message = await scrubbed(alertMessage(input, settings, severity, undefined));
           await insertNotification(
             tx,
             {
@@ -492,7 +501,9 @@ export function createNotificationActivities(db: Database, settings: Notificatio
           );
         } else {
           const occurrences = openSince ? 1 + (await countSuppressedAfter(tx, input.signature, openSince.seq)) : 1;
-          const message = alertMessage(input, settings, severity, openSince ? { occurrences, since: openSince.createdAt } : undefined);
+          const message = await scrubbed(
+            alertMessage(input, settings, severity, openSince ? { occurrences, since: openSince.createdAt } : undefined),
+          );
           const plan = plannedDeliveries(input.notificationId, severityAtLeast(severity, smsMinSeverity));
           await insertNotification(
             tx,
@@ -536,7 +547,7 @@ export function createNotificationActivities(db: Database, settings: Notificatio
         if (alert.emailStatus !== 'sent' && alert.smsStatus !== 'sent') return 'the alert reached nobody (no channel sent)';
         const at = now();
         const notificationId = `${alert.notificationId}:recovered`;
-        const message = recoveryMessage(input, settings, alert);
+        const message = await scrubbed(recoveryMessage(input, settings, alert));
         // Recovery goes where the alert went: SMS only when the alert was texted.
         const plan = plannedDeliveries(notificationId, alert.smsStatus === 'sent');
         const smsReason = alert.smsStatus === 'sent' ? plan.smsReason : 'the alert was not sent by SMS';

@@ -5,6 +5,10 @@ import type { ErrorReport } from './types.js';
 const MAX_NORMALIZED_INPUT = 4_000;
 const MAX_NORMALIZED_LENGTH = 1_000;
 const MAX_FRAME_LENGTH = 300;
+/** Frames are read from this much of a stack only, and from lines this long only: linear whatever is passed. */
+const MAX_STACK_SCAN = 64 * 1024;
+const MAX_STACK_LINE = 2_000;
+const MAX_STACK_LINES = 200;
 
 // ---------------------------------------------------------------------------------------------
 // Hashing
@@ -115,8 +119,8 @@ function normalizeQuoted(match: string, offset: number, whole: string, content: 
 }
 
 const MESSAGE_RULES: Array<[RegExp, string | ((match: string, ...args: never[]) => string)]> = [
-  // A card-number redaction is a long digit run like any other.
-  [/\[REDACTED_CARD\]/g, ID_PLACEHOLDER],
+  // A redaction stands where an id or token was (a card number is a long digit run like any other).
+  [/\[REDACTED(?:_[A-Z]+)*\]/g, ID_PLACEHOLDER],
   // URLs: scheme + host (ip/port normalised) + path with id-like segments; no query/fragment.
   [
     /\b([a-z][a-z0-9+.-]{0,30}):\/\/([^\s/?#"'<>`]{0,512})([^\s?#"'<>`]{0,2048})?(?:\?[^\s#"'<>`]{0,4096})?(?:#[^\s"'<>`]{0,2048})?/gi,
@@ -230,10 +234,10 @@ function cleanFunctionName(raw: string): string {
 const V8_FRAME = /^\s*at\s+(.*)$/;
 
 function parseV8Frame(body: string): string | undefined {
-  // "fn (location)" or "location"
-  const withName = /^(.*?)\s+\((.*)\)$/.exec(body);
-  const fn = withName ? withName[1]! : '<anonymous>';
-  const location = withName ? withName[2]! : body;
+  // "fn (location)" or "location": the first " (" of a line ending in ")" (one pass, no backtracking).
+  const open = body.endsWith(')') ? /\s+\(/.exec(body) : null;
+  const fn = open ? body.slice(0, open.index) : '<anonymous>';
+  const location = open ? body.slice(open.index + open[0].length, -1) : body;
   if (isLibraryOrInternal(location)) return undefined;
   const file = shortFile(location);
   return file === undefined ? undefined : `${cleanFunctionName(fn)}@${file}`.slice(0, MAX_FRAME_LENGTH);
@@ -249,14 +253,18 @@ function parseFirefoxFrame(line: string): string | undefined {
 /**
  * The first `n` application frames of a stack as `function@dir/file.ext`: no line/column, only
  * the last two path segments; frames from node:internal, internal/, node_modules and vm glue
- * (evalmachine.<anonymous>, as in the Temporal workflow sandbox) skipped.
+ * (evalmachine.<anonymous>, as in the Temporal workflow sandbox) skipped. Reads the first 64 KB,
+ * 200 lines of at most 2,000 characters each: a 10 MB one-line stack costs what a short one does.
  */
 export function topStackFrames(stack: string | undefined, n = 3): string[] {
   try {
     if (typeof stack !== 'string' || stack === '') return [];
     const limit = Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 3;
     const frames: string[] = [];
-    const lines = stack.split('\n');
+    const lines = stack
+      .slice(0, MAX_STACK_SCAN)
+      .split('\n', MAX_STACK_LINES)
+      .map((line) => line.slice(0, MAX_STACK_LINE));
     const v8 = lines.some((line) => V8_FRAME.test(line));
     for (const line of lines) {
       if (frames.length >= limit) break;
@@ -296,9 +304,9 @@ export function errorSignature(input: { report: ErrorReport; operation: string }
     const frames = topStackFrames(report.stack, 3);
     const material = [
       'v1',
-      String(report.name ?? ''),
-      String(report.code ?? ''),
-      String(input.operation ?? ''),
+      String(report.name ?? '').slice(0, MAX_FRAME_LENGTH),
+      String(report.code ?? '').slice(0, MAX_FRAME_LENGTH),
+      String(input.operation ?? '').slice(0, MAX_FRAME_LENGTH),
       normalizedMessage,
       frames.join('|'),
     ].join('\u0000');
