@@ -40,6 +40,9 @@ const SECRET_KEY_FRAGMENTS = [
   'cookie',
   'session',
   'bearer',
+  'mnemonic',
+  'seedphrase',
+  'recoveryphrase',
   'cvv',
   'cvc',
   // Other languages: password, secret, token, key.
@@ -157,9 +160,12 @@ const MAX_KEY_LENGTH = 200;
 const verdicts = new Map<string, boolean>();
 const MAX_REMEMBERED = 5_000;
 
+/** Folded like the keys they are looked for in (NFKD splits kana and hangul, too). */
+const FOLDED_FRAGMENTS = SECRET_KEY_FRAGMENTS.map(compact);
+
 function judge(key: string): boolean {
   const joined = compact(key);
-  if (SECRET_KEY_FRAGMENTS.some((fragment) => joined.includes(fragment))) return true;
+  if (FOLDED_FRAGMENTS.some((fragment) => joined.includes(fragment))) return true;
   const parts = words(key);
   const last = parts[parts.length - 1];
   if (last === undefined) return false;

@@ -226,6 +226,8 @@ const TEXT_RULES: TextRule[] = [
     marker: REDACTED,
     accept: (m) => !/^\d*(?:[/?#]|$)/.test(m[2] ?? ''),
   },
+  // …and without a scheme: DATABASE_URL="u:S3cret@db:5432/x".
+  { pattern: /(?<![\w.:/%-])[A-Za-z0-9._%-]{1,64}:([^\s@/:"'<>]{1,256})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/dg, group: 1, marker: REDACTED },
   // Every query-string and fragment parameter value (?code=, &sig=, #access_token=, X-Amz-Signature=).
   { pattern: /[?&#]([^\s=&#?"'<>]{1,100})=([^\s&#"'<>]+)/dg, group: 2, marker: REDACTED },
   // Authorization schemes without their header name.
@@ -248,6 +250,12 @@ const TEXT_RULES: TextRule[] = [
     pattern: /(?<![\p{L}\p{N}_.-])(["'])([\p{L}\p{N}_.-]{1,60})\1[ \t]{0,3},/dgu,
     marker: REDACTED,
     spans: keyValueSpans,
+  },
+  // Command-line flags: --password hunter2, --api-key=…
+  {
+    pattern: /(?<![^\s"'])--?([\p{L}\p{N}_-]{1,60})[ =]([^\s"'-][^\s"']*)/dgu,
+    marker: REDACTED,
+    spans: (m) => (isSecretKey(m[1]!) ? [[m.indices![2]![0], m.indices![2]![1]]] : []),
   },
   { pattern: /<([\p{L}\p{N}_.:-]{1,60})(?:\s[^<>]{0,200})?>([^<]{1,4096})<\/\1\s*>/dgu, marker: REDACTED, spans: xmlElementSpans },
   // Card numbers: 13–19 digits with single separators (space, dash, dot, no-break or thin spaces), Luhn-checked.
