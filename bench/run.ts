@@ -5,7 +5,7 @@
 //   4. storm: 10,000 failures of one signature within 10 s
 //   5. health-check cycle time, all healthy and one check hung
 // `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
-// Options: --only=overhead,latency,throughput,storm,health   --out=FILE   --tuning='{"maxCachedWorkflows":500}'
+// Options: --only=overhead,latency,throughput,storm,health,sanitize   --out=FILE   --tuning='{"maxCachedWorkflows":500}'
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +14,12 @@ import { benchLatency, type LatencyResult } from './latency.js';
 import { machine, startBenchEnvironment, type BenchEnvironment } from './lib/environment.js';
 import { fmt, mb, table, verdict } from './lib/stats.js';
 import { benchOverhead, type OverheadResult } from './overhead.js';
+import { benchSanitize } from './sanitize.js';
 import { benchStorm, type StormResult } from './storm.js';
 import { benchThroughput, type ThroughputResult } from './throughput.js';
 import type { WorkerTuning } from '../test/support/worker-entry.js';
 
-const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health'] as const;
+const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health', 'sanitize'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function parseArgs(argv: string[]) {
@@ -199,7 +200,8 @@ async function main(): Promise<void> {
   };
 
   if (args.only.includes('overhead')) emit(overheadSection(await benchOverhead(size.overhead)));
-  const needsServer = args.only.some((name) => name !== 'overhead');
+  if (args.only.includes('sanitize')) emit(await benchSanitize({ rounds: args.quick ? 3 : 7 }));
+  const needsServer = args.only.some((name) => name !== 'overhead' && name !== 'sanitize');
   let env: BenchEnvironment | undefined;
   try {
     if (needsServer) env = await startBenchEnvironment();

@@ -127,17 +127,20 @@ function valueSpan(text: string, from: number, wholeLine: boolean): [number, num
   return end > start ? [start, end] : undefined;
 }
 
-/** Up to three words right before the key on its line ("mot de passe", "api key"): part of its name. */
-function phraseBefore(text: string, keyStart: number, key: string): string {
-  const before = text.slice(Math.max(0, keyStart - 60), keyStart);
-  const words = /((?:[\p{L}\p{N}_-]{1,20} ){1,3})$/u.exec(before);
-  return words ? `${words[1]}${key}` : key;
+/** Up to three words of letters right before the key ("mot de passe", "pass phrase"): part of its name. */
+function phraseBefore(text: string, keyStart: number, key: string): string | undefined {
+  if (text[keyStart - 1] !== ' ') return undefined;
+  const words = /((?:\p{L}{1,20} ){1,3})$/u.exec(text.slice(Math.max(0, keyStart - 64), keyStart));
+  return words ? `${words[1]}${key}` : undefined;
 }
 
 function keyValueSpans(match: RegExpExecArray, text: string): Array<[number, number]> {
   const key = match[2]!;
   const keyStart = match.indices![2]![0];
-  if (!isSecretKey(key) && !isSecretKey(phraseBefore(text, keyStart, key))) return [];
+  if (!isSecretKey(key)) {
+    const phrase = phraseBefore(text, keyStart, key);
+    if (phrase === undefined || !isSecretKey(phrase)) return [];
+  }
   const span = valueSpan(text, match.index + match[0].length, /cookie|authorization/i.test(key));
   if (!span) return [];
   const value = text.slice(span[0], span[1]);
@@ -272,8 +275,9 @@ const TEXT_RULES: TextRule[] = [
     accept: (m) => ibanValid(m[0].replace(/[ \u00a0]/g, '')),
   },
   // Whatever looks random: unknown providers' keys, session ids, signatures.
-  { pattern: /[A-Za-z0-9_+=-]{20,}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
-  { pattern: /[A-Za-z0-9+/]{40,}={0,2}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
+  // (Each starts at the beginning of a run only: a scan from every position of a long run would be quadratic.)
+  { pattern: /(?<![A-Za-z0-9_+=-])[A-Za-z0-9_+=-]{20,}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
+  { pattern: /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40,}={0,2}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
 ];
 
 function collectSpans(text: string): Span[] {
