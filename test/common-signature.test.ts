@@ -116,6 +116,8 @@ describe('normalizeMessage', () => {
     expect(normalizeMessage('on Mon, 01 Jan 2024 10:00:00 GMT at 10:15:30 day 2024-01-02')).toBe('on <ts> at <time> day <date>');
     expect(normalizeMessage('connect to localhost:3000 and db.internal:5432')).toBe('connect to localhost:<port> and db.internal:<port>');
     expect(normalizeMessage('paid with [REDACTED_CARD]')).toBe('paid with <id>');
+    // A masked token and an id left as is give one message (the masking depends on the token).
+    expect(normalizeMessage('session [REDACTED] expired')).toBe(normalizeMessage('session 5f2b9c1e8a7d6f3b expired'));
   });
 
   it('never throws and stays bounded (property)', () => {
@@ -154,6 +156,15 @@ describe('topStackFrames', () => {
     expect(topStackFrames(sandboxed)).toEqual(['probeWorkflow@workflows/probe.ts']);
     expect(topStackFrames(undefined)).toEqual([]);
     expect(topStackFrames('Error: only a message with a@b.com')).toEqual([]);
+  });
+
+  it('reads a bounded part of huge stacks: a 10 MB one-line stack returns at once', () => {
+    const oneLine = `Error: x    at f (${' ('.repeat(5_000_000)}`;
+    expect(topStackFrames(oneLine)).toEqual([]);
+    expect(errorSignature({ report: { name: 'Error', message: oneLine, stack: oneLine }, operation: 'op' }).signature).toMatch(/^[0-9a-f]{16}$/);
+    // Frames past the first 64 KB are not read.
+    const deep = `Error: x\n${'    at f (node:internal/x:1:1)\n'.repeat(3_000)}    at late (/srv/app/src/late.ts:1:1)`;
+    expect(topStackFrames(deep)).toEqual([]);
   });
 
   it('does not change with the deploy folder or line numbers', () => {

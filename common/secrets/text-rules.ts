@@ -276,7 +276,7 @@ const TEXT_RULES: TextRule[] = [
   },
   // Whatever looks random: unknown providers' keys, session ids, signatures.
   // (Each starts at the beginning of a run only: a scan from every position of a long run would be quadratic.)
-  { pattern: /(?<![A-Za-z0-9_+=-])[A-Za-z0-9_+=-]{20,}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
+  { pattern: /(?<![A-Za-z0-9_+=-])[A-Za-z0-9_+-]{20,}={0,2}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
   { pattern: /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40,}={0,2}/dg, marker: REDACTED, accept: (m) => looksRandom(m[0]) },
 ];
 
