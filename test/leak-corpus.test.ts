@@ -16,7 +16,7 @@ import { createNotificationActivities, type NotifyAdminsInput } from '../activit
 import { toErrorReport } from '../common/error-report.js';
 import { sanitize } from '../common/sanitize.js';
 import { errorSignature } from '../common/signature.js';
-import { defaultOperationPolicy } from '../common/strategies.js';
+import { defaultOperationPolicy } from '../common/strategies/index.js';
 import type { Diagnosis } from '../common/types.js';
 import { getHealingEvents } from '../db/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
