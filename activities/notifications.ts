@@ -501,9 +501,8 @@ export function createNotificationActivities(db: Database, settings: Notificatio
           );
         } else {
           const occurrences = openSince ? 1 + (await countSuppressedAfter(tx, input.signature, openSince.seq)) : 1;
-          const message = await scrubbed(
-            alertMessage(input, settings, severity, openSince ? { occurrences, since: openSince.createdAt } : undefined),
-          );
+          const reminder = openSince ? { occurrences, since: openSince.createdAt } : undefined;
+          const message = await scrubbed(alertMessage(input, settings, severity, reminder));
           const plan = plannedDeliveries(input.notificationId, severityAtLeast(severity, smsMinSeverity));
           await insertNotification(
             tx,

@@ -5,7 +5,8 @@
 //   4. storm: 10,000 failures of one signature within 10 s
 //   5. health-check cycle time, all healthy and one check hung
 // `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
-// Options: --only=overhead,latency,throughput,storm,health,sanitize   --out=FILE   --tuning='{"maxCachedWorkflows":500}'
+// Options: --only=overhead,latency,throughput,storm,health,sanitize   --out=FILE
+//          --tuning='{"maxCachedWorkflows":500}'
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -41,7 +41,12 @@ function logObject(size: number): Record<string, unknown> {
   const entries: Record<string, unknown> = {};
   const chunk = 10_000;
   for (let i = 0; i * chunk < text.length; i++) {
-    entries[`entry${i}`] = { message: text.slice(i * chunk, (i + 1) * chunk), attempt: i, password: `pw-${i}`, tags: ['a', 'b'] };
+    entries[`entry${i}`] = {
+      message: text.slice(i * chunk, (i + 1) * chunk),
+      attempt: i,
+      password: `pw-${i}`,
+      tags: ['a', 'b'],
+    };
   }
   return entries;
 }
@@ -63,7 +68,13 @@ interface Row {
 }
 
 /** Median over rounds of subject and reference measured side by side (order alternating). */
-async function paired(subject: string, reference: string, run: () => unknown, base: () => unknown, rounds: number): Promise<Row> {
+async function paired(
+  subject: string,
+  reference: string,
+  run: () => unknown,
+  base: () => unknown,
+  rounds: number,
+): Promise<Row> {
   const subjectTimes: number[] = [];
   const referenceTimes: number[] = [];
   const ratios: number[] = [];
@@ -81,11 +92,18 @@ async function paired(subject: string, reference: string, run: () => unknown, ba
     referenceTimes.push(referenceMs);
     ratios.push(subjectMs / Math.max(referenceMs, 0.001));
   }
-  return { subject, reference, subjectMs: median(subjectTimes), referenceMs: median(referenceTimes), ratio: median(ratios) };
+  return {
+    subject,
+    reference,
+    subjectMs: median(subjectTimes),
+    referenceMs: median(referenceTimes),
+    ratio: median(ratios),
+  };
 }
 
 function detectionRates(samples: number): Array<[string, string]> {
-  const alphabet = (chars: string) => (length: number) => [...randomBytes(length)].map((byte) => chars[byte % chars.length]).join('');
+  const alphabet = (chars: string) => (length: number) =>
+    [...randomBytes(length)].map((byte) => chars[byte % chars.length]).join('');
   const base62 = alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
   const base36 = alphabet('abcdefghijklmnopqrstuvwxyz0123456789');
   const kinds: Array<[string, () => string]> = [
@@ -108,20 +126,69 @@ export async function benchSanitize(options: { rounds: number }): Promise<string
   const text = logText(TEN_MB);
   const object = logObject(TEN_MB);
   const stack = `Error: boom\n    at f (${'a ('.repeat(TEN_MB / 3)}`;
-  const everything = { maxDepth: 8, maxKeys: 100_000, maxArrayLength: 100_000, maxStringLength: 10_000_000, maxTotalSize: 100_000_000 };
+  const everything = {
+    maxDepth: 8,
+    maxKeys: 100_000,
+    maxArrayLength: 100_000,
+    maxStringLength: 10_000_000,
+    maxTotalSize: 100_000_000,
+  };
   const rows: Row[] = [];
   const pass = /[A-Za-z0-9_+=-]{20,}/g;
   const regexPass = () => text.match(pass)?.length;
-  rows.push(await paired('sanitizeText(10 MB text, keep all)', 'one regex pass', () => sanitizeText(text, TEN_MB), regexPass, options.rounds));
-  rows.push(await paired('sanitizeText(10 MB text, keep all)', 'JSON.stringify(text)', () => sanitizeText(text, TEN_MB), () => JSON.stringify(text), options.rounds));
-  rows.push(await paired('sanitize(10 MB object), default limits', 'JSON.stringify(object)', () => sanitize(object), () => JSON.stringify(object), options.rounds));
-  rows.push(await paired('sanitize(10 MB object), keep all', 'JSON.stringify(object)', () => sanitize(object, everything), () => JSON.stringify(object), options.rounds));
-  rows.push(await paired('scrubOutgoingText(10 MB): secretlint + personal data', 'one regex pass', () => scrubOutgoingText(text), regexPass, options.rounds));
+  rows.push(
+    await paired(
+      'sanitizeText(10 MB text, keep all)',
+      'one regex pass',
+      () => sanitizeText(text, TEN_MB),
+      regexPass,
+      options.rounds,
+    ),
+  );
+  rows.push(
+    await paired(
+      'sanitizeText(10 MB text, keep all)',
+      'JSON.stringify(text)',
+      () => sanitizeText(text, TEN_MB),
+      () => JSON.stringify(text),
+      options.rounds,
+    ),
+  );
+  rows.push(
+    await paired(
+      'sanitize(10 MB object), default limits',
+      'JSON.stringify(object)',
+      () => sanitize(object),
+      () => JSON.stringify(object),
+      options.rounds,
+    ),
+  );
+  rows.push(
+    await paired(
+      'sanitize(10 MB object), keep all',
+      'JSON.stringify(object)',
+      () => sanitize(object, everything),
+      () => JSON.stringify(object),
+      options.rounds,
+    ),
+  );
+  rows.push(
+    await paired(
+      'scrubOutgoingText(10 MB): secretlint + personal data',
+      'one regex pass',
+      () => scrubOutgoingText(text),
+      regexPass,
+      options.rounds,
+    ),
+  );
   rows.push(
     await paired(
       'topStackFrames + errorSignature(10 MB one-line stack)',
       "stack.split('\\n')",
-      () => [topStackFrames(stack), errorSignature({ report: { name: 'Error', message: stack, stack }, operation: 'op' })],
+      () => [
+        topStackFrames(stack),
+        errorSignature({ report: { name: 'Error', message: stack, stack }, operation: 'op' }),
+      ],
       () => stack.split('\n'),
       options.rounds,
     ),
@@ -129,16 +196,18 @@ export async function benchSanitize(options: { rounds: number }): Promise<string
   return [
     '## 6. Secret redaction (sanitize)',
     '',
-    `CPU time of this process, median of ${options.rounds} rounds; each subject measured right next to its reference over the same 10 MB input ` +
-      '(log-like text with URLs, tokens, JSON, cards, e-mail addresses). "keep all" raises the limits so every character is scanned and kept; ' +
-      'the default limits are what the client applies (32 KB out).',
+    `CPU time of this process, median of ${options.rounds} rounds; each subject measured right next to its ` +
+      'reference over the same 10 MB input (log-like text with URLs, tokens, JSON, cards, e-mail addresses). ' +
+      '"keep all" raises the limits so every character is scanned and kept; the default limits are what the ' +
+      'client applies (32 KB out).',
     '',
     table(
       ['subject', 'ms', 'reference', 'ms', 'ratio'],
       rows.map((row) => [row.subject, fmt(row.subjectMs), row.reference, fmt(row.referenceMs), fmt(row.ratio, 1)]),
     ),
     '',
-    'Random tokens recognised by `looksRandom` (2,000 of each; the rest are masked only when a rule or a key names them):',
+    'Random tokens recognised by `looksRandom` (2,000 of each; the rest are masked only when a rule or a key ' +
+      'names them):',
     '',
     table(['token', 'recognised'], detectionRates(2_000)),
   ].join('\n');

@@ -20,7 +20,11 @@ async function secretRanges(text: string): Promise<Array<[number, number]>> {
 }
 
 /** Replaces the ranges (sorted, merged) with [REDACTED]; `within` narrows a range (e.g. to one JSON string). */
-function replaceRanges(text: string, ranges: Array<[number, number]>, within: (start: number, end: number) => number): string {
+function replaceRanges(
+  text: string,
+  ranges: Array<[number, number]>,
+  within: (start: number, end: number) => number,
+): string {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
   const parts: string[] = [];
   let cursor = 0;

@@ -454,20 +454,40 @@ describe('secret key names', () => {
     'パスワード',
     '비밀번호',
   ];
-  const PLAIN_NAMES = ['username', 'cacheKey', 'idempotency_key', 'keyId', 'authMethod', 'errorCode', 'statusCode', 'pinned', 'footprint', 'bypass', 'primary key'];
+  const PLAIN_NAMES = [
+    'username',
+    'cacheKey',
+    'idempotency_key',
+    'keyId',
+    'authMethod',
+    'errorCode',
+    'statusCode',
+    'pinned',
+    'footprint',
+    'bypass',
+    'primary key',
+  ];
 
-  it('names the project\'s own settings, the short and the foreign ones; leaves identifiers alone', () => {
+  it("names the project's own settings, the short and the foreign ones; leaves identifiers alone", () => {
     for (const name of SECRET_NAMES) expect(isSecretKey(name), name).toBe(true);
     for (const name of PLAIN_NAMES) expect(isSecretKey(name), name).toBe(false);
   });
 
   it('judges a key the same as an object key and in text (property)', () => {
     const value = 'Zq9v-Wm2';
-    const key = fc.oneof(fc.constantFrom(...SECRET_NAMES, ...PLAIN_NAMES.filter((name) => !name.includes(' '))), fc.stringMatching(/^[a-z][a-z0-9]{0,8}(?:[_-][a-z0-9]{1,8}){0,2}$/));
+    const key = fc.oneof(
+      fc.constantFrom(...SECRET_NAMES, ...PLAIN_NAMES.filter((name) => !name.includes(' '))),
+      fc.stringMatching(/^[a-z][a-z0-9]{0,8}(?:[_-][a-z0-9]{1,8}){0,2}$/),
+    );
     fc.assert(
       fc.property(key, (name) => {
         const asKey = (sanitize({ [name]: value }) as Record<string, unknown>)[name] === '[REDACTED]';
-        for (const text of [`${name}=${value}`, `"${name}": "${value}"`, `<${name}>${value}</${name}>`, `${name}: ${value}`]) {
+        for (const text of [
+          `${name}=${value}`,
+          `"${name}": "${value}"`,
+          `<${name}>${value}</${name}>`,
+          `${name}: ${value}`,
+        ]) {
           expect(!sanitizeText(text).includes(value), text).toBe(asKey);
         }
       }),
@@ -478,7 +498,15 @@ describe('secret key names', () => {
 
 describe('secrets in text', () => {
   it('redacts the whole value of credential headers, whatever the scheme', () => {
-    for (const scheme of ['Bearer', 'Basic', 'Token', 'ApiKey', 'Digest username="a", response="6629fae4"', 'AWS4-HMAC-SHA256 Credential=AKIA/x', 'Custom']) {
+    for (const scheme of [
+      'Bearer',
+      'Basic',
+      'Token',
+      'ApiKey',
+      'Digest username="a", response="6629fae4"',
+      'AWS4-HMAC-SHA256 Credential=AKIA/x',
+      'Custom',
+    ]) {
       expect(sanitizeText(`Authorization: ${scheme} v4lue-0f-the-header`)).toBe('Authorization: [REDACTED]');
     }
     expect(sanitizeText('Cookie: theme=dark; sid=abc123')).toBe('Cookie: [REDACTED]');
@@ -486,14 +514,21 @@ describe('secrets in text', () => {
 
   it('redacts every query value, URL user-info and tokens in paths', () => {
     expect(sanitizeText('GET https://h/p?page=2&sig=abc')).toBe('GET https://h/p?page=[REDACTED]&sig=[REDACTED]');
-    expect(sanitizeText('https://app/cb#access_token=tok123&x=1')).toBe('https://app/cb#access_token=[REDACTED]&x=[REDACTED]');
+    expect(sanitizeText('https://app/cb#access_token=tok123&x=1')).toBe(
+      'https://app/cb#access_token=[REDACTED]&x=[REDACTED]',
+    );
     expect(sanitizeText('DATABASE_URL="u:S3cret@db:5432/x"')).toBe('DATABASE_URL="u:[REDACTED]@db:5432/x"');
-    expect(sanitizeText('https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/services/[REDACTED]');
-    expect(sanitizeText('https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe')).not.toContain('AAHdqTcv');
+    expect(sanitizeText('https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXXXXXX')).toBe(
+      'https://hooks.slack.com/services/[REDACTED]',
+    );
+    expect(
+      sanitizeText('https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe'),
+    ).not.toContain('AAHdqTcv');
   });
 
   it('redacts private key blocks of any kind, to their END line or the end of the text', () => {
-    const pgp = '-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: x\n\nlQOYBF0=\n-----END PGP PRIVATE KEY BLOCK----- after';
+    const pgp =
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: x\n\nlQOYBF0=\n-----END PGP PRIVATE KEY BLOCK----- after';
     expect(sanitizeText(pgp)).toBe('[REDACTED_PRIVATE_KEY] after');
     expect(sanitizeText('key: -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk')).not.toContain('b3BlbnNzaC1rZXk');
   });
@@ -501,22 +536,36 @@ describe('secrets in text', () => {
   it('redacts multi-word passphrases, XML, PHP and URL-encoded forms', () => {
     expect(sanitizeText('passphrase: correct horse battery staple')).toBe('passphrase: [REDACTED]');
     expect(sanitizeText('<ns:Password>pw1</ns:Password>')).toBe('<ns:Password>[REDACTED]</ns:Password>');
-    expect(sanitizeText("'password' => 'pw2', define('DB_PASSWORD', 'pw3');")).toBe("'password' => '[REDACTED]', define('DB_PASSWORD', '[REDACTED]');");
+    expect(sanitizeText("'password' => 'pw2', define('DB_PASSWORD', 'pw3');")).toBe(
+      "'password' => '[REDACTED]', define('DB_PASSWORD', '[REDACTED]');",
+    );
     expect(sanitizeText('password%3Dpw4%26user%3Dbob')).toBe('password%3D[REDACTED]%26user%3Dbob');
   });
 
   it('redacts cards with any separator and IBANs; keeps other numbers', () => {
-    for (const card of ['4111.1111.1111.1111', '4111\u00a01111\u00a01111\u00a01111', '4111\u20091111\u20091111\u20091111']) {
+    for (const card of [
+      '4111.1111.1111.1111',
+      '4111\u00a01111\u00a01111\u00a01111',
+      '4111\u20091111\u20091111\u20091111',
+    ]) {
       expect(sanitizeText(`card ${card}`)).toBe('card [REDACTED_CARD]');
     }
     expect(sanitizeText('IBAN DE89 3704 0044 0532 0130 00.')).toBe('IBAN [REDACTED_IBAN].');
-    expect(sanitizeText('version 1.2.3, order 1234567890123, 2024-01-02 10:00')).toBe('version 1.2.3, order 1234567890123, 2024-01-02 10:00');
+    expect(sanitizeText('version 1.2.3, order 1234567890123, 2024-01-02 10:00')).toBe(
+      'version 1.2.3, order 1234567890123, 2024-01-02 10:00',
+    );
   });
 
   it('masks tokens that look random, keeps identifiers, UUIDs and short hashes', () => {
     expect(sanitizeText('session q8Zt2XbL9mN4pR7sV1wY3kJ6 expired')).toBe('session [REDACTED] expired');
     expect(looksRandom('9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08')).toBe(true);
-    for (const kept of ['ERR_STREAM_PREMATURE_CLOSE', 'processTicksAndRejections', '550e8400-e29b-41d4-a716-446655440000', 'gpt-4o-mini-2024-07-18', '5f2b9c1e8a7d6f3b']) {
+    for (const kept of [
+      'ERR_STREAM_PREMATURE_CLOSE',
+      'processTicksAndRejections',
+      '550e8400-e29b-41d4-a716-446655440000',
+      'gpt-4o-mini-2024-07-18',
+      '5f2b9c1e8a7d6f3b',
+    ]) {
       expect(looksRandom(kept), kept).toBe(false);
     }
   });
@@ -524,7 +573,9 @@ describe('secrets in text', () => {
 
 describe('maskPii', () => {
   it('masks e-mail addresses and phone numbers, not dates, times or ids', () => {
-    expect(maskPii('mail anna.berg+x@example.org, call +49 30 1234567 or (555) 010-9999')).toBe('mail [EMAIL], call [PHONE] or [PHONE]');
+    expect(maskPii('mail anna.berg+x@example.org, call +49 30 1234567 or (555) 010-9999')).toBe(
+      'mail [EMAIL], call [PHONE] or [PHONE]',
+    );
     const kept = 'order 12345678 at 2024-01-02 10:00:00 from 10.0.0.1:5432, version 1.2.3';
     expect(maskPii(kept)).toBe(kept);
   });

@@ -161,7 +161,8 @@ describe('topStackFrames', () => {
   it('reads a bounded part of huge stacks: a 10 MB one-line stack returns at once', () => {
     const oneLine = `Error: x    at f (${' ('.repeat(5_000_000)}`;
     expect(topStackFrames(oneLine)).toEqual([]);
-    expect(errorSignature({ report: { name: 'Error', message: oneLine, stack: oneLine }, operation: 'op' }).signature).toMatch(/^[0-9a-f]{16}$/);
+    const report = { name: 'Error', message: oneLine, stack: oneLine };
+    expect(errorSignature({ report, operation: 'op' }).signature).toMatch(/^[0-9a-f]{16}$/);
     // Frames past the first 64 KB are not read.
     const deep = `Error: x\n${'    at f (node:internal/x:1:1)\n'.repeat(3_000)}    at late (/srv/app/src/late.ts:1:1)`;
     expect(topStackFrames(deep)).toEqual([]);

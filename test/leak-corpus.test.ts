@@ -58,17 +58,22 @@ function witnessOf(index: number): string {
 }
 
 function withStack(error: Error, line: string): Error {
-  error.stack = `${error.name}: ${error.message}\n    at handler (/srv/app/src/${line}.ts:1:1)\n    at main (/srv/app/src/index.ts:2:2)`;
+  const frames = `    at handler (/srv/app/src/${line}.ts:1:1)\n    at main (/srv/app/src/index.ts:2:2)`;
+  error.stack = `${error.name}: ${error.message}\n${frames}`;
   return error;
 }
 
-/** Free text, in turn: message, cause chain, response body, Set, class instance, thrown string, stack and buffer, AggregateError. */
+/** Free text, in turn: message, cause chain, response body, Set, class instance, thrown string, stack and buffer,
+ *  AggregateError. */
 function plantText(witness: string, text: string, index: number): Pick<Planted, 'thrown' | 'context'> {
   switch (index % 8) {
     case 0:
       return { thrown: new Error(`${witness} ${text}`), context: { [witness]: { note: text } } };
     case 1:
-      return { thrown: new Error(`${witness} failed`, { cause: new Error(text) }), context: { [witness]: { a: { b: { c: [text] } } } } };
+      return {
+        thrown: new Error(`${witness} failed`, { cause: new Error(text) }),
+        context: { [witness]: { a: { b: { c: [text] } } } },
+      };
     case 2:
       return {
         thrown: Object.assign(new Error(`${witness} ${text}`), { status: 502, response: { data: text } }),
@@ -77,7 +82,10 @@ function plantText(witness: string, text: string, index: number): Pick<Planted, 
     case 3:
       return { thrown: new TypeError(`${witness} ${text}`), context: { [witness]: new Set([text]) } };
     case 4:
-      return { thrown: Object.assign(new Error(`${witness} ${text}`), { code: 'E_UPSTREAM' }), context: { [witness]: new RequestLog(text) } };
+      return {
+        thrown: Object.assign(new Error(`${witness} ${text}`), { code: 'E_UPSTREAM' }),
+        context: { [witness]: new RequestLog(text) },
+      };
     case 5:
       return { thrown: `${witness} ${text}`, context: { [witness]: [1, text] } };
     case 6:
@@ -86,12 +94,21 @@ function plantText(witness: string, text: string, index: number): Pick<Planted, 
         context: { [witness]: { body: Buffer.from(text), text } },
       };
     default:
-      return { thrown: new AggregateError([new Error(text)], `${witness} batch failed`), context: { [witness]: { error: new Error(text) } } };
+      return {
+        thrown: new AggregateError([new Error(text)], `${witness} batch failed`),
+        context: { [witness]: { error: new Error(text) } },
+      };
   }
 }
 
-/** A value under a secret-named key, in turn: object, Map, class instance, array, error property, headers, JSON text, nested Map. */
-function plantKeyed(witness: string, key: string, value: string, index: number): Pick<Planted, 'thrown' | 'context' | 'text'> {
+/** A value under a secret-named key, in turn: object, Map, class instance, array, error property, headers, JSON
+ *  text, nested Map. */
+function plantKeyed(
+  witness: string,
+  key: string,
+  value: string,
+  index: number,
+): Pick<Planted, 'thrown' | 'context' | 'text'> {
   const text = JSON.stringify({ [key]: value });
   const carriers: unknown[] = [
     { [key]: value },
@@ -113,15 +130,35 @@ function plantKeyed(witness: string, key: string, value: string, index: number):
 const planted: Planted[] = [
   ...corpus.text.map((entry, index) => {
     const witness = witnessOf(index);
-    return { witness, shape: entry.shape, pii: false, cores: entry.cores, text: entry.text, ...plantText(witness, entry.text, index) };
+    return {
+      witness,
+      shape: entry.shape,
+      pii: false,
+      cores: entry.cores,
+      text: entry.text,
+      ...plantText(witness, entry.text, index),
+    };
   }),
   ...corpus.keyed.map((entry, index) => {
     const witness = witnessOf(corpus.text.length + index);
-    return { witness, shape: entry.shape, pii: false, cores: [entry.value], ...plantKeyed(witness, entry.key, entry.value, index) };
+    return {
+      witness,
+      shape: entry.shape,
+      pii: false,
+      cores: [entry.value],
+      ...plantKeyed(witness, entry.key, entry.value, index),
+    };
   }),
   ...corpus.pii.map((entry, index) => {
     const witness = witnessOf(corpus.text.length + corpus.keyed.length + index);
-    return { witness, shape: entry.shape, pii: true, cores: entry.cores, text: entry.text, ...plantText(witness, entry.text, 0) };
+    return {
+      witness,
+      shape: entry.shape,
+      pii: true,
+      cores: entry.cores,
+      text: entry.text,
+      ...plantText(witness, entry.text, 0),
+    };
   }),
 ];
 const secrets = planted.filter((entry) => !entry.pii);
@@ -129,10 +166,21 @@ const secrets = planted.filter((entry) => !entry.pii);
 /** A core shows as is, or (digit runs, IBANs) with its separators removed. */
 function survivingCores(output: string, cores: string[]): string[] {
   const compact = output.replace(/[\s.\-\u00a0\u2007\u2009\u202f()+]/g, '');
-  return cores.filter((core) => output.includes(core) || (/^[A-Z0-9]{10,}$/.test(core) && /\d{6}/.test(core) && compact.includes(core)));
+  return cores.filter(
+    (core) => output.includes(core) || (/^[A-Z0-9]{10,}$/.test(core) && /\d{6}/.test(core) && compact.includes(core)),
+  );
 }
 
-const CHANNELS = ['error report', 'sanitised context', 'signature', 'LLM request', 'e-mail', 'SMS', 'Temporal history', 'healing_events'] as const;
+const CHANNELS = [
+  'error report',
+  'sanitised context',
+  'signature',
+  'LLM request',
+  'e-mail',
+  'SMS',
+  'Temporal history',
+  'healing_events',
+] as const;
 type Channel = (typeof CHANNELS)[number];
 /** Stored channels keep personal data on purpose (docs/security.md); the others must mask it. */
 const PII_CHANNELS: ReadonlySet<Channel> = new Set(['LLM request', 'e-mail', 'SMS']);
@@ -142,7 +190,9 @@ interface Tally {
   reached: number;
   survivors: string[];
 }
-const tallies = new Map<Channel, Tally>(CHANNELS.map((channel) => [channel, { planted: 0, reached: 0, survivors: [] }]));
+const tallies = new Map<Channel, Tally>(
+  CHANNELS.map((channel) => [channel, { planted: 0, reached: 0, survivors: [] }]),
+);
 
 /** Checks each entry against what one channel let out (`output` of that entry, or of its whole batch). */
 function check(channel: Channel, entries: Planted[], output: string): void {
@@ -151,7 +201,8 @@ function check(channel: Channel, entries: Planted[], output: string): void {
     if (entry.pii && !PII_CHANNELS.has(channel)) continue;
     tally.planted += 1;
     if (output.includes(entry.witness)) tally.reached += 1;
-    for (const core of survivingCores(output, entry.cores)) tally.survivors.push(`${entry.shape} (${entry.witness}): ${core}`);
+    for (const core of survivingCores(output, entry.cores))
+      tally.survivors.push(`${entry.shape} (${entry.witness}): ${core}`);
   }
 }
 
@@ -242,7 +293,13 @@ function notificationSettings() {
     temporalUiUrl: 'http://ui.leak.test:8233',
     smsMinSeverity: 'low' as const,
     email: { apiKey: 're_leak', baseUrl: resend.url, from: 'alerts@example.com', to: [ADMIN_EMAIL] },
-    sms: { accountSid: `AC${'1e'.repeat(16)}`, authToken: 'tok', from: '+15550000000', to: ['+15551112222'], baseUrl: twilio.url },
+    sms: {
+      accountSid: `AC${'1e'.repeat(16)}`,
+      authToken: 'tok',
+      from: '+15550000000',
+      to: ['+15551112222'],
+      baseUrl: twilio.url,
+    },
   };
 }
 
@@ -253,7 +310,11 @@ beforeAll(async () => {
   [openai, resend, twilio] = await Promise.all([startFakeOpenAi(), startFakeResend(), startFakeTwilio()]);
   llm = createLlmDiagnoser({ apiKey: 'sk-leak', baseURL: openai.baseURL, model: 'fake-model', timeoutMs: 5_000 });
   // Without payload encryption: the history shows what a server would store.
-  system = await startTestSystem({ client, connection, activities: { analysis: { llm: llm.diagnose }, notifications: notificationSettings() } });
+  system = await startTestSystem({
+    client,
+    connection,
+    activities: { analysis: { llm: llm.diagnose }, notifications: notificationSettings() },
+  });
 });
 
 afterAll(async () => {
@@ -261,7 +322,9 @@ afterAll(async () => {
     const tally = tallies.get(channel)!;
     return { channel, planted: tally.planted, reached: tally.reached, survivors: tally.survivors.length };
   });
-  console.log(`leak corpus: ${secrets.length} planted secrets and ${planted.length - secrets.length} personal data values`);
+  console.log(
+    `leak corpus: ${secrets.length} planted secrets and ${planted.length - secrets.length} personal data values`,
+  );
   console.table(rows);
   await system?.stop();
   await connection?.close();
@@ -287,7 +350,7 @@ describe('leak corpus', () => {
     }
   });
 
-  it('no planted secret or personal data reaches the LLM, e-mail or SMS', { timeout: 120_000 }, async () => {
+  it('no planted secret or personal data reaches the LLM or an e-mail', { timeout: 120_000 }, async () => {
     // LLM and e-mail: a few entries per request, as many as their bounds show in full.
     const emailOnly = createNotificationActivities(system.database.db, { ...notificationSettings(), sms: undefined });
     for (const [index, pack] of packs(planted, 700, 6).entries()) {
@@ -304,31 +367,43 @@ describe('leak corpus', () => {
       });
       expect(diagnosis?.source).toBe('llm');
       const request = openai.completionRequests().at(-1)!;
-      const prompt = (JSON.parse(request.raw) as { messages: Array<{ content: string }> }).messages.map((m) => m.content).join('\n');
+      const prompt = (JSON.parse(request.raw) as { messages: Array<{ content: string }> }).messages
+        .map((m) => m.content)
+        .join('\n');
       check('LLM request', pack, `${request.raw}\n${prompt}`);
       const id = `leak-pack-${index}`;
       await new MockActivityEnvironment().run(emailOnly.notifyAdmins, alertFor(id, report.message, diagnosis));
       const email = resend.delivered.find((sent) => sent.idempotencyKey === `${id}:failed:email`);
       check('e-mail', pack, JSON.stringify({ subject: email?.subject, text: email?.text }));
     }
-    // SMS: 120 characters of the root cause each, so one or two entries per message.
+    for (const channel of ['LLM request', 'e-mail'] as const) {
+      expect(tallies.get(channel)!.survivors).toEqual([]);
+      expect(tallies.get(channel)!.reached).toBe(tallies.get(channel)!.planted);
+    }
+  });
+
+  // The slowest part: an SMS shows 120 characters of the root cause, so about 210 notifications
+  // go through the notifier and PostgreSQL (0.1–0.2 s each on a loaded 2-core machine).
+  it('no planted secret or personal data reaches an SMS', { timeout: 300_000 }, async () => {
     const smsOnly = createNotificationActivities(system.database.db, { ...notificationSettings(), email: undefined });
     const env = new MockActivityEnvironment();
-    const smsPacks = packs(planted, 118, 3);
+    const smsPacks = packs(planted, 118, 6);
     for (let start = 0; start < smsPacks.length; start += 8) {
       await Promise.all(
         smsPacks.slice(start, start + 8).map(async (pack, offset) => {
           const id = `leak-sms-${start + offset}`;
           const diagnosis: Diagnosis = { ...echoAnswer(lines(pack)), fallbackStrategies: [], source: 'llm' };
           await env.run(smsOnly.notifyAdmins, alertFor(id, lines(pack), diagnosis));
-          check('SMS', pack, twilio.delivered.find((sent) => sent.idempotencyKey?.startsWith(`${id}:failed:sms`))?.body ?? '');
+          check(
+            'SMS',
+            pack,
+            twilio.delivered.find((sent) => sent.idempotencyKey?.startsWith(`${id}:failed:sms`))?.body ?? '',
+          );
         }),
       );
     }
-    for (const channel of ['LLM request', 'e-mail', 'SMS'] as const) {
-      expect(tallies.get(channel)!.survivors).toEqual([]);
-      expect(tallies.get(channel)!.reached).toBe(tallies.get(channel)!.planted);
-    }
+    expect(tallies.get('SMS')!.survivors).toEqual([]);
+    expect(tallies.get('SMS')!.reached).toBe(tallies.get('SMS')!.planted);
   });
 
   it('no planted secret reaches the Temporal history or the healing_events rows', { timeout: 120_000 }, async () => {
@@ -342,7 +417,10 @@ describe('leak corpus', () => {
     const runs = batches.map((batch, index) => {
       const thrown = new Error(`batch ${index}:\n${lines(batch)}`);
       const context = Object.assign({}, ...batch.map((entry) => entry.context)) as Record<string, unknown>;
-      return { batch, workflowId: system.healer.captureError(thrown, { operation: `${OPERATION}.${index}`, ...context })! };
+      return {
+        batch,
+        workflowId: system.healer.captureError(thrown, { operation: `${OPERATION}.${index}`, ...context })!,
+      };
     });
     await Promise.all(runs.map((run) => resultOf(run.workflowId)));
     for (const [index, run] of runs.entries()) {

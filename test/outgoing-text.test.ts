@@ -7,8 +7,12 @@ const WEBHOOK = 'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghij
 
 describe('scrubOutgoingText', () => {
   it("redacts what secretlint's recommended rules find and masks personal data", async () => {
-    const out = await scrubOutgoingText(`token ${GITHUB}, hook ${WEBHOOK}, db postgres://app:S3cretPw@db:5432/x, mail bob@example.com, call +49 30 1234567`);
-    for (const secret of [GITHUB, 'abcdefghijklmnopqrstuvwx', 'S3cretPw', 'bob@example.com', '1234567']) expect(out).not.toContain(secret);
+    const out = await scrubOutgoingText(
+      `token ${GITHUB}, hook ${WEBHOOK}, db postgres://app:S3cretPw@db:5432/x, ` +
+        'mail bob@example.com, call +49 30 1234567',
+    );
+    for (const secret of [GITHUB, 'abcdefghijklmnopqrstuvwx', 'S3cretPw', 'bob@example.com', '1234567'])
+      expect(out).not.toContain(secret);
     expect(out).toContain('[EMAIL]');
     expect(out).toContain('[PHONE]');
   });
@@ -21,7 +25,11 @@ describe('scrubOutgoingText', () => {
 
 describe('scrubOutgoingJson', () => {
   it('keeps the JSON valid while redacting inside its strings', async () => {
-    const json = JSON.stringify({ error: { message: `login with ${GITHUB} failed` }, context: { hook: WEBHOOK, contact: 'ann@example.org' } }, null, 2);
+    const json = JSON.stringify(
+      { error: { message: `login with ${GITHUB} failed` }, context: { hook: WEBHOOK, contact: 'ann@example.org' } },
+      null,
+      2,
+    );
     const out = await scrubOutgoingJson(json);
     const parsed = JSON.parse(out) as { error: { message: string }; context: { hook: string; contact: string } };
     expect(parsed.error.message).toBe('login with [REDACTED] failed');

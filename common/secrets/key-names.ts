@@ -80,7 +80,7 @@ const SECRET_KEY_FRAGMENTS = [
   'סיסמה',
 ];
 
-/** Short words that name a secret only as a whole word of the key, and only as its last word ("auth", "apiKey", "pin"). */
+/** Short words that name a secret only as the key's last whole word ("auth", "apiKey", "pin"). */
 const SECRET_LAST_WORDS = new Set([
   'pass',
   'pw',
@@ -135,7 +135,20 @@ const NON_SECRET_KEY_QUALIFIERS = new Set([
 ]);
 
 /** "otp code", "auth code", "verification code": a last word "code" after one of these. */
-const SECRET_CODE_QUALIFIERS = new Set(['otp', 'totp', 'mfa', 'auth', 'verification', 'security', 'recovery', 'backup', 'access', 'sms', '2fa', 'pin']);
+const SECRET_CODE_QUALIFIERS = new Set([
+  'otp',
+  'totp',
+  'mfa',
+  'auth',
+  'verification',
+  'security',
+  'recovery',
+  'backup',
+  'access',
+  'sms',
+  '2fa',
+  'pin',
+]);
 
 /** Numeric counters such as `max_tokens`, `tokenCount`, `sessionTtl` are not secrets. */
 const COUNTER_SUFFIX = /(count|tokens|length|size|ttl|expiresin|expiresat|expiry|maxage|timeout|limit|used|remaining)$/;
@@ -148,7 +161,7 @@ function compact(key: string): string {
   return fold(key).replace(/[^\p{L}\p{N}]/gu, '');
 }
 
-/** "PAYLOAD_ENCRYPTION_KEYS" → payload, encryption, keys; "x-api-key" → x, api, key; "encryptionKey" → encryption, key. */
+/** "PAYLOAD_ENCRYPTION_KEYS" → payload, encryption, keys; "x-api-key" → x, api, key. */
 function words(key: string): string[] {
   const spaced = key.replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, '$1 $2').replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, '$1 $2');
   return fold(spaced)

@@ -63,7 +63,8 @@ function cardIntervals(run: string, offset: number): Array<[number, number]> {
   // "4111 1111 1111 1111 7", "5 4111-1111-1111-1111": try spans of whole digit groups.
   const groups: Array<{ start: number; digits: string }> = [];
   const groupPattern = /[0-9]+/g;
-  for (let m = groupPattern.exec(run); m !== null; m = groupPattern.exec(run)) groups.push({ start: m.index, digits: m[0] });
+  for (let m = groupPattern.exec(run); m !== null; m = groupPattern.exec(run))
+    groups.push({ start: m.index, digits: m[0] });
   const found: Array<[number, number]> = [];
   for (let i = 0; i < groups.length; i++) {
     let candidate = '';
@@ -106,7 +107,8 @@ const QUOTES: ReadonlyArray<[open: string, close: string]> = [
   ['`', '`'],
 ];
 /** An unquoted value ends at a line end, a quote, a bracket, `&`, a URL-encoded `&`/quote, or the next `key=`. */
-const UNQUOTED_END = /[\r\n"'`<>{}[\]&]|%2[267]|%0[aAdD]|[,;]\s{0,3}[\p{L}\p{N}_.-]{1,60}\s{0,3}[=:]|\s[\p{L}\p{N}_.-]{1,60}=/u;
+const UNQUOTED_END =
+  /[\r\n"'`<>{}[\]&]|%2[267]|%0[aAdD]|[,;]\s{0,3}[\p{L}\p{N}_.-]{1,60}\s{0,3}[=:]|\s[\p{L}\p{N}_.-]{1,60}=/u;
 
 /** The value after a separator at `from`: its span, quotes excluded; `wholeLine` for headers such as Cookie. */
 function valueSpan(text: string, from: number, wholeLine: boolean): [number, number] | undefined {
@@ -117,7 +119,12 @@ function valueSpan(text: string, from: number, wholeLine: boolean): [number, num
     const inner = start + open.length;
     const end = text.indexOf(close, inner);
     const lineEnd = text.slice(inner, inner + MAX_VALUE_LENGTH).search(/[\r\n]/);
-    const stop = end >= 0 && end - inner <= MAX_VALUE_LENGTH ? end : lineEnd >= 0 ? inner + lineEnd : Math.min(text.length, inner + MAX_VALUE_LENGTH);
+    const stop =
+      end >= 0 && end - inner <= MAX_VALUE_LENGTH
+        ? end
+        : lineEnd >= 0
+          ? inner + lineEnd
+          : Math.min(text.length, inner + MAX_VALUE_LENGTH);
     return stop > inner ? [inner, stop] : undefined;
   }
   const rest = text.slice(start, start + MAX_VALUE_LENGTH);
@@ -204,7 +211,11 @@ const PROVIDER_PREFIXES = [
 
 const TEXT_RULES: TextRule[] = [
   // Private keys of any kind (PEM, OpenSSH, PGP "PRIVATE KEY BLOCK", encrypted), to their END line.
-  { pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/dg, marker: REDACTED_PRIVATE_KEY, spans: privateKeySpans },
+  {
+    pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/dg,
+    marker: REDACTED_PRIVATE_KEY,
+    spans: privateKeySpans,
+  },
   // JWTs: header.payload.signature, base64url, header starting with eyJ ('{"'); or header.payload.
   { pattern: /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/dg, marker: REDACTED_JWT },
   { pattern: /eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]*/dg, marker: REDACTED_JWT },
@@ -230,7 +241,11 @@ const TEXT_RULES: TextRule[] = [
     accept: (m) => !/^\d*(?:[/?#]|$)/.test(m[2] ?? ''),
   },
   // …and without a scheme: DATABASE_URL="u:S3cret@db:5432/x".
-  { pattern: /(?<![\w.:/%-])[A-Za-z0-9._%-]{1,64}:([^\s@/:"'<>]{1,256})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/dg, group: 1, marker: REDACTED },
+  {
+    pattern: /(?<![\w.:/%-])[A-Za-z0-9._%-]{1,64}:([^\s@/:"'<>]{1,256})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/dg,
+    group: 1,
+    marker: REDACTED,
+  },
   // Every query-string and fragment parameter value (?code=, &sig=, #access_token=, X-Amz-Signature=).
   { pattern: /[?&#]([^\s=&#?"'<>]{1,100})=([^\s&#"'<>]+)/dg, group: 2, marker: REDACTED },
   // Authorization schemes without their header name.
@@ -260,7 +275,11 @@ const TEXT_RULES: TextRule[] = [
     marker: REDACTED,
     spans: (m) => (isSecretKey(m[1]!) ? [[m.indices![2]![0], m.indices![2]![1]]] : []),
   },
-  { pattern: /<([\p{L}\p{N}_.:-]{1,60})(?:\s[^<>]{0,200})?>([^<]{1,4096})<\/\1\s*>/dgu, marker: REDACTED, spans: xmlElementSpans },
+  {
+    pattern: /<([\p{L}\p{N}_.:-]{1,60})(?:\s[^<>]{0,200})?>([^<]{1,4096})<\/\1\s*>/dgu,
+    marker: REDACTED,
+    spans: xmlElementSpans,
+  },
   // Card numbers: 13–19 digits with single separators (space, dash, dot, no-break or thin spaces), Luhn-checked.
   // A run may hold several cards ("4111 1111 1111 1111 5500 …"): cardIntervals splits it by groups.
   {
