@@ -126,73 +126,34 @@ export async function benchSanitize(options: { rounds: number }): Promise<string
   const text = logText(TEN_MB);
   const object = logObject(TEN_MB);
   const stack = `Error: boom\n    at f (${'a ('.repeat(TEN_MB / 3)}`;
-  const everything = {
+  const all = {
     maxDepth: 8,
     maxKeys: 100_000,
     maxArrayLength: 100_000,
     maxStringLength: 10_000_000,
     maxTotalSize: 100_000_000,
   };
+  const regexPass = () => text.match(/[A-Za-z0-9_+=-]{20,}/g)?.length;
+  const textJson = () => JSON.stringify(text);
+  const objectJson = () => JSON.stringify(object);
+  const splitStack = () => stack.split('\n');
+  const signatureOfStack = () => [
+    topStackFrames(stack),
+    errorSignature({ report: { name: 'Error', message: stack, stack }, operation: 'op' }),
+  ];
+  type Case = [subject: string, reference: string, run: () => unknown, base: () => unknown];
+  const cases: Case[] = [
+    ['sanitizeText(10 MB text, keep all)', 'one regex pass', () => sanitizeText(text, TEN_MB), regexPass],
+    ['sanitizeText(10 MB text, keep all)', 'JSON.stringify(text)', () => sanitizeText(text, TEN_MB), textJson],
+    ['sanitize(10 MB object), default limits', 'JSON.stringify(object)', () => sanitize(object), objectJson],
+    ['sanitize(10 MB object), keep all', 'JSON.stringify(object)', () => sanitize(object, all), objectJson],
+    ['scrubOutgoingText(10 MB), secretlint + PII', 'one regex pass', () => scrubOutgoingText(text), regexPass],
+    ['topStackFrames + errorSignature(10 MB one-line stack)', "split('\\n')", signatureOfStack, splitStack],
+  ];
   const rows: Row[] = [];
-  const pass = /[A-Za-z0-9_+=-]{20,}/g;
-  const regexPass = () => text.match(pass)?.length;
-  rows.push(
-    await paired(
-      'sanitizeText(10 MB text, keep all)',
-      'one regex pass',
-      () => sanitizeText(text, TEN_MB),
-      regexPass,
-      options.rounds,
-    ),
-  );
-  rows.push(
-    await paired(
-      'sanitizeText(10 MB text, keep all)',
-      'JSON.stringify(text)',
-      () => sanitizeText(text, TEN_MB),
-      () => JSON.stringify(text),
-      options.rounds,
-    ),
-  );
-  rows.push(
-    await paired(
-      'sanitize(10 MB object), default limits',
-      'JSON.stringify(object)',
-      () => sanitize(object),
-      () => JSON.stringify(object),
-      options.rounds,
-    ),
-  );
-  rows.push(
-    await paired(
-      'sanitize(10 MB object), keep all',
-      'JSON.stringify(object)',
-      () => sanitize(object, everything),
-      () => JSON.stringify(object),
-      options.rounds,
-    ),
-  );
-  rows.push(
-    await paired(
-      'scrubOutgoingText(10 MB): secretlint + personal data',
-      'one regex pass',
-      () => scrubOutgoingText(text),
-      regexPass,
-      options.rounds,
-    ),
-  );
-  rows.push(
-    await paired(
-      'topStackFrames + errorSignature(10 MB one-line stack)',
-      "stack.split('\\n')",
-      () => [
-        topStackFrames(stack),
-        errorSignature({ report: { name: 'Error', message: stack, stack }, operation: 'op' }),
-      ],
-      () => stack.split('\n'),
-      options.rounds,
-    ),
-  );
+  for (const [subject, reference, run, base] of cases) {
+    rows.push(await paired(subject, reference, run, base, options.rounds));
+  }
   return [
     '## 6. Secret redaction (sanitize)',
     '',
