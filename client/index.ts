@@ -1,7 +1,14 @@
 // The package root (`import { SelfHealing } from 'temporal-self-healing'`): the application library
 // only. Framework integrations and healingFetch are subpaths; the central worker, the database and
 // the dashboard are never imported from here.
-export { OperationQueuedError, SelfHealing, type HealingAnnotations, type SelfHealingOptions } from './self-healing.js';
+export {
+  OperationQueuedError,
+  SelfHealing,
+  type CallOutcome,
+  type CallOutcomeEvent,
+  type HealingAnnotations,
+  type SelfHealingOptions,
+} from './self-healing.js';
 export type { OperationOptions } from './operation-registry.js';
 export { currentEndpoint } from './operation-context.js';
 export type { AdmissionLimits } from './healing-admission.js';

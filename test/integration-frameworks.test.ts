@@ -64,7 +64,7 @@ function operations(healer: TestSystem['healer']) {
       async () => {
         throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], critical: true, timing: { queueDelayMs: 60_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, critical: true, timing: { queueDelayMs: 60_000 } },
     ),
   };
 }
