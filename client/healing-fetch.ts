@@ -78,13 +78,18 @@ export class UnsafeResendError extends Error {
  * classes above); a successful response is returned unread. Call it inside an operation wrapped
  * with withSelfHealing and list the other base URLs in the operation's `alternateEndpoints`.
  */
-export async function healingFetch(url: string | URL, init: RequestInit = {}, options: HealingFetchOptions = {}): Promise<Response> {
+export async function healingFetch(
+  url: string | URL,
+  init: RequestInit = {},
+  options: HealingFetchOptions = {},
+): Promise<Response> {
   const method = (init.method ?? 'GET').toUpperCase();
   const target = endpointUrl(String(url), options.baseUrl);
   const shown = withoutQuery(target);
   const headers = new Headers(init.headers);
   if (options.idempotencyKey !== undefined) headers.set('Idempotency-Key', options.idempotencyKey);
-  const resendable = !NON_IDEMPOTENT_METHODS.has(method) || options.idempotent === true || options.idempotencyKey !== undefined;
+  const resendable =
+    !NON_IDEMPOTENT_METHODS.has(method) || options.idempotent === true || options.idempotencyKey !== undefined;
   if (!resendable && currentOperationRun()) throw new UnsafeResendError(method, shown);
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -96,7 +101,14 @@ export async function healingFetch(url: string | URL, init: RequestInit = {}, op
     if (response.status < 400) return response;
     const body = await response.text();
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after') ?? undefined, Date.now());
-    throw new HttpResponseError(method, shown, response.status, response.statusText, retryAfterMs, body.slice(0, MAX_BODY_CHARS));
+    throw new HttpResponseError(
+      method,
+      shown,
+      response.status,
+      response.statusText,
+      retryAfterMs,
+      body.slice(0, MAX_BODY_CHARS),
+    );
   } catch (error) {
     if (error instanceof HttpResponseError) throw error;
     if (timeout.aborted) throw new TimeoutError(method, shown, timeoutMs);

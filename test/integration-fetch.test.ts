@@ -34,7 +34,9 @@ afterAll(async () => {
 });
 
 /** The category the healing layer's rules give the error healingFetch threw. */
-async function categoryOf(call: Promise<unknown>): Promise<{ error: unknown; category: string; retryAfterMs?: number }> {
+async function categoryOf(
+  call: Promise<unknown>,
+): Promise<{ error: unknown; category: string; retryAfterMs?: number }> {
   const error = await call.then(
     () => expect.fail('expected a failure'),
     (thrown: unknown) => thrown,
@@ -53,7 +55,10 @@ describe('failures the healing layer understands', () => {
 
   it('429 with Retry-After in seconds or as an HTTP date', async () => {
     primary.enqueue({ kind: 'json', status: 429, body: {}, headers: { 'retry-after': '3' } });
-    expect(await categoryOf(healingFetch(`${primary.url}/a`))).toMatchObject({ category: 'rate_limit', retryAfterMs: 3_000 });
+    expect(await categoryOf(healingFetch(`${primary.url}/a`))).toMatchObject({
+      category: 'rate_limit',
+      retryAfterMs: 3_000,
+    });
     const at = new Date(Date.now() + 20_000).toUTCString();
     primary.enqueue({ kind: 'json', status: 429, body: {}, headers: { 'retry-after': at } });
     const { retryAfterMs } = await categoryOf(healingFetch(`${primary.url}/b`));
@@ -100,7 +105,13 @@ describe('inside a wrapped operation', () => {
     const charge = system.healer.withSelfHealing(
       'fetch.charge',
       async (amount: number, idempotencyKey?: string) =>
-        (await healingFetch(`${primary.url}/charges`, { method: 'POST', body: JSON.stringify({ amount }) }, { idempotencyKey })).json(),
+        (
+          await healingFetch(
+            `${primary.url}/charges`,
+            { method: 'POST', body: JSON.stringify({ amount }) },
+            { idempotencyKey },
+          )
+        ).json(),
       { allowedStrategies: ['RETRY_WITH_BACKOFF'], critical: true },
     );
     const unsafe = await charge(10).catch((error: unknown) => error);

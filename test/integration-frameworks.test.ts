@@ -81,8 +81,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for await (const run of client.workflow.list({ query: 'HealingOperation="frameworks.queued" AND ExecutionStatus="Running"' })) {
-    await client.workflow.getHandle(run.workflowId).terminate('test over').catch(() => undefined);
+  for await (const run of client.workflow.list({
+    query: 'HealingOperation="frameworks.queued" AND ExecutionStatus="Running"',
+  })) {
+    await client.workflow
+      .getHandle(run.workflowId)
+      .terminate('test over')
+      .catch(() => undefined);
   }
   await system?.stop();
   await connection?.close();
@@ -104,11 +109,29 @@ async function startExpress(): Promise<RunningApp> {
   const healer = system.healer;
   const app = express();
   const errors: unknown[] = [];
-  app.get('/quotes/:symbol', expressRoute<{ symbol: string }>(healer, async (req, res) => void res.json(await ops.quote(req.params.symbol))));
-  app.post('/orders/:quantity', expressRoute<{ quantity: string }>(healer, async (req, res) => void res.json(await ops.order(Number(req.params.quantity)))));
-  app.get('/busy', expressRoute(healer, async (_req, res) => void res.json(await ops.busy())));
-  app.get('/queued', expressRoute(healer, async (_req, res) => void res.json(await ops.queued())));
-  app.get('/bug', expressRoute(healer, () => (undefined as unknown as () => void)()));
+  app.get(
+    '/quotes/:symbol',
+    expressRoute<{ symbol: string }>(healer, async (req, res) => void res.json(await ops.quote(req.params.symbol))),
+  );
+  app.post(
+    '/orders/:quantity',
+    expressRoute<{ quantity: string }>(
+      healer,
+      async (req, res) => void res.json(await ops.order(Number(req.params.quantity))),
+    ),
+  );
+  app.get(
+    '/busy',
+    expressRoute(healer, async (_req, res) => void res.json(await ops.busy())),
+  );
+  app.get(
+    '/queued',
+    expressRoute(healer, async (_req, res) => void res.json(await ops.queued())),
+  );
+  app.get(
+    '/bug',
+    expressRoute(healer, () => (undefined as unknown as () => void)()),
+  );
   // Records what reaches the error path, then leaves the answer to Express's default handler.
   app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
     errors.push(error);
@@ -123,11 +146,26 @@ async function startFastify(): Promise<RunningApp> {
   const app = Fastify({ requestIdHeader: 'x-request-id' }); // Fastify's own request ids, taken from the header
   const errors: unknown[] = [];
   app.addHook('onError', async (_request, _reply, error) => void errors.push(error));
-  app.get<{ Params: { symbol: string } }>('/quotes/:symbol', fastifyRoute(healer, (request) => ops.quote(request.params.symbol)));
-  app.post<{ Params: { quantity: string } }>('/orders/:quantity', fastifyRoute(healer, (request) => ops.order(Number(request.params.quantity))));
-  app.get('/busy', fastifyRoute(healer, () => ops.busy()));
-  app.get('/queued', fastifyRoute(healer, () => ops.queued()));
-  app.get('/bug', fastifyRoute(healer, () => (undefined as unknown as () => void)()));
+  app.get<{ Params: { symbol: string } }>(
+    '/quotes/:symbol',
+    fastifyRoute(healer, (request) => ops.quote(request.params.symbol)),
+  );
+  app.post<{ Params: { quantity: string } }>(
+    '/orders/:quantity',
+    fastifyRoute(healer, (request) => ops.order(Number(request.params.quantity))),
+  );
+  app.get(
+    '/busy',
+    fastifyRoute(healer, () => ops.busy()),
+  );
+  app.get(
+    '/queued',
+    fastifyRoute(healer, () => ops.queued()),
+  );
+  app.get(
+    '/bug',
+    fastifyRoute(healer, () => (undefined as unknown as () => void)()),
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: await listening(app.server), errors, close: () => app.close() };
 }
@@ -140,11 +178,26 @@ async function startHono(): Promise<RunningApp> {
     await next();
     if (c.error) errors.push(c.error);
   });
-  app.get('/quotes/:symbol', honoRoute<Env, '/quotes/:symbol'>(healer, async (c) => c.json(await ops.quote(c.req.param('symbol')))));
-  app.post('/orders/:quantity', honoRoute<Env, '/orders/:quantity'>(healer, async (c) => c.json(await ops.order(Number(c.req.param('quantity'))))));
-  app.get('/busy', honoRoute(healer, async (c) => c.json(await ops.busy())));
-  app.get('/queued', honoRoute(healer, async (c) => c.json(await ops.queued())));
-  app.get('/bug', honoRoute(healer, () => (undefined as unknown as () => Response)()));
+  app.get(
+    '/quotes/:symbol',
+    honoRoute<Env, '/quotes/:symbol'>(healer, async (c) => c.json(await ops.quote(c.req.param('symbol')))),
+  );
+  app.post(
+    '/orders/:quantity',
+    honoRoute<Env, '/orders/:quantity'>(healer, async (c) => c.json(await ops.order(Number(c.req.param('quantity'))))),
+  );
+  app.get(
+    '/busy',
+    honoRoute(healer, async (c) => c.json(await ops.busy())),
+  );
+  app.get(
+    '/queued',
+    honoRoute(healer, async (c) => c.json(await ops.queued())),
+  );
+  app.get(
+    '/bug',
+    honoRoute(healer, () => (undefined as unknown as () => Response)()),
+  );
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   return { url: await listening(server), errors, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
@@ -174,11 +227,17 @@ describe.each([
   });
 
   it('answers a client error with its 4xx, carrying the same error with the request id and route', async () => {
-    const response = await fetch(`${app.url}/orders/0`, { method: 'POST', headers: { 'x-request-id': `req-${framework}` } });
+    const response = await fetch(`${app.url}/orders/0`, {
+      method: 'POST',
+      headers: { 'x-request-id': `req-${framework}` },
+    });
     expect(response.status).toBe(400);
     const failure = healingErrorOf(app.errors.at(-1));
     expect(failure.cause).toBeInstanceOf(ValidationError);
-    expect(failure.cause).toMatchObject({ message: 'quantity must be at least 1', healingWorkflowId: expect.any(String) });
+    expect(failure.cause).toMatchObject({
+      message: 'quantity must be at least 1',
+      healingWorkflowId: expect.any(String),
+    });
     expect(failure.context).toEqual({ requestId: `req-${framework}`, method: 'POST', route: '/orders/:quantity' });
   });
 
@@ -197,11 +256,13 @@ describe.each([
   it('answers a bug with 500 and reports it with the request id and route', async () => {
     const response = await fetch(`${app.url}/bug`, { headers: { 'x-request-id': `bug-${framework}` } });
     expect(response.status).toBe(500);
-    await expect.poll(() => reportedContext('GET /bug', `bug-${framework}`), { timeout: 15_000 }).toEqual({
-      requestId: `bug-${framework}`,
-      method: 'GET',
-      route: '/bug',
-    });
+    await expect
+      .poll(() => reportedContext('GET /bug', `bug-${framework}`), { timeout: 15_000 })
+      .toEqual({
+        requestId: `bug-${framework}`,
+        method: 'GET',
+        route: '/bug',
+      });
   });
 });
 
@@ -213,13 +274,18 @@ async function reportedContext(operation: string, requestId: string): Promise<un
 describe('Next.js', () => {
   const healer = () => system.healer;
   const quoteRoute = () =>
-    healingRouteHandler(healer(), '/api/quotes/[symbol]', async (_request: Request, { params }: { params: Promise<{ symbol: string }> }) =>
-      Response.json(await ops.quote((await params).symbol)),
+    healingRouteHandler(
+      healer(),
+      '/api/quotes/[symbol]',
+      async (_request: Request, { params }: { params: Promise<{ symbol: string }> }) =>
+        Response.json(await ops.quote((await params).symbol)),
     );
 
   it('route handler: heals within the request, answers client errors and "later" with their status', async () => {
     const GET = quoteRoute();
-    const healed = await GET(new Request('http://app.test/api/quotes/NEXT'), { params: Promise.resolve({ symbol: 'NEXT' }) });
+    const healed = await GET(new Request('http://app.test/api/quotes/NEXT'), {
+      params: Promise.resolve({ symbol: 'NEXT' }),
+    });
     expect(healed.status).toBe(200);
     expect(await healed.json()).toEqual({ symbol: 'NEXT', price: 42 });
 
@@ -228,11 +294,19 @@ describe('Next.js', () => {
       return Response.json(await ops.order(quantity));
     });
     const invalid = await POST(
-      new Request('http://app.test/api/orders', { method: 'POST', body: JSON.stringify({ quantity: 0 }), headers: { 'x-request-id': 'next-1' } }),
+      new Request('http://app.test/api/orders', {
+        method: 'POST',
+        body: JSON.stringify({ quantity: 0 }),
+        headers: { 'x-request-id': 'next-1' },
+      }),
       undefined,
     );
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ error: 'quantity must be at least 1', requestId: 'next-1', healingWorkflowId: expect.any(String) });
+    expect(await invalid.json()).toMatchObject({
+      error: 'quantity must be at least 1',
+      requestId: 'next-1',
+      healingWorkflowId: expect.any(String),
+    });
 
     const busy = await healingRouteHandler(healer(), '/api/busy', async () => Response.json(await ops.busy()))(
       new Request('http://app.test/api/busy'),
@@ -245,7 +319,11 @@ describe('Next.js', () => {
   it('server action: the value, or an expected failure as a value; a bug is rethrown as it came', async () => {
     const placeOrder = healingAction(healer(), 'placeOrder', (quantity: number) => ops.order(quantity));
     await expect(placeOrder(2)).resolves.toEqual({ ok: true, data: { quantity: 2 } });
-    await expect(placeOrder(0)).resolves.toMatchObject({ ok: false, status: 400, error: 'quantity must be at least 1' });
+    await expect(placeOrder(0)).resolves.toMatchObject({
+      ok: false,
+      status: 400,
+      error: 'quantity must be at least 1',
+    });
     await expect(healingAction(healer(), 'queueIt', () => ops.queued())()).resolves.toMatchObject({
       ok: false,
       status: 503,

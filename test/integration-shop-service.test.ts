@@ -78,10 +78,12 @@ describe('the shop while its supplier misbehaves', () => {
     primary.setFault({ mode: 'wrong-answers', path: '/prices' });
     expect(await (await fetch(`${shop}/products/cocoa`)).json()).toEqual({ sku: 'cocoa', price: 5.1 });
     primary.setFault({ mode: 'ok' });
-    await expect.poll(() => runsOf('shop.price'), { timeout: 20_000 }).toEqual([
-      { result: 'healed', strategy: 'SWITCH_API_ENDPOINT' },
-      { result: 'healed', strategy: 'SWITCH_API_ENDPOINT' },
-    ]);
+    await expect
+      .poll(() => runsOf('shop.price'), { timeout: 20_000 })
+      .toEqual([
+        { result: 'healed', strategy: 'SWITCH_API_ENDPOINT' },
+        { result: 'healed', strategy: 'SWITCH_API_ENDPOINT' },
+      ]);
   });
 
   it('supplier slow once: the price call times out and is healed', async () => {
@@ -95,9 +97,13 @@ describe('the shop while its supplier misbehaves', () => {
     primary.setFault({ mode: 'rate-limited', path: '/reservations', times: 1 });
     const placed = await order({ sku: 'tea', quantity: 1, email: 'bo@example.com' }, 'order-rate-limited');
     expect(placed.status).toBe(201);
-    const reservations = primary.requests.filter((request) => request.path === '/reservations' && request.idempotencyKey === 'order-rate-limited');
+    const reservations = primary.requests.filter(
+      (request) => request.path === '/reservations' && request.idempotencyKey === 'order-rate-limited',
+    );
     expect(reservations).toHaveLength(2);
-    await expect.poll(() => runsOf('shop.reserve'), { timeout: 20_000 }).toEqual([{ result: 'healed', strategy: 'RATE_LIMIT_BACKOFF' }]);
+    await expect
+      .poll(() => runsOf('shop.reserve'), { timeout: 20_000 })
+      .toEqual([{ result: 'healed', strategy: 'RATE_LIMIT_BACKOFF' }]);
   });
 
   it('shipping down: the order is taken, its shipping notice queued and sent once the supplier is back', async () => {
@@ -107,9 +113,13 @@ describe('the shop while its supplier misbehaves', () => {
     expect(await placed.json()).toMatchObject({ id: 'order-queued', shipping: 'queued' });
     primary.setFault({ mode: 'ok' });
     await expect
-      .poll(() => primary.requests.filter((request) => request.idempotencyKey === 'ship-order-queued').length, { timeout: 30_000 })
+      .poll(() => primary.requests.filter((request) => request.idempotencyKey === 'ship-order-queued').length, {
+        timeout: 30_000,
+      })
       .toBeGreaterThanOrEqual(3); // two tries, then the queued run
-    await expect.poll(() => runsOf('shop.notifyShipping'), { timeout: 20_000 }).toEqual([{ result: 'healed', strategy: 'QUEUE_FOR_LATER' }]);
+    await expect
+      .poll(() => runsOf('shop.notifyShipping'), { timeout: 20_000 })
+      .toEqual([{ result: 'healed', strategy: 'QUEUE_FOR_LATER' }]);
   });
 
   it('client errors are 4xx at once: an invalid order, an unknown product, an unknown order', async () => {

@@ -30,9 +30,14 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'package-consumer-'));
   const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', scratch], { cwd: PROJECT_ROOT });
   const tarball = path.join(scratch, stdout.trim().split('\n').at(-1)!);
-  writeFileSync(path.join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  writeFileSync(
+    path.join(scratch, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
   // Dependencies come from the npm cache the repository's own install filled.
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, '@types/node@20'], { cwd: scratch });
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, '@types/node@20'], {
+    cwd: scratch,
+  });
   installed = path.join(scratch, 'node_modules', 'temporal-self-healing');
   database = await createTestDatabase('postgres');
   quotes = await startFakeHttpServer(() => ({ kind: 'json', body: { price: 42 } }));
@@ -41,7 +46,10 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.kill('SIGTERM');
   const { client } = await connectToDevServer();
-  await client.schedule.getHandle(`health-checks-${taskQueue}`).delete().catch(() => undefined);
+  await client.schedule
+    .getHandle(`health-checks-${taskQueue}`)
+    .delete()
+    .catch(() => undefined);
   await client.connection.close();
   await quotes?.close();
   await database?.drop();
@@ -50,7 +58,10 @@ afterAll(async () => {
 
 /** Starts an installed bin and resolves once it printed `ready`; rejects if it exits first. */
 function startBin(name: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(path.join(scratch, 'node_modules', '.bin', name), { cwd: scratch, env: { ...process.env, ...env } });
+  const child = spawn(path.join(scratch, 'node_modules', '.bin', name), {
+    cwd: scratch,
+    env: { ...process.env, ...env },
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const collect = (chunk: Buffer) => {
@@ -65,22 +76,46 @@ function startBin(name: string, env: Record<string, string>, ready: string): Pro
 
 describe('the installed package', () => {
   it('ships compiled JavaScript and declarations only, with its migrations', () => {
-    const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-    expect(Object.keys(manifest.exports)).toEqual(['.', './express', './fastify', './hono', './next', './fetch', './package.json']);
-    expect(readFileSync(path.join(installed, 'dist', 'db', 'migrations', '0000_init.sql'), 'utf8')).toContain('healing_events');
+    const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    expect(Object.keys(manifest.exports)).toEqual([
+      '.',
+      './express',
+      './fastify',
+      './hono',
+      './next',
+      './fetch',
+      './package.json',
+    ]);
+    expect(readFileSync(path.join(installed, 'dist', 'db', 'migrations', '0000_init.sql'), 'utf8')).toContain(
+      'healing_events',
+    );
     expect(() => readFileSync(path.join(installed, 'client', 'self-healing.ts'))).toThrow();
   });
 
   it('keeps the worker, the database and the dashboard out of what an application imports', () => {
     expect(importGraph(path.join(installed, 'dist', 'client', 'index.js')).files).toContain('client/self-healing.js');
-    for (const entry of ['client/index', 'client/healing-fetch', ...['express', 'fastify', 'hono', 'next'].map((name) => `client/integrations/${name}`)]) {
+    for (const entry of [
+      'client/index',
+      'client/healing-fetch',
+      ...['express', 'fastify', 'hono', 'next'].map((name) => `client/integrations/${name}`),
+    ]) {
       const { files, packages } = importGraph(path.join(installed, 'dist', `${entry}.js`));
-      expect(files.filter((file) => /^(workers|activities|db|dashboard|workflows)\//.test(file)), entry).toEqual([]);
-      expect(packages.filter((name) => ['pg', 'drizzle-orm', '@electric-sql/pglite', 'openai', 'resend', 'twilio', 'tsx'].includes(name)), entry).toEqual([]);
+      expect(
+        files.filter((file) => /^(workers|activities|db|dashboard|workflows)\//.test(file)),
+        entry,
+      ).toEqual([]);
+      expect(
+        packages.filter((name) =>
+          ['pg', 'drizzle-orm', '@electric-sql/pglite', 'openai', 'resend', 'twilio', 'tsx'].includes(name),
+        ),
+        entry,
+      ).toEqual([]);
     }
   });
 
-  it('runs a consumer compiled by tsc with plain node: a failing call healed, a permanent error rethrown as itself', async () => {
+  it('runs a consumer compiled by tsc with plain node: a call healed, a permanent error rethrown as itself', async () => {
     cpSync(FIXTURE, scratch, { recursive: true });
     await run(process.execPath, [TSC, '-p', scratch]);
     const env = {
@@ -99,10 +134,17 @@ describe('the installed package', () => {
       env: { ...process.env, ...env, QUOTES_URL: quotes.url },
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(result).toMatchObject({ quote: { price: 42 }, sameError: true, healingWorkflowId: expect.any(String), healingOutcome: 'failed' });
+    expect(result).toMatchObject({
+      quote: { price: 42 },
+      sameError: true,
+      healingWorkflowId: expect.any(String),
+      healingOutcome: 'failed',
+    });
     expect(quotes.requests.map((request) => request.path)).toEqual(['/quotes/ACME', '/quotes/ACME']);
     await expect
-      .poll(async () => (await getHealingEvents(database.handle.db, { operation: 'consumer.quote' })).rows[0]?.result, { timeout: 20_000 })
+      .poll(async () => (await getHealingEvents(database.handle.db, { operation: 'consumer.quote' })).rows[0]?.result, {
+        timeout: 20_000,
+      })
       .toBe('healed');
   });
 
@@ -122,9 +164,12 @@ function importGraph(entry: string): { files: string[]; packages: string[] } {
     files.add(file);
     const source = readFileSync(file, 'utf8');
     // `… from 'x'`, `import 'x'` and `import('x')`
-    for (const [, specifier] of source.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g) as Iterable<[string, string]>) {
+    for (const [, specifier] of source.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g) as Iterable<
+      [string, string]
+    >) {
       if (specifier.startsWith('.')) visit(path.resolve(path.dirname(file), specifier));
-      else packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
+      else
+        packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
     }
   };
   visit(entry);

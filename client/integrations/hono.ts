@@ -27,7 +27,11 @@ export function healingRoute<E extends Env = Env, P extends string = string, I e
         route: c.req.routePath,
       });
       const res = new Response(failure.message, { status: failure.status, headers: failure.headers });
-      throw new HTTPException(failure.status as ContentfulStatusCode, { res, message: failure.message, cause: failure });
+      throw new HTTPException(failure.status as ContentfulStatusCode, {
+        res,
+        message: failure.message,
+        cause: failure,
+      });
     }
   };
 }

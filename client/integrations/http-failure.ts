@@ -49,7 +49,11 @@ export class HealingHttpError extends Error {
   /** A JSON body for APIs: the message, the request id and the healing run, if any. */
   toJSON(): { error: string; requestId: string; healingWorkflowId?: string } {
     const healingWorkflowId = healingRunOf(this.cause);
-    return { error: this.message, requestId: this.context.requestId, ...(healingWorkflowId ? { healingWorkflowId } : {}) };
+    return {
+      error: this.message,
+      requestId: this.context.requestId,
+      ...(healingWorkflowId ? { healingWorkflowId } : {}),
+    };
   }
 }
 
@@ -84,27 +88,39 @@ const STATUS_OF_CATEGORY: Record<ErrorCategory, number> = {
   unknown: 500,
 };
 
-const STATUS_TEXT: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 
 /**
  * Queued (OperationQueuedError) or rate limited: 503 with Retry-After. A client error keeps its
  * own 4xx status (an upstream API's too, except that our own credentials being refused is 502);
  * otherwise the error's category decides: a dependency that is down is 503, a bug 500.
  */
-export function httpAnswerOf(error: unknown, now = Date.now()): { status: number; retryAfterSeconds?: number; message: string } {
+export function httpAnswerOf(
+  error: unknown,
+  now = Date.now(),
+): { status: number; retryAfterSeconds?: number; message: string } {
   if (error instanceof OperationQueuedError) {
-    return { status: 503, retryAfterSeconds: secondsUntil(Date.parse(error.runAt) - now), message: 'Accepted for a later retry' };
+    return {
+      status: 503,
+      retryAfterSeconds: secondsUntil(Date.parse(error.runAt) - now),
+      message: 'Accepted for a later retry',
+    };
   }
   const report = toErrorReport(error, now);
   const { category } = classifyError(report);
   if (category === 'rate_limit') {
-    const retryAfterSeconds = report.retryAfterMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : secondsUntil(report.retryAfterMs);
+    const retryAfterSeconds =
+      report.retryAfterMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : secondsUntil(report.retryAfterMs);
     return { status: 503, retryAfterSeconds, message: 'Too busy, retry later' };
   }
   const upstream = error instanceof HttpResponseError;
-  const ownStatus = report.status !== undefined && report.status >= 400 && report.status < 500 ? report.status : undefined;
-  const status =
-    upstream && category === 'authentication' ? 502 : (ownStatus ?? STATUS_OF_CATEGORY[category]);
+  const ownStatus =
+    report.status !== undefined && report.status >= 400 && report.status < 500 ? report.status : undefined;
+  const status = upstream && category === 'authentication' ? 502 : (ownStatus ?? STATUS_OF_CATEGORY[category]);
   if (status >= 500) return { status, message: STATUS_TEXT[status] ?? 'Server Error' };
   return { status, message: upstream ? `The upstream service refused the request (${report.status})` : report.message };
 }
@@ -114,6 +130,9 @@ function secondsUntil(ms: number): number {
 }
 
 function healingRunOf(error: unknown): string | undefined {
-  const id = error !== null && typeof error === 'object' ? (error as { healingWorkflowId?: unknown }).healingWorkflowId : undefined;
+  const id =
+    error !== null && typeof error === 'object'
+      ? (error as { healingWorkflowId?: unknown }).healingWorkflowId
+      : undefined;
   return typeof id === 'string' ? id : undefined;
 }

@@ -32,7 +32,14 @@ export function healingRouteHandler<Context>(
 /** What a wrapped server action returns: its value, or a failure the client can show or retry. */
 export type ActionResult<R> =
   | { ok: true; data: R }
-  | { ok: false; status: number; error: string; requestId: string; retryAfterSeconds?: number; healingWorkflowId?: string };
+  | {
+      ok: false;
+      status: number;
+      error: string;
+      requestId: string;
+      retryAfterSeconds?: number;
+      healingWorkflowId?: string;
+    };
 
 /**
  * Wraps a server action (`'use server'`): client errors (4xx) and "come back later" (503 with
@@ -48,7 +55,11 @@ export function healingAction<A extends unknown[], R>(
     try {
       return { ok: true, data: await action(...args) };
     } catch (error) {
-      const failure = toHealingHttpError(healer, error, { requestId: requestIdFrom(undefined), method: 'ACTION', route: name });
+      const failure = toHealingHttpError(healer, error, {
+        requestId: requestIdFrom(undefined),
+        method: 'ACTION',
+        route: name,
+      });
       if (failure.status >= 500 && failure.retryAfterSeconds === undefined) throw error;
       return { ok: false, status: failure.status, ...failure.toJSON(), ...retryAfter(failure.retryAfterSeconds) };
     }

@@ -53,9 +53,13 @@ function supplierOperations(healer: SelfHealing, supplierUrl: string, backupSupp
     price: healer.withSelfHealing(
       'shop.price',
       async (sku: string) => {
-        const response = await healingFetch(`${supplierUrl}/prices/${sku}`, {}, { timeoutMs: 1_000 }).catch((error: unknown) => {
-          throw error instanceof HttpResponseError && error.status === 404 ? new ProductNotFoundError(`no product ${sku}`) : error;
-        });
+        const response = await healingFetch(`${supplierUrl}/prices/${sku}`, {}, { timeoutMs: 1_000 }).catch(
+          (error: unknown) => {
+            throw error instanceof HttpResponseError && error.status === 404
+              ? new ProductNotFoundError(`no product ${sku}`)
+              : error;
+          },
+        );
         const answer = PriceAnswer.safeParse(await response.json());
         if (!answer.success) throw new UpstreamAnswerError(`the supplier's price for ${sku} is not a price`);
         return answer.data.price;
@@ -71,7 +75,8 @@ function supplierOperations(healer: SelfHealing, supplierUrl: string, backupSupp
     ),
     notifyShipping: healer.withSelfHealing(
       'shop.notifyShipping',
-      async (orderId: string, sku: string, quantity: number) => void (await post('/shipments', { orderId, sku, quantity }, `ship-${orderId}`)),
+      async (orderId: string, sku: string, quantity: number) =>
+        void (await post('/shipments', { orderId, sku, quantity }, `ship-${orderId}`)),
       // The order stands without it: after two tries the notice is sent later, by a durable timer.
       { queueForLater: true, timing: { maximumAttempts: 2, queueDelayMs: 2_000 } },
     ),
@@ -80,7 +85,9 @@ function supplierOperations(healer: SelfHealing, supplierUrl: string, backupSupp
 
 export function createShopApp({ healer, pool, supplierUrl, backupSupplierUrl }: ShopOptions): Hono {
   const supplier = supplierOperations(healer, supplierUrl, backupSupplierUrl);
-  const saveOrder = healer.withSelfHealing('shop.saveOrder', (order: Order) => insertOrder(pool, order), { critical: true });
+  const saveOrder = healer.withSelfHealing('shop.saveOrder', (order: Order) => insertOrder(pool, order), {
+    critical: true,
+  });
 
   const placeOrder = async (id: string, request: z.infer<typeof OrderRequest>): Promise<Order> => {
     const unitPrice = await supplier.price(request.sku);
@@ -101,13 +108,18 @@ export function createShopApp({ healer, pool, supplierUrl, backupSupplierUrl }: 
   app.get('/health', (c) => c.json({ ok: true }));
   app.get(
     '/products/:sku',
-    healingRoute(healer, async (c) => c.json({ sku: c.req.param('sku'), price: await supplier.price(c.req.param('sku') ?? '') })),
+    healingRoute(healer, async (c) =>
+      c.json({ sku: c.req.param('sku'), price: await supplier.price(c.req.param('sku') ?? '') }),
+    ),
   );
   app.post(
     '/orders',
     healingRoute(healer, async (c) => {
       const request = OrderRequest.safeParse(await c.req.json().catch(() => undefined));
-      if (!request.success) throw new ValidationError(`invalid order: ${request.error.issues.map((issue) => issue.path.join('.')).join(', ')}`);
+      if (!request.success)
+        throw new ValidationError(
+          `invalid order: ${request.error.issues.map((issue) => issue.path.join('.')).join(', ')}`,
+        );
       // A client that retries with the same Idempotency-Key gets the same order (and reservation).
       const id = c.req.header('idempotency-key') ?? randomUUID();
       return c.json(await placeOrder(id, request.data), 201);

@@ -53,7 +53,8 @@ export async function startSupplier(port = 0): Promise<Supplier> {
     if (mode === 'refused') return req.socket.destroy();
     if (mode === 'down') return json(res, 503, { error: 'supplier unavailable' });
     if (mode === 'rate-limited') return json(res, 429, { error: 'slow down' }, { 'retry-after': '1' });
-    const reply = () => (mode === 'wrong-answers' ? json(res, 200, { price: 'ask again later' }) : route(req, res, path, body));
+    const reply = () =>
+      mode === 'wrong-answers' ? json(res, 200, { price: 'ask again later' }) : route(req, res, path, body);
     if (mode === 'slow') setTimeout(reply, SLOW_MS);
     else reply();
   };
@@ -62,7 +63,9 @@ export async function startSupplier(port = 0): Promise<Supplier> {
     const price = /^\/prices\/([\w-]+)$/.exec(path);
     if (req.method === 'GET' && price) {
       const sku = price[1]!;
-      return sku in PRICES ? json(res, 200, { sku, price: PRICES[sku] }) : json(res, 404, { error: `unknown sku ${sku}` });
+      return sku in PRICES
+        ? json(res, 200, { sku, price: PRICES[sku] })
+        : json(res, 404, { error: `unknown sku ${sku}` });
     }
     if (req.method === 'POST' && path === '/reservations') {
       const key = String(req.headers['idempotency-key'] ?? randomUUID());
