@@ -146,7 +146,7 @@ describe('the installed package', () => {
         timeout: 20_000,
       })
       .toBe('healed');
-  });
+  }, 300_000); // tsc, the worker bundling its workflows and two healing runs, on a shared machine
 
   it('has the operator CLI as a bin that runs compiled', async () => {
     const { stdout } = await run(path.join(scratch, 'node_modules', '.bin', 'heal'), ['--help'], { cwd: scratch });
