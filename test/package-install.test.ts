@@ -115,7 +115,7 @@ describe('the installed package', () => {
     }
   });
 
-  it('runs a consumer compiled by tsc with plain node: a call healed, a permanent error rethrown as itself', async () => {
+  it('runs a tsc-compiled consumer with plain node: a call healed, a permanent error rethrown as itself', async () => {
     cpSync(FIXTURE, scratch, { recursive: true });
     await run(process.execPath, [TSC, '-p', scratch]);
     const env = {
