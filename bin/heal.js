@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The operator CLI. The project runs TypeScript directly (no build step): tsx loads it.
-import { register } from 'tsx/esm/api';
+// The operator CLI: compiled when installed, the TypeScript sources through tsx in a checkout.
+import { runEntry } from './run-entry.js';
 
-register();
-await import('../cli/main.ts');
+await runEntry('cli/main');

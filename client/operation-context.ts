@@ -14,6 +14,11 @@ export function runInOperationContext<T>(context: OperationRunContext, fn: () =>
   return storage.run(context, fn);
 }
 
+/** Set while healing re-runs the operation (in the application's worker); undefined on a first call. */
+export function currentOperationRun(): OperationRunContext | undefined {
+  return storage.getStore();
+}
+
 /**
  * The endpoint this run of the operation should call: an alternate one while healing switches
  * endpoints, otherwise `primary`.

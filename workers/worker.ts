@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 
-export const WORKFLOWS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+const HERE = fileURLToPath(import.meta.url);
+/** Beside this file: workflows/index.ts in a checkout, index.js once compiled into dist/. */
+export const WORKFLOWS_PATH = path.join(path.dirname(HERE), '..', 'workflows', `index${path.extname(HERE)}`);
 
 export interface CentralWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;
