@@ -89,10 +89,23 @@ export async function startEvalSystem(options: {
     alertsSent: () => resend.delivered.length + twilio.delivered.length,
     async stop() {
       await system.healer.flushOccurrences();
+      await terminateRunning(options.client, system.taskQueue);
       await system.stop();
       await Promise.all([openai.close(), resend.close(), twilio.close()]);
     },
   };
+}
+
+/**
+ * Runs still waiting (a queued call, a long Retry-After) are ended, so no caller's update is left
+ * pending on a connection that is about to close.
+ */
+async function terminateRunning(client: Client, taskQueue: string): Promise<void> {
+  const running: Array<Promise<unknown>> = [];
+  for await (const run of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
+    running.push(client.workflow.getHandle(run.workflowId).terminate('eval finished').catch(() => undefined));
+  }
+  await Promise.all(running);
 }
 
 /** The operation named in the diagnosis prompt (activities/llm-diagnosis.ts sends it as JSON). */

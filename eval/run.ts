@@ -1,0 +1,86 @@
+// `npm run eval`: how well healing decides, measured against the real system (issue 12).
+//   corpus    the fault scenarios of eval/corpus.ts, in small concurrent batches
+//   learning  one fault with one working strategy, 50 occurrences in sequence, then a change
+//   storm     2,000 concurrent failures of one signature that one re-run heals
+// Prints the scorecard and writes it to eval/results.md (full runs; --out=FILE otherwise).
+// Options: --only=corpus,learning,storm   --quick (the fast subset, small counts)   --out=FILE
+// Exit code 0 whatever the system scores (it is a measure); 1 only when the eval itself could not run.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectScenarios } from './corpus.js';
+import { startEvalEnvironment, type EvalEnvironment } from './environment.js';
+import { measureLearning } from './learning.js';
+import { runScenarios } from './scenarios.js';
+import { renderReport, type EvalReport } from './scorecard.js';
+import { measureStorm } from './storm.js';
+import { startEvalSystem, type EvalSystem } from './system.js';
+
+const PARTS = ['corpus', 'learning', 'storm'] as const;
+type Part = (typeof PARTS)[number];
+
+function parseArgs(argv: string[]) {
+  const value = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+  const quick = argv.includes('--quick');
+  const only = value('only')?.split(',').filter(Boolean) ?? [...PARTS];
+  for (const part of only) if (!PARTS.includes(part as Part)) throw new Error(`unknown part ${part}; one of ${PARTS.join(', ')}`);
+  const full = !quick && only.length === PARTS.length;
+  const out = value('out') ?? (full ? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.md') : undefined);
+  return { quick, only: only as Part[], out };
+}
+
+async function measure(part: Part, system: EvalSystem, quick: boolean, report: EvalReport): Promise<void> {
+  switch (part) {
+    case 'corpus':
+      report.corpus = await runScenarios(system, selectScenarios(quick), {
+        onResult: (result) =>
+          console.log(`  ${result.misses.length ? '✗' : '✓'} ${result.scenario.id}${result.misses.length ? `: ${result.misses.join('; ')}` : ''}`),
+      });
+      return;
+    case 'learning':
+      report.learning = await measureLearning(system, {
+        ...(quick ? { occurrences: 12, afterChange: 6 } : {}),
+        onOccurrence: (occurrence, n) => console.log(`  occurrence ${n} (phase ${occurrence.phase}): ${occurrence.tried.join(' → ')}`),
+      });
+      return;
+    case 'storm':
+      report.storm = await measureStorm(system, quick ? { callers: 200 } : {});
+  }
+}
+
+async function main(): Promise<number> {
+  const { quick, only, out } = parseArgs(process.argv.slice(2));
+  const report: EvalReport = { startedAt: new Date(), mode: `${quick ? 'quick' : 'full'} (${only.join(', ')})`, broken: [] };
+  let env: EvalEnvironment;
+  try {
+    env = await startEvalEnvironment();
+  } catch (error) {
+    console.error(`The eval could not start its Temporal dev server: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    for (const part of only) {
+      console.log(`${part}…`);
+      // Each part on a fresh system: its own database, so nothing learned in one part helps another.
+      const system = await startEvalSystem(env);
+      try {
+        await measure(part, system, quick, report);
+      } catch (error) {
+        report.broken.push(`${part}: ${(error as Error).stack ?? String(error)}`);
+      } finally {
+        await system.stop();
+      }
+    }
+    const rendered = renderReport(report);
+    console.log(`\n${rendered}`);
+    if (out) {
+      writeFileSync(out, `${rendered}\n`);
+      console.log(`Written to ${path.relative(process.cwd(), out)}`);
+    }
+  } finally {
+    await env.close();
+  }
+  return 0;
+}
+
+process.exitCode = await main();
