@@ -64,7 +64,7 @@ export async function measureLearning(
       return `rates ${n}`;
     },
     // critical: no skip, whatever the default; the working strategy has to be found, not a degraded answer.
-    { alternateEndpoints: [ALTERNATE], critical: true, timing: { maximumAttempts: 2, operationTimeoutMs: 5_000 } },
+    { alternateEndpoints: [ALTERNATE], critical: true, timing: { maximumAttempts: 2, operationTimeoutMs: 5_000, queueDelayMs: 1_000 } },
   );
   const seen: Occurrence[] = [];
   for (let n = 0; n < occurrences + afterChange; n++) {
