@@ -43,17 +43,29 @@ export const thrown = {
   refused: (): Thrown => () => coded('connect ECONNREFUSED 10.0.0.7:443', 'ECONNREFUSED'),
   dnsFailure: (): Thrown => () => coded('getaddrinfo ENOTFOUND api.primary.example', 'ENOTFOUND'),
   timedOut: (): Thrown => () => coded('connect ETIMEDOUT 10.0.0.7:443', 'ETIMEDOUT'),
-  timeoutError: (): Thrown => () => Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
+  timeoutError: (): Thrown => () =>
+    Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
   /** undici's fetch: a TypeError whose cause carries the network code. */
   fetchFailed: (): Thrown => () => new TypeError('fetch failed', { cause: coded('other side closed', 'ECONNRESET') }),
-  http: (status: number, message: string): Thrown => () => http(status, message),
+  http:
+    (status: number, message: string): Thrown =>
+    () =>
+      http(status, message),
   /** 429/503 with the Retry-After the rate limiter computed for this call. */
-  limited: (status: number, message: string): Thrown => ({ retryAfter }) =>
-    http(status, message, retryAfter === undefined ? undefined : { 'retry-after': retryAfter }),
-  postgres: (code: string, message: string): Thrown => () => new DatabaseError(message, code),
+  limited:
+    (status: number, message: string): Thrown =>
+    ({ retryAfter }) =>
+      http(status, message, retryAfter === undefined ? undefined : { 'retry-after': retryAfter }),
+  postgres:
+    (code: string, message: string): Thrown =>
+    () =>
+      new DatabaseError(message, code),
   connectionTerminated: (): Thrown => () => new Error('Connection terminated unexpectedly'),
   mysqlDuplicate: (): Thrown => () => coded("Duplicate entry 'ada@example.com' for key 'users.email'", 'ER_DUP_ENTRY'),
-  message: (message: string): Thrown => () => new Error(message),
+  message:
+    (message: string): Thrown =>
+    () =>
+      new Error(message),
   typeError: (): Thrown => () => {
     try {
       const order = undefined as unknown as { total: number };

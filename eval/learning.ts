@@ -1,9 +1,12 @@
 // The learning curve: one fault with exactly one working strategy, occurring again and again in
 // sequence (each run closed, and learned from, before the next occurrence).
-//   Phase 1: the primary endpoint resets every connection, the alternate answers: only
-//            SWITCH_API_ENDPOINT works (the rules would try RETRY_WITH_BACKOFF first).
-//   Phase 2: the alternate goes down and the primary is merely flaky (a re-run answers): the
-//            learned strategy stops working and RETRY_WITH_BACKOFF starts to.
+// The operation has two registered capabilities that fit a reset connection (an alternate
+// endpoint and a resetConnection hook), so the first guess can be wrong.
+//   Phase 1: the HTTP client's keep-alive pool goes stale before each occurrence: every request
+//            over it is reset, on any endpoint, until the pool is recreated. Only RESET_CONNECTION
+//            works (SWITCH_API_ENDPOINT, ranked before it, does not).
+//   Phase 2: the primary endpoint goes down for good: a fresh pool no longer helps, the alternate
+//            answers. The learned strategy stops working and SWITCH_API_ENDPOINT starts to.
 // Measured from the run's attempt_log: which strategy each occurrence tried first, and the
 // caller's waiting time spent in explored attempts (entries marked `explored: true`).
 import type { Strategy } from '../common/types.js';
@@ -44,27 +47,31 @@ export interface LearningResult {
   successorTriedFirstAt?: number;
 }
 
-const WORKING: Strategy = 'SWITCH_API_ENDPOINT';
-const SUCCESSOR: Strategy = 'RETRY_WITH_BACKOFF';
+const WORKING: Strategy = 'RESET_CONNECTION';
+const SUCCESSOR: Strategy = 'SWITCH_API_ENDPOINT';
 
 export async function measureLearning(
   system: EvalSystem,
   { occurrences = 50, afterChange = 12, onOccurrence = (_: Occurrence, __: number) => {} } = {},
 ): Promise<LearningResult> {
   const operation = 'eval.learning.rates';
-  const world = { phase: 1 as 1 | 2, seen: new Set<number>() };
+  const world = { phase: 1 as 1 | 2, seen: new Set<number>(), poolFresh: false };
   const fetchRates = system.healer.withSelfHealing(
     operation,
     async (n: number) => {
-      const onPrimary = currentEndpoint(PRIMARY) === PRIMARY;
-      const firstCall = !world.seen.has(n);
+      if (!world.seen.has(n)) world.poolFresh = false; // a new occurrence: the pool went stale again
       world.seen.add(n);
-      const fails = world.phase === 1 ? onPrimary : !onPrimary || firstCall;
+      const fails = world.phase === 1 ? !world.poolFresh : currentEndpoint(PRIMARY) === PRIMARY;
       if (fails) throw resetByPeer();
       return `rates ${n}`;
     },
     // critical: no skip, whatever the default; the working strategy has to be found, not a degraded answer.
-    { alternateEndpoints: [ALTERNATE], critical: true, timing: { maximumAttempts: 2, operationTimeoutMs: 5_000, queueDelayMs: 1_000 } },
+    {
+      alternateEndpoints: [ALTERNATE],
+      hooks: { resetConnection: () => void (world.poolFresh = true) },
+      critical: true,
+      timing: { maximumAttempts: 2, operationTimeoutMs: 5_000, queueDelayMs: 1_000 },
+    },
   );
   const seen: Occurrence[] = [];
   for (let n = 0; n < occurrences + afterChange; n++) {
@@ -101,7 +108,7 @@ function duration(attempts: AttemptLogEntry[]): number {
 }
 
 function isExplored(attempt: AttemptLogEntry): boolean {
-  return (attempt as AttemptLogEntry & { explored?: boolean }).explored === true;
+  return attempt.explored === true;
 }
 
 /** Waits for the `count`-th run of `operation` to close (so it has learned), then gives its attempts. */
@@ -111,10 +118,14 @@ async function closedRunAttempts(system: EvalSystem, operation: string, count: n
     const events = await system.eventsOf(operation);
     const event = events[count - 1];
     if (event?.workflowId) {
-      await system.client.workflow.getHandle(event.workflowId).result().catch(() => undefined);
+      await system.client.workflow
+        .getHandle(event.workflowId)
+        .result()
+        .catch(() => undefined);
       return (await system.eventsOf(operation))[count - 1]!.attemptLog;
     }
-    if (Date.now() > deadline) throw new Error(`the run of occurrence ${count} of ${operation} was not recorded within 60 s`);
+    if (Date.now() > deadline)
+      throw new Error(`the run of occurrence ${count} of ${operation} was not recorded within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

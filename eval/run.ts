@@ -20,12 +20,19 @@ const PARTS = ['corpus', 'learning', 'storm'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: string[]) {
-  const value = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+  const value = (name: string) =>
+    argv
+      .find((arg) => arg.startsWith(`--${name}=`))
+      ?.split('=')
+      .slice(1)
+      .join('=');
   const quick = argv.includes('--quick');
   const only = value('only')?.split(',').filter(Boolean) ?? [...PARTS];
-  for (const part of only) if (!PARTS.includes(part as Part)) throw new Error(`unknown part ${part}; one of ${PARTS.join(', ')}`);
+  for (const part of only)
+    if (!PARTS.includes(part as Part)) throw new Error(`unknown part ${part}; one of ${PARTS.join(', ')}`);
   const full = !quick && only.length === PARTS.length;
-  const out = value('out') ?? (full ? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.md') : undefined);
+  const out =
+    value('out') ?? (full ? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.md') : undefined);
   return { quick, only: only as Part[], out };
 }
 
@@ -34,13 +41,18 @@ async function measure(part: Part, system: EvalSystem, quick: boolean, report: E
     case 'corpus':
       report.corpus = await runScenarios(system, selectScenarios(quick), {
         onResult: (result) =>
-          console.log(`  ${result.misses.length ? '✗' : '✓'} ${result.scenario.id}${result.misses.length ? `: ${result.misses.join('; ')}` : ''}`),
+          console.log(
+            result.misses.length
+              ? `  ✗ ${result.scenario.id}: ${result.misses.join('; ')}`
+              : `  ✓ ${result.scenario.id}`,
+          ),
       });
       return;
     case 'learning':
       report.learning = await measureLearning(system, {
         ...(quick ? { occurrences: 12, afterChange: 6 } : {}),
-        onOccurrence: (occurrence, n) => console.log(`  occurrence ${n} (phase ${occurrence.phase}): ${occurrence.tried.join(' → ')}`),
+        onOccurrence: (occurrence, n) =>
+          console.log(`  occurrence ${n} (phase ${occurrence.phase}): ${occurrence.tried.join(' → ')}`),
       });
       return;
     case 'storm':
@@ -50,7 +62,11 @@ async function measure(part: Part, system: EvalSystem, quick: boolean, report: E
 
 async function main(): Promise<number> {
   const { quick, only, out } = parseArgs(process.argv.slice(2));
-  const report: EvalReport = { startedAt: new Date(), mode: `${quick ? 'quick' : 'full'} (${only.join(', ')})`, broken: [] };
+  const report: EvalReport = {
+    startedAt: new Date(),
+    mode: `${quick ? 'quick' : 'full'} (${only.join(', ')})`,
+    broken: [],
+  };
   let env: EvalEnvironment;
   try {
     env = await startEvalEnvironment();

@@ -30,7 +30,11 @@ export interface ScenarioResult {
 }
 
 /** Faster than the defaults where nothing in the scenario depends on them. */
-const EVAL_TIMING: Partial<HealingTiming> = { operationTimeoutMs: 5_000, queueDelayMs: 2_000, approvalTimeoutMs: 5_000 };
+const EVAL_TIMING: Partial<HealingTiming> = {
+  operationTimeoutMs: 5_000,
+  queueDelayMs: 2_000,
+  approvalTimeoutMs: 5_000,
+};
 const DEFAULT_QUIET_MS = 4_000;
 const RECORD_WAIT_MS = 10_000;
 const KEY = 'order-1';
@@ -43,7 +47,9 @@ export async function runScenarios(
   const results: ScenarioResult[] = [];
   for (let from = 0; from < scenarios.length; from += concurrency) {
     const batch = scenarios.slice(from, from + concurrency);
-    const done = await Promise.all(batch.map((scenario) => runScenario(system, scenario).then((result) => (onResult(result), result))));
+    const done = await Promise.all(
+      batch.map((scenario) => runScenario(system, scenario).then((result) => (onResult(result), result))),
+    );
     results.push(...done);
   }
   return results;
@@ -85,7 +91,7 @@ export async function runScenario(system: EvalSystem, scenario: Scenario): Promi
   return result;
 }
 
-function operationOptions(options: ScenarioOptions, script: ScriptedOperation): OperationOptions<string> & { queueForLater?: boolean } {
+function operationOptions(options: ScenarioOptions, script: ScriptedOperation): OperationOptions<string> {
   return {
     ...(options.critical !== undefined ? { critical: options.critical } : {}),
     ...(options.queueForLater ? { queueForLater: true } : {}),
@@ -115,7 +121,9 @@ export function classify(settled: Settled, script: ScriptedOperation): CallerRes
   if (error instanceof OperationQueuedError) return 'queued';
   if (!script.firstThrown || error !== script.firstThrown.value) return 'other error';
   const annotatable = error !== null && typeof error === 'object' && Object.isExtensible(error);
-  return annotatable && !(error as HealingAnnotations).healingWorkflowId ? 'same error without healingWorkflowId' : 'same error';
+  return annotatable && !(error as HealingAnnotations).healingWorkflowId
+    ? 'same error without healingWorkflowId'
+    : 'same error';
 }
 
 /** The strategy whose attempt answered the caller; while a queued call waits, the row's strategy. */
@@ -130,7 +138,8 @@ function missesOf(result: ScenarioResult): string[] {
   const misses: string[] = [];
   if (result.got !== expect.outcome) misses.push(`caller got ${result.got}, expected ${expect.outcome}`);
   if (result.strategy === 'no record') misses.push('no healing_events row');
-  else if (result.strategy !== expect.strategy) misses.push(`decided by ${result.strategy}, expected ${expect.strategy}`);
+  else if (result.strategy !== expect.strategy)
+    misses.push(`decided by ${result.strategy}, expected ${expect.strategy}`);
   if (result.reruns > expect.maxReruns) misses.push(`${result.reruns} re-runs, at most ${expect.maxReruns} expected`);
   if (result.runsAfterAnswer > 0) misses.push(`ran ${result.runsAfterAnswer} time(s) after the caller got its error`);
   return misses;
@@ -155,7 +164,11 @@ async function answerApproval(system: EvalSystem, operation: string, approved: b
       const handle = system.client.workflow.getHandle(workflowId);
       const state = await handle.query(healingStateQuery).catch(() => undefined);
       if (state?.phase === 'awaiting-approval') {
-        await handle.signal(approvalSignal, { approved, by: 'eval', reason: approved ? 'eval approves' : 'eval refuses' });
+        await handle.signal(approvalSignal, {
+          approved,
+          by: 'eval',
+          reason: approved ? 'eval approves' : 'eval refuses',
+        });
         return;
       }
       if (state?.phase === 'done') return;

@@ -41,7 +41,14 @@ export function corpusFigures(results: ScenarioResult[]): CorpusFigures {
 }
 
 export function renderReport(report: EvalReport): string {
-  const lines = [`# Effectiveness eval (issue 12): ${report.mode}`, '', `Run at ${report.startedAt.toISOString()}.`, '', '## Scorecard', ''];
+  const lines = [
+    `# Effectiveness eval (issue 12): ${report.mode}`,
+    '',
+    `Run at ${report.startedAt.toISOString()}.`,
+    '',
+    '## Scorecard',
+    '',
+  ];
   lines.push(table(['Figure', 'Measured', 'Target', ''], scorecardRows(report)), '');
   if (report.broken.length) lines.push('## Not measured', '', ...report.broken.map((reason) => `- ${reason}`), '');
   if (report.corpus) lines.push(...corpusSection(report.corpus));
@@ -56,28 +63,73 @@ function scorecardRows(report: EvalReport): string[][] {
     rows.push([figure, measured, target, ok === undefined ? '' : verdict(ok)]);
   if (report.corpus) {
     const figures = corpusFigures(report.corpus);
-    row('Healable faults healed (caller got the value)', `${fmt(figures.healedPct)} % of ${figures.healable}`, '≥ 95 %', figures.healedPct >= 95);
-    row('Permanent errors re-run', `${figures.permanentRerun} of ${figures.permanent}`, '0', figures.permanentRerun === 0);
-    row('Silent degradations (an answer where the error was expected)', String(figures.silentDegradations), '0', figures.silentDegradations === 0);
-    row('Scenarios meeting every expectation', `${figures.met} of ${report.corpus.length}`, 'all', figures.met === report.corpus.length);
+    row(
+      'Healable faults healed (caller got the value)',
+      `${fmt(figures.healedPct)} % of ${figures.healable}`,
+      '≥ 95 %',
+      figures.healedPct >= 95,
+    );
+    row(
+      'Permanent errors re-run',
+      `${figures.permanentRerun} of ${figures.permanent}`,
+      '0',
+      figures.permanentRerun === 0,
+    );
+    row(
+      'Silent degradations (an answer where the error was expected)',
+      String(figures.silentDegradations),
+      '0',
+      figures.silentDegradations === 0,
+    );
+    row(
+      'Scenarios meeting every expectation',
+      `${figures.met} of ${report.corpus.length}`,
+      'all',
+      figures.met === report.corpus.length,
+    );
   }
   const learning = report.learning;
   if (learning) {
-    row(`Occurrence from which the working strategy (${learning.working}) is tried first`, String(learning.firstTriedFirst ?? 'never'), '', undefined);
-    row('Occurrences from the 3rd on that try it first', `${fmt(learning.triedFirstFrom3rdPct)} %`, '≥ 98 %', learning.triedFirstFrom3rdPct >= 98);
+    row(
+      `Occurrence from which the working strategy (${learning.working}) is tried first`,
+      String(learning.firstTriedFirst ?? 'never'),
+      '',
+      undefined,
+    );
+    row(
+      'Occurrences from the 3rd on that try it first',
+      `${fmt(learning.triedFirstFrom3rdPct)} %`,
+      '≥ 98 %',
+      learning.triedFirstFrom3rdPct >= 98,
+    );
     row(
       'Exploration cost (waiting in explored attempts / all waiting)',
       learning.exploredAttempts ? `${fmt(learning.explorationCostPct)} %` : 'no attempt marked explored',
       '≤ 5 %',
       learning.exploredAttempts ? learning.explorationCostPct <= 5 : undefined,
     );
-    row('Occurrences until the plan moves on after the working strategy stops working', String(learning.occurrencesToMoveOn ?? 'never'), '≤ 3', (learning.occurrencesToMoveOn ?? Infinity) <= 3);
+    row(
+      'Occurrences until the plan moves on after the working strategy stops working',
+      String(learning.occurrencesToMoveOn ?? 'never'),
+      '≤ 3',
+      (learning.occurrencesToMoveOn ?? Infinity) <= 3,
+    );
   }
   const storm = report.storm;
   if (storm) {
     const healedPct = percent(storm.values, storm.callers);
-    row(`Storm: callers that got their value (${storm.callers} concurrent)`, `${fmt(healedPct)} %`, '≥ 95 %', healedPct >= 95);
-    row('Storm: every failure recorded with its real outcome', storm.recordedTruthfully ? 'yes' : 'no', 'yes', storm.recordedTruthfully);
+    row(
+      `Storm: callers that got their value (${storm.callers} concurrent)`,
+      `${fmt(healedPct)} %`,
+      '≥ 95 %',
+      healedPct >= 95,
+    );
+    row(
+      'Storm: every failure recorded with its real outcome',
+      storm.recordedTruthfully ? 'yes' : 'no',
+      'yes',
+      storm.recordedTruthfully,
+    );
     row('Storm: LLM calls', String(storm.llmCalls), '≤ 2', storm.llmCalls <= 2);
     row('Storm: alerts sent (e-mail + SMS)', String(storm.alerts), '≤ 1', storm.alerts <= 1);
   }
@@ -101,13 +153,16 @@ function corpusSection(results: ScenarioResult[]): string[] {
   return [
     `## Corpus: ${results.length} scenarios`,
     '',
-    'Expected and got: caller outcome / deciding strategy / re-runs of the operation. Tried: strategies in the order the run tried them.',
+    'Expected and got: caller outcome / deciding strategy / re-runs of the operation. ' +
+      'Tried: strategies in the order the run tried them.',
     '',
     table(['', 'Scenario', 'Kind', 'Expected', 'Got', 'Tried', 'Caller waited'], rows),
     '',
     `### Failures (${failures.length})`,
     '',
-    ...(failures.length ? failures.map((result) => `- **${result.scenario.id}**: ${result.misses.join('; ')}`) : ['None.']),
+    ...(failures.length
+      ? failures.map((result) => `- **${result.scenario.id}**: ${result.misses.join('; ')}`)
+      : ['None.']),
     '',
   ];
 }
@@ -118,24 +173,30 @@ function learningSection(learning: LearningResult): string[] {
     phase(n)
       .map((o) => (o.tried[0] ?? '–').replace(/_.*/, '') + (o.healed ? '' : '✗'))
       .join(' ');
+  const { working, successor } = learning;
   return [
     '## Learning curve',
     '',
-    `Phase 1 (${phase(1).length} occurrences): only ${learning.working} works. Phase 2 (${phase(2).length}): it stops working and ` +
-      `${learning.successor} starts to. First strategy tried per occurrence (✗: the caller got its error):`,
+    `Phase 1 (${phase(1).length} occurrences): only ${working} works. ` +
+      `Phase 2 (${phase(2).length}): it stops working and ${successor} starts to. ` +
+      'First strategy tried per occurrence (✗: the caller got its error):',
     '',
     `- Phase 1: ${firsts(1)}`,
     `- Phase 2: ${firsts(2)}`,
     '',
-    `Explored attempts marked in phase 1: ${learning.exploredAttempts}; waiting in failed attempts from the 3rd occurrence on: ` +
-      `${fmt(learning.failedAttemptsCostPct)} % of all waiting. ${learning.successor} first tried first in phase 2 at occurrence ` +
-      `${learning.successorTriedFirstAt ?? 'never'}.`,
+    `Explored attempts marked in phase 1: ${learning.exploredAttempts}. ` +
+      'Waiting in failed attempts from the 3rd occurrence on: ' +
+      `${fmt(learning.failedAttemptsCostPct)} % of all waiting. ` +
+      `First phase-2 occurrence that tried ${successor} first: ${learning.successorTriedFirstAt ?? 'none'}.`,
     '',
   ];
 }
 
 function stormSection(storm: StormResult): string[] {
-  const list = (counts: Record<string, number>) => Object.entries(counts).map(([key, n]) => `${key} ${n}`).join(', ') || 'none';
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([key, n]) => `${key} ${n}`)
+      .join(', ') || 'none';
   return [
     '## Storm',
     '',
@@ -143,8 +204,9 @@ function stormSection(storm: StormResult): string[] {
     '',
     `- Callers: ${storm.values} got their value; errors by healingOutcome: ${list(storm.errors)}.`,
     `- healing_events by result: ${list(storm.recorded)}.`,
-    `- LLM calls ${storm.llmCalls}, alerts ${storm.alerts}; last caller answered after ${fmt(storm.answeredSeconds)} s, ` +
-      `records settled after ${fmt(storm.settledSeconds)} s.`,
+    `- LLM calls ${storm.llmCalls}, alerts ${storm.alerts}.`,
+    `- The last caller was answered after ${fmt(storm.answeredSeconds)} s; ` +
+      `the records settled after ${fmt(storm.settledSeconds)} s.`,
     '',
   ];
 }

@@ -64,7 +64,8 @@ export async function measureStorm(system: EvalSystem, { callers = 2_000 } = {})
     values,
     errors,
     recorded,
-    recordedTruthfully: rows === callers && (recorded.healed ?? 0) === values && rows - (recorded.healed ?? 0) === errorCount,
+    recordedTruthfully:
+      rows === callers && (recorded.healed ?? 0) === values && rows - (recorded.healed ?? 0) === errorCount,
     llmCalls: system.openai.completionRequests().length,
     alerts: system.alertsSent(),
     answeredSeconds,
@@ -73,7 +74,11 @@ export async function measureStorm(system: EvalSystem, { callers = 2_000 } = {})
 }
 
 /** Rows by result once `callers` rows have an outcome, or as they are at the cap. */
-async function settledRecords(system: EvalSystem, operation: string, callers: number): Promise<Partial<Record<HealingResult, number>>> {
+async function settledRecords(
+  system: EvalSystem,
+  operation: string,
+  callers: number,
+): Promise<Partial<Record<HealingResult, number>>> {
   const deadline = Date.now() + SETTLE_CAP_MS;
   for (;;) {
     const counts: Partial<Record<HealingResult, number>> = {};

@@ -102,15 +102,23 @@ export async function startEvalSystem(options: {
  */
 async function terminateRunning(client: Client, taskQueue: string): Promise<void> {
   const running: Array<Promise<unknown>> = [];
-  for await (const run of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
-    running.push(client.workflow.getHandle(run.workflowId).terminate('eval finished').catch(() => undefined));
+  for await (const run of client.workflow.list({
+    query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`,
+  })) {
+    running.push(
+      client.workflow
+        .getHandle(run.workflowId)
+        .terminate('eval finished')
+        .catch(() => undefined),
+    );
   }
   await Promise.all(running);
 }
 
 /** The operation named in the diagnosis prompt (activities/llm-diagnosis.ts sends it as JSON). */
 function operationAsked(request: RecordedRequest): string {
-  const messages = (request.body as { messages?: Array<{ role: string; content: unknown }> } | undefined)?.messages ?? [];
+  const messages =
+    (request.body as { messages?: Array<{ role: string; content: unknown }> } | undefined)?.messages ?? [];
   const user = messages.find((message) => message.role === 'user');
   try {
     return String((JSON.parse(String(user?.content)) as { operation?: unknown }).operation ?? '');

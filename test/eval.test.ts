@@ -18,7 +18,8 @@ beforeAll(async () => {
   const dev = await connectToDevServer();
   connection = await connectNative(dev.address);
   system = await startEvalSystem({ client: dev.client, connection });
-  for (const result of await runScenarios(system, QUICK, { concurrency: QUICK.length })) results.set(result.scenario.id, result);
+  for (const result of await runScenarios(system, QUICK, { concurrency: QUICK.length }))
+    results.set(result.scenario.id, result);
 }, 120_000);
 
 afterAll(async () => {
@@ -29,7 +30,10 @@ afterAll(async () => {
 describe('healing decisions a user can trust (eval, fast subset)', () => {
   it.each(QUICK.map((scenario) => [scenario.id, scenario] as const))('%s', (id, scenario) => {
     const result = results.get(id)!;
-    expect({ got: result.got, strategy: result.strategy }).toEqual({ got: scenario.expect.outcome, strategy: scenario.expect.strategy });
+    expect({ got: result.got, strategy: result.strategy }).toEqual({
+      got: scenario.expect.outcome,
+      strategy: scenario.expect.strategy,
+    });
     expect(result.reruns).toBeLessThanOrEqual(scenario.expect.maxReruns);
     expect(result.runsAfterAnswer).toBe(0);
   });
