@@ -35,9 +35,9 @@ export interface LearningResult {
   firstTriedFirst?: number;
   /** % of phase-1 occurrences from the 3rd on that tried the working strategy first. */
   triedFirstFrom3rdPct: number;
-  /** Attempts marked `explored` in phase 1 (none marked: the exploration cost cannot be told apart). */
+  /** Attempts marked `explored` (both phases). */
   exploredAttempts: number;
-  /** Waiting time in explored attempts / all waiting time, phase 1, %. */
+  /** Waiting time in failed explored attempts / all waiting time (both phases), %. */
   explorationCostPct: number;
   /** Waiting time in failed attempts, occurrences from the 3rd on / all waiting time, phase 1, %. */
   failedAttemptsCostPct: number;
@@ -137,6 +137,7 @@ function summarise(occurrences: Occurrence[], phaseOne: number): LearningResult 
   const from3rd = before.slice(2);
   const total = (list: Occurrence[], value: (o: Occurrence) => number) => list.reduce((sum, o) => sum + value(o), 0);
   const waited = total(before, (o) => o.waitedMs);
+  const allWaited = total(occurrences, (o) => o.waitedMs);
   const firstTriedFirst = before.findIndex((o) => triesFirst(o, WORKING));
   const movedOn = after.findIndex((o) => !triesFirst(o, WORKING));
   const successorAt = after.findIndex((o) => triesFirst(o, SUCCESSOR));
@@ -146,8 +147,8 @@ function summarise(occurrences: Occurrence[], phaseOne: number): LearningResult 
     successor: SUCCESSOR,
     firstTriedFirst: firstTriedFirst < 0 ? undefined : firstTriedFirst + 1,
     triedFirstFrom3rdPct: (100 * from3rd.filter((o) => triesFirst(o, WORKING)).length) / Math.max(1, from3rd.length),
-    exploredAttempts: total(before, (o) => o.explored),
-    explorationCostPct: (100 * total(before, (o) => o.exploredMs)) / Math.max(1, waited),
+    exploredAttempts: total(occurrences, (o) => o.explored),
+    explorationCostPct: (100 * total(occurrences, (o) => o.exploredMs)) / Math.max(1, allWaited),
     failedAttemptsCostPct: (100 * total(from3rd, (o) => o.failedMs)) / Math.max(1, waited),
     occurrencesToMoveOn: movedOn < 0 ? undefined : movedOn,
     successorTriedFirstAt: successorAt < 0 ? undefined : successorAt + 1,

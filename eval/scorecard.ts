@@ -104,9 +104,9 @@ function scorecardRows(report: EvalReport): string[][] {
     );
     row(
       'Exploration cost (waiting in explored attempts / all waiting)',
-      learning.exploredAttempts ? `${fmt(learning.explorationCostPct)} %` : 'no attempt marked explored',
+      `${fmt(learning.explorationCostPct)} % (${learning.exploredAttempts} explored attempts)`,
       '≤ 5 %',
-      learning.exploredAttempts ? learning.explorationCostPct <= 5 : undefined,
+      learning.explorationCostPct <= 5,
     );
     row(
       'Occurrences until the plan moves on after the working strategy stops working',
@@ -171,7 +171,7 @@ function learningSection(learning: LearningResult): string[] {
   const phase = (n: 1 | 2) => learning.occurrences.filter((o) => o.phase === n);
   const firsts = (n: 1 | 2) =>
     phase(n)
-      .map((o) => (o.tried[0] ?? '–').replace(/_.*/, '') + (o.healed ? '' : '✗'))
+      .map((o) => (o.tried[0] ?? '–').replace(/_.*/, '') + (o.explored ? '*' : '') + (o.healed ? '' : '✗'))
       .join(' ');
   const { working, successor } = learning;
   return [
@@ -179,12 +179,12 @@ function learningSection(learning: LearningResult): string[] {
     '',
     `Phase 1 (${phase(1).length} occurrences): only ${working} works. ` +
       `Phase 2 (${phase(2).length}): it stops working and ${successor} starts to. ` +
-      'First strategy tried per occurrence (✗: the caller got its error):',
+      'First strategy tried per occurrence (*: explored, ✗: the caller got its error):',
     '',
     `- Phase 1: ${firsts(1)}`,
     `- Phase 2: ${firsts(2)}`,
     '',
-    `Explored attempts marked in phase 1: ${learning.exploredAttempts}. ` +
+    `Explored attempts: ${learning.exploredAttempts}. ` +
       'Waiting in failed attempts from the 3rd occurrence on: ' +
       `${fmt(learning.failedAttemptsCostPct)} % of all waiting. ` +
       `First phase-2 occurrence that tried ${successor} first: ${learning.successorTriedFirstAt ?? 'none'}.`,
