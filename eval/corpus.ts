@@ -609,6 +609,7 @@ export const CORPUS: Scenario[] = [
       fallbackStrategies: ['USE_DEFAULT_VALUE'],
     }),
     expect: sameError(),
+    quick: true,
   },
 ];
 

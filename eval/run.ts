@@ -5,6 +5,7 @@
 // Prints the scorecard and writes it to eval/results.md (full runs; --out=FILE otherwise).
 // Options: --only=corpus,learning,storm   --quick (the fast subset, small counts)   --out=FILE
 // Exit code 0 whatever the system scores (it is a measure); 1 only when the eval itself could not run.
+import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +61,21 @@ async function measure(part: Part, system: EvalSystem, quick: boolean, report: E
   }
 }
 
+function revision(): string {
+  const git = (args: string) => execSync(`git ${args}`, { encoding: 'utf8' }).trim();
+  try {
+    const changed = git('status --porcelain --untracked-files=no') !== '';
+    return `${git('rev-parse --short HEAD')}${changed ? ' (with uncommitted changes)' : ''}`;
+  } catch {
+    return 'an unknown revision';
+  }
+}
+
 async function main(): Promise<number> {
   const { quick, only, out } = parseArgs(process.argv.slice(2));
   const report: EvalReport = {
     startedAt: new Date(),
+    revision: revision(),
     mode: `${quick ? 'quick' : 'full'} (${only.join(', ')})`,
     broken: [],
   };

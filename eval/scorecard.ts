@@ -8,6 +8,8 @@ import type { StormResult } from './storm.js';
 export interface EvalReport {
   startedAt: Date;
   mode: string;
+  /** The commit measured (and whether the tree had changes on top of it). */
+  revision: string;
   corpus?: ScenarioResult[];
   learning?: LearningResult;
   storm?: StormResult;
@@ -44,7 +46,9 @@ export function renderReport(report: EvalReport): string {
   const lines = [
     `# Effectiveness eval (issue 12): ${report.mode}`,
     '',
-    `Run at ${report.startedAt.toISOString()}.`,
+    `Run at ${report.startedAt.toISOString()} on ${report.revision}: \`npm run eval\` (eval/run.ts), ` +
+      'against a Temporal dev server, the central worker, an application worker, a fresh PostgreSQL database, ' +
+      'and fake OpenAI, Resend and Twilio servers.',
     '',
     '## Scorecard',
     '',
@@ -153,8 +157,12 @@ function corpusSection(results: ScenarioResult[]): string[] {
   return [
     `## Corpus: ${results.length} scenarios`,
     '',
-    'Expected and got: caller outcome / deciding strategy / re-runs of the operation. ' +
-      'Tried: strategies in the order the run tried them.',
+    'Expected and got: caller outcome / deciding strategy / re-runs of the operation (its invocations − 1, ' +
+      'counted by the operation itself; at most, for the expectation). Outcomes: value (the real value), ' +
+      'cached (an earlier real value), default (the defaultValue), skipped (undefined), queued ' +
+      '(OperationQueuedError), same error (the very object thrown, with healingWorkflowId). The deciding ' +
+      'strategy is the one whose attempt answered the caller (healing_events.attempt_log), none when the ' +
+      'caller got its error. Tried: the strategies in the order the run tried them. The rows are eval/corpus.ts.',
     '',
     table(['', 'Scenario', 'Kind', 'Expected', 'Got', 'Tried', 'Caller waited'], rows),
     '',

@@ -1,6 +1,6 @@
 // The eval's fast subset (eval/corpus.ts rows marked quick), asserted: permanent errors, opted-in
-// degraded answers, switch-before-retry, a registered capability, honest deadlines. The full
-// measure is `npm run eval`; these scenarios run concurrently against the real system.
+// degraded answers, switch-before-retry, a registered capability, honest deadlines, a hostile LLM
+// answer. The full measure is `npm run eval`; these scenarios run concurrently against the real system.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeConnection } from '@temporalio/worker';
 import { selectScenarios } from '../eval/corpus.js';
