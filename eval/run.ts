@@ -4,12 +4,13 @@
 //   storm     2,000 concurrent failures of one signature that one re-run heals
 // Prints the scorecard and writes it to eval/results.md (full runs; --out=FILE otherwise).
 // Options: --only=corpus,learning,storm   --quick (the fast subset, small counts)   --out=FILE
+//          --scenarios=ID,ID (corpus rows by id)
 // Exit code 0 whatever the system scores (it is a measure); 1 only when the eval itself could not run.
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectScenarios } from './corpus.js';
+import { CORPUS, selectScenarios, type Scenario } from './corpus.js';
 import { startEvalEnvironment, type EvalEnvironment } from './environment.js';
 import { measureLearning } from './learning.js';
 import { runScenarios } from './scenarios.js';
@@ -31,16 +32,25 @@ function parseArgs(argv: string[]) {
   const only = value('only')?.split(',').filter(Boolean) ?? [...PARTS];
   for (const part of only)
     if (!PARTS.includes(part as Part)) throw new Error(`unknown part ${part}; one of ${PARTS.join(', ')}`);
-  const full = !quick && only.length === PARTS.length;
+  const ids = value('scenarios')?.split(',').filter(Boolean);
+  const scenarios = selectScenarios(quick).filter((scenario) => !ids || ids.includes(scenario.id));
+  const unknown = ids?.filter((id) => !CORPUS.some((scenario) => scenario.id === id)) ?? [];
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; see eval/corpus.ts`);
+  const full = !quick && !ids && only.length === PARTS.length;
   const out =
     value('out') ?? (full ? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.md') : undefined);
-  return { quick, only: only as Part[], out };
+  return { quick, only: only as Part[], scenarios, out };
 }
 
-async function measure(part: Part, system: EvalSystem, quick: boolean, report: EvalReport): Promise<void> {
+async function measure(
+  part: Part,
+  system: EvalSystem,
+  { quick, scenarios }: { quick: boolean; scenarios: Scenario[] },
+  report: EvalReport,
+): Promise<void> {
   switch (part) {
     case 'corpus':
-      report.corpus = await runScenarios(system, selectScenarios(quick), {
+      report.corpus = await runScenarios(system, scenarios, {
         onResult: (result) =>
           console.log(
             result.misses.length
@@ -72,7 +82,7 @@ function revision(): string {
 }
 
 async function main(): Promise<number> {
-  const { quick, only, out } = parseArgs(process.argv.slice(2));
+  const { quick, only, scenarios, out } = parseArgs(process.argv.slice(2));
   const report: EvalReport = {
     startedAt: new Date(),
     revision: revision(),
@@ -92,7 +102,7 @@ async function main(): Promise<number> {
       // Each part on a fresh system: its own database, so nothing learned in one part helps another.
       const system = await startEvalSystem(env);
       try {
-        await measure(part, system, quick, report);
+        await measure(part, system, { quick, scenarios }, report);
       } catch (error) {
         report.broken.push(`${part}: ${(error as Error).stack ?? String(error)}`);
       } finally {

@@ -55,7 +55,7 @@ export async function runScenarios(
   return results;
 }
 
-export async function runScenario(system: EvalSystem, scenario: Scenario): Promise<ScenarioResult> {
+async function runScenario(system: EvalSystem, scenario: Scenario): Promise<ScenarioResult> {
   const operation = `eval.${scenario.id}`;
   const script = scriptedOperation(scenario.id, scenario.fault);
   if (scenario.llm) system.scriptLlm(operation, scenario.llm);
@@ -107,7 +107,7 @@ function operationOptions(options: ScenarioOptions, script: ScriptedOperation): 
 
 type Settled = { ok: true; value: string } | { ok: false; error: unknown };
 
-export function classify(settled: Settled, script: ScriptedOperation): CallerResult {
+function classify(settled: Settled, script: ScriptedOperation): CallerResult {
   if (settled.ok) {
     const answers: Record<string, Outcome> = {
       [script.freshValue]: 'value',
@@ -127,7 +127,7 @@ export function classify(settled: Settled, script: ScriptedOperation): CallerRes
 }
 
 /** The strategy whose attempt answered the caller; while a queued call waits, the row's strategy. */
-export function decidingStrategy(event: HealingEventRow): Strategy | 'none' {
+function decidingStrategy(event: HealingEventRow): Strategy | 'none' {
   const answering = event.attemptLog.find((attempt) => ['healed', 'skipped', 'queued'].includes(attempt.result));
   if (answering) return answering.strategy;
   return event.result === 'queued' && event.strategy ? event.strategy : 'none';

@@ -19,7 +19,7 @@ export interface EvalReport {
 
 const ANSWERED = ['value', 'cached', 'default', 'skipped', 'other value'];
 
-export interface CorpusFigures {
+interface CorpusFigures {
   healedPct: number;
   healable: number;
   permanentRerun: number;
@@ -28,7 +28,7 @@ export interface CorpusFigures {
   met: number;
 }
 
-export function corpusFigures(results: ScenarioResult[]): CorpusFigures {
+function corpusFigures(results: ScenarioResult[]): CorpusFigures {
   const healable = results.filter((result) => result.scenario.kind === 'healable');
   const permanent = results.filter((result) => result.scenario.kind === 'permanent');
   const errorExpected = results.filter((result) => !ANSWERED.includes(result.scenario.expect.outcome));
