@@ -181,6 +181,7 @@ function learningSection(learning: LearningResult): string[] {
     phase(n)
       .map((o) => (o.tried[0] ?? '–').replace(/_.*/, '') + (o.explored ? '*' : '') + (o.healed ? '' : '✗'))
       .join(' ');
+  const explored = (n: 1 | 2) => phase(n).reduce((sum, o) => sum + o.explored, 0);
   const { working, successor } = learning;
   return [
     '## Learning curve',
@@ -192,7 +193,7 @@ function learningSection(learning: LearningResult): string[] {
     `- Phase 1: ${firsts(1)}`,
     `- Phase 2: ${firsts(2)}`,
     '',
-    `Explored attempts: ${learning.exploredAttempts}. ` +
+    `Explored attempts: ${learning.exploredAttempts} (phase 1: ${explored(1)}, phase 2: ${explored(2)}). ` +
       'Waiting in failed attempts from the 3rd occurrence on: ' +
       `${fmt(learning.failedAttemptsCostPct)} % of all waiting. ` +
       `First phase-2 occurrence that tried ${successor} first: ${learning.successorTriedFirstAt ?? 'none'}.`,
