@@ -154,8 +154,8 @@ export const CORPUS: Scenario[] = [
   {
     id: 'timeout-rerun-hangs',
     kind: 'healable',
-    fault: { behaviour: { kind: 'throwsThenHangs', hangMs: 3_000 }, throws: thrown.timeoutError() },
-    options: { timing: { operationTimeoutMs: 1_000 } },
+    fault: { behaviour: { kind: 'throwsThenHangs', hangMs: 6_000 }, throws: thrown.timeoutError() },
+    options: { timing: { operationTimeoutMs: 2_000 } },
     expect: value('RETRY_WITH_BACKOFF', 2),
   },
 
