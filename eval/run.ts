@@ -8,6 +8,7 @@
 // Exit code 0 whatever the system scores (it is a measure); 1 only when the eval itself could not run.
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS, selectScenarios, type Scenario } from './corpus.js';
@@ -71,6 +72,15 @@ async function measure(
   }
 }
 
+/** The error and its causes (a failed query's cause is the database's own message). */
+function describe(error: unknown): string {
+  const causes: string[] = [];
+  for (let cause = (error as Error).cause; cause !== undefined && causes.length < 5; cause = (cause as Error).cause) {
+    causes.push(`caused by: ${String((cause as Error).message ?? cause)}`);
+  }
+  return [(error as Error).stack ?? String(error), ...causes].join('\n');
+}
+
 function revision(): string {
   const git = (args: string) => execSync(`git ${args}`, { encoding: 'utf8' }).trim();
   try {
@@ -86,6 +96,7 @@ async function main(): Promise<number> {
   const report: EvalReport = {
     startedAt: new Date(),
     revision: revision(),
+    machine: { cores: os.availableParallelism(), loadAtStart: os.loadavg()[0]! },
     mode: `${quick ? 'quick' : 'full'} (${only.join(', ')})`,
     broken: [],
   };
@@ -104,11 +115,12 @@ async function main(): Promise<number> {
       try {
         await measure(part, system, { quick, scenarios }, report);
       } catch (error) {
-        report.broken.push(`${part}: ${(error as Error).stack ?? String(error)}`);
+        report.broken.push(`${part}: ${describe(error)}`);
       } finally {
         await system.stop();
       }
     }
+    report.machine.loadAtEnd = os.loadavg()[0];
     const rendered = renderReport(report);
     console.log(`\n${rendered}`);
     if (out) {
@@ -121,4 +133,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+// Exits once the report is out, whatever RPC of a caller may still be retrying (see environment.ts).
+const code = await main();
+process.stdout.write('', () => process.exit(code));

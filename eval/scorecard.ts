@@ -10,6 +10,8 @@ export interface EvalReport {
   mode: string;
   /** The commit measured (and whether the tree had changes on top of it). */
   revision: string;
+  /** Timings depend on it: cores and 1-minute load averages at the start and the end. */
+  machine: { cores: number; loadAtStart: number; loadAtEnd?: number };
   corpus?: ScenarioResult[];
   learning?: LearningResult;
   storm?: StormResult;
@@ -48,7 +50,9 @@ export function renderReport(report: EvalReport): string {
     '',
     `Run at ${report.startedAt.toISOString()} on ${report.revision}: \`npm run eval\` (eval/run.ts), ` +
       'against a Temporal dev server, the central worker, an application worker, a fresh PostgreSQL database, ' +
-      'and fake OpenAI, Resend and Twilio servers.',
+      'and fake OpenAI, Resend and Twilio servers. ' +
+      `Machine: ${report.machine.cores} cores, load average ${fmt(report.machine.loadAtStart)} at the start ` +
+      `and ${fmt(report.machine.loadAtEnd ?? Number.NaN)} at the end.`,
     '',
     '## Scorecard',
     '',
