@@ -80,11 +80,11 @@ export async function startEvalSystem(options: {
     openai,
     scriptLlm: (operation, reply) => void scripts.set(operation, reply),
     async eventsOf(operation) {
-      const { rows } = await getHealingEvents(db, { operation, limit: 1_000 });
+      const { rows } = await patiently(() => getHealingEvents(db, { operation, limit: 1_000 }));
       return rows.reverse();
     },
     async countEvents(operation, result) {
-      return (await getHealingEvents(db, { operation, result, limit: 1 })).total;
+      return (await patiently(() => getHealingEvents(db, { operation, result, limit: 1 }))).total;
     },
     alertsSent: () => resend.delivered.length + twilio.delivered.length,
     async stop() {
@@ -94,6 +94,21 @@ export async function startEvalSystem(options: {
       await Promise.all([openai.close(), resend.close(), twilio.close()]);
     },
   };
+}
+
+/**
+ * The eval's reads share the system's pool: on a loaded machine one may wait too long for a
+ * connection. A read that fails is tried again (five times), so one slow poll is not a broken part.
+ */
+async function patiently<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 /**
