@@ -20,7 +20,7 @@ import {
 } from '../dashboard/server.js';
 import { SESSION_COOKIE } from '../dashboard/session.js';
 import {
-  createHealingEvent,
+  recordHealingEvent,
   createHealthCheck,
   updateHealingEvent,
   upsertHealingPattern,
@@ -46,7 +46,7 @@ const diagnosis = networkDiagnosis();
 type EventInput = Omit<NewHealingEvent, 'eventKey' | 'errorClass' | 'errorMessage'> & Partial<NewHealingEvent>;
 
 async function event(key: string, input: EventInput, patch: HealingEventPatch, target = db) {
-  await createHealingEvent(target, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });
+  await recordHealingEvent(target, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });
   await updateHealingEvent(target, key, patch);
 }
 

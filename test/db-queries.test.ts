@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   countHealingEventsSince,
-  createHealingEvent,
   createHealthCheck,
   getHealingEvent,
   getHealingEvents,
@@ -18,11 +17,13 @@ import {
   MAX_ERROR_MESSAGE_CHARS,
   MAX_ERROR_STACK_CHARS,
   openDatabase,
+  recordHealingEvent,
   recordJoinedOccurrences,
   updateHealingEvent,
   upsertHealingPattern,
   type AttemptLogEntry,
   type Database,
+  type HealingEventPatch,
   type NewHealingEvent,
 } from '../db/index.js';
 import { createEmptyPostgresDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
@@ -48,6 +49,16 @@ function newEvent(overrides: Partial<NewHealingEvent> = {}): NewHealingEvent {
     signature: 'sig-default',
     ...overrides,
   };
+}
+
+/** The production write (which reads nothing back), then the stored row. */
+async function createEvent(db: Database, input: NewHealingEvent) {
+  await recordHealingEvent(db, input);
+  return (await getHealingEvent(db, input.eventKey))!;
+}
+
+async function updateEvent(db: Database, eventKey: string, patch: HealingEventPatch) {
+  return (await updateHealingEvent(db, eventKey, patch)) ? getHealingEvent(db, eventKey) : undefined;
 }
 
 function attempt(id: string, overrides: Partial<AttemptLogEntry> = {}): AttemptLogEntry {
@@ -83,7 +94,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         errorStack: 's'.repeat(MAX_ERROR_STACK_CHARS + 50),
         context: { userId: 42 },
       });
-      const row = await createHealingEvent(db, input);
+      const row = await createEvent(db, input);
       expect(row).toMatchObject({
         eventKey: input.eventKey,
         result: 'pending',
@@ -99,26 +110,26 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
 
     it('strips NUL characters PostgreSQL text cannot store', async () => {
-      const row = await createHealingEvent(db, newEvent({ errorMessage: 'bad\u0000byte' }));
+      const row = await createEvent(db, newEvent({ errorMessage: 'bad\u0000byte' }));
       expect(row.errorMessage).toBe('badbyte');
     });
 
-    it('is idempotent on event_key: a retried create returns the first row', async () => {
+    it('is idempotent on event_key: a retried record keeps the first row', async () => {
       const input = newEvent();
-      const first = await createHealingEvent(db, input);
-      const retried = await createHealingEvent(db, { ...input, errorMessage: 'different text' });
+      const first = await createEvent(db, input);
+      const retried = await createEvent(db, { ...input, errorMessage: 'different text' });
       expect(retried.id).toBe(first.id);
       expect(retried.errorMessage).toBe('socket hang up');
-      const concurrent = await Promise.all(
-        Array.from({ length: 10 }, () => createHealingEvent(db, newEvent({ eventKey: `${input.eventKey}-c` }))),
-      );
-      expect(new Set(concurrent.map((row) => row.id)).size).toBe(1);
+      const concurrent = newEvent({ eventKey: `${input.eventKey}-c` });
+      await Promise.all(Array.from({ length: 10 }, () => recordHealingEvent(db, concurrent)));
+      expect((await getHealingEvents(db, { operation: concurrent.operation, signature: concurrent.signature })).rows
+        .filter((row) => row.eventKey === concurrent.eventKey)).toHaveLength(1);
     });
 
     it('updates fields, bumps updated_at and stamps resolved_at once', async () => {
-      const created = await createHealingEvent(db, newEvent());
+      const created = await createEvent(db, newEvent());
       await new Promise((resolve) => setTimeout(resolve, 5));
-      const updated = await updateHealingEvent(db, created.eventKey, {
+      const updated = await updateEvent(db, created.eventKey, {
         category: 'network',
         severity: 'high',
         diagnosis,
@@ -131,22 +142,22 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(updated!.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
       expect(updated!.resolvedAt).toBeInstanceOf(Date);
 
-      const repeated = await updateHealingEvent(db, created.eventKey, { result: 'healed' });
+      const repeated = await updateEvent(db, created.eventKey, { result: 'healed' });
       expect(repeated!.resolvedAt).toEqual(updated!.resolvedAt);
-      expect(await updateHealingEvent(db, 'no-such-event', { result: 'failed' })).toBeUndefined();
+      expect(await updateHealingEvent(db, 'no-such-event', { result: 'failed' })).toBe(false);
     });
 
     it('leaves resolved_at empty while the event is only queued', async () => {
-      const created = await createHealingEvent(db, newEvent());
-      const queued = await updateHealingEvent(db, created.eventKey, { result: 'queued' });
+      const created = await createEvent(db, newEvent());
+      const queued = await updateEvent(db, created.eventKey, { result: 'queued' });
       expect(queued!.resolvedAt).toBeNull();
     });
 
     it('appends attempts atomically and ignores a repeated attempt id', async () => {
-      const { eventKey } = await createHealingEvent(db, newEvent());
+      const { eventKey } = await createEvent(db, newEvent());
       await updateHealingEvent(db, eventKey, { appendAttempt: attempt('a1', { error: 'timeout' }) });
       await updateHealingEvent(db, eventKey, { appendAttempt: attempt('a1') });
-      const row = await updateHealingEvent(db, eventKey, {
+      const row = await updateEvent(db, eventKey, {
         strategy: 'FALLBACK_TO_CACHE',
         appendAttempt: attempt('a2', { strategy: 'FALLBACK_TO_CACHE', result: 'healed' }),
       });
@@ -156,7 +167,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
 
     it('loses no attempt when distinct attempts are appended concurrently', async () => {
-      const { eventKey } = await createHealingEvent(db, newEvent());
+      const { eventKey } = await createEvent(db, newEvent());
       const ids = Array.from({ length: 20 }, (_, i) => `c${i}`);
       await Promise.all(ids.map((id) => updateHealingEvent(db, eventKey, { appendAttempt: attempt(id) })));
       await Promise.all(ids.map((id) => updateHealingEvent(db, eventKey, { appendAttempt: attempt(id) })));
@@ -178,9 +189,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         { severity: 'high', category: 'network', result: 'healed' },
       ] as const;
       for (const [i, spec] of specs.entries()) {
-        const created = await createHealingEvent(
-          db,
-          newEvent({
+        const created = await createEvent(db, newEvent({
             operation,
             signature: `${operation}-sig-${i % 2}`,
             workflowId: `${operation}-wf-${i}`,
@@ -198,11 +207,18 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         [6, 5, 4, 3, 2, 1, 0].map((i) => `${operation}-wf-${i}`),
       );
 
-      const page = await getHealingEvents(db, { operation, limit: 3, offset: 3 });
-      expect(page.total).toBe(7);
-      expect(page.rows.map((row) => row.workflowId)).toEqual([3, 2, 1].map((i) => `${operation}-wf-${i}`));
-      expect((await getHealingEvents(db, { operation, offset: 100 })).rows).toEqual([]);
+      expect(all.nextCursor).toBeNull();
+      const pages: string[][] = [];
+      let before: string | undefined;
+      do {
+        const page = await getHealingEvents(db, { operation, limit: 3, before });
+        expect(page).toMatchObject({ total: 7, totalCapped: false });
+        pages.push(page.rows.map((row) => row.workflowId!));
+        before = page.nextCursor ?? undefined;
+      } while (before);
+      expect(pages).toEqual([[6, 5, 4], [3, 2, 1], [0]].map((page) => page.map((i) => `${operation}-wf-${i}`)));
       expect((await getHealingEvents(db, { operation, limit: 0 })).rows).toHaveLength(1);
+      await expect(getHealingEvents(db, { operation, before: 'page-2' })).rejects.toThrow(/invalid events cursor/);
 
       const highNetwork = await getHealingEvents(db, { operation, severity: 'high', category: 'network' });
       expect(highNetwork.total).toBe(3);
@@ -221,9 +237,9 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     it('counts events since a time, optionally per operation', async () => {
       const operation = unique('rateOp');
       const since = new Date(Date.UTC(2002, 0, 1));
-      await createHealingEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() - 1) }));
-      await createHealingEvent(db, newEvent({ operation, detectedAt: since }));
-      await createHealingEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() + 1_000) }));
+      await createEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() - 1) }));
+      await createEvent(db, newEvent({ operation, detectedAt: since }));
+      await createEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() + 1_000) }));
       expect(await countHealingEventsSince(db, since, { operation })).toBe(2);
       expect(await countHealingEventsSince(db, since)).toBeGreaterThanOrEqual(2);
     });
@@ -248,7 +264,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     it('records a batch in one insert, bounded like any event, and nothing twice', async () => {
       expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j2-${kind}`, 'not-started')]))).toBe(2);
       // A retried activity, and an occurrence whose own run recorded it after all.
-      await createHealingEvent(db, newEvent({ eventKey: `j3-${kind}`, operation: 'db.joined' }));
+      await createEvent(db, newEvent({ eventKey: `j3-${kind}`, operation: 'db.joined' }));
       expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j3-${kind}`)]))).toBe(0);
       const { rows } = await getHealingEvents(db, { operation: 'db.joined' });
       expect(rows).toHaveLength(3);
@@ -264,7 +280,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
     it("stamps the fault's latest diagnosis on the occurrences it records", async () => {
       const signature = `sig-joined-${kind}`;
-      const leader = await createHealingEvent(db, newEvent({ eventKey: `lead-${kind}`, operation: 'db.joined', signature }));
+      const leader = await createEvent(db, newEvent({ eventKey: `lead-${kind}`, operation: 'db.joined', signature }));
       await updateHealingEvent(db, leader.eventKey, { diagnosis, diagnosisSource: 'llm', category: 'network', severity: 'high' });
       await recordJoinedOccurrences(db, batch([occurrence(`j4-${kind}`)]));
       const { rows } = await getHealingEvents(db, { operation: 'db.joined', result: 'joined' });
@@ -279,12 +295,10 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       const to = new Date(Date.UTC(2003, 5, 1, 13));
       const record = async (
         minutesAfter: number,
-        patch: Parameters<typeof updateHealingEvent>[2],
+        patch: HealingEventPatch,
         category: 'network' | 'timeout' | null = 'network',
       ) => {
-        const created = await createHealingEvent(
-          db,
-          newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
+        const created = await createEvent(db, newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
         );
         await updateHealingEvent(db, created.eventKey, patch);
       };
@@ -442,7 +456,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         const dataDir = await mkdtemp(join(tmpdir(), 'healing-pglite-'));
         try {
           const first = await openDatabase({ dataDir });
-          await createHealingEvent(first.db, newEvent({ eventKey: 'persisted' }));
+          await createEvent(first.db, newEvent({ eventKey: 'persisted' }));
           await first.close();
           const second = await openDatabase({ dataDir });
           expect((await getHealingEvent(second.db, 'persisted'))?.eventKey).toBe('persisted');
@@ -466,7 +480,7 @@ describe('opening PostgreSQL', () => {
         const handles = await Promise.all(
           Array.from({ length: 4 }, () => openDatabase({ databaseUrl: empty.url, poolMax: 2 })),
         );
-        const created = await createHealingEvent(handles[0]!.db, newEvent());
+        const created = await createEvent(handles[0]!.db, newEvent());
         expect((await getHealingEvent(handles[3]!.db, created.eventKey))?.id).toBe(created.id);
         await Promise.all(handles.map((handle) => handle.close()));
       } finally {
