@@ -1,5 +1,5 @@
 // system_health_checks: an append-only history of probe results.
-import { and, asc, desc, eq, getTableColumns, gte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, sql, type SQL } from 'drizzle-orm';
 import type { HealthStatus } from '../common/types.js';
 import type { Database } from './connection.js';
 import { systemHealthChecks, type HealthCheckRow } from './schema.js';
@@ -54,18 +54,21 @@ export async function getHealthChecks(db: Database, filters: HealthCheckFilters 
  * checked_at desc) index: one probe per check, however long the history.
  */
 export async function getLatestHealthChecks(db: Database): Promise<HealthCheckRow[]> {
-  const latestPerName = sql`(
+  const latestIds = sql`
     with recursive names(name) as (
       (select check_name from ${systemHealthChecks} order by 1 limit 1)
       union all
       select (select c.check_name from ${systemHealthChecks} c where c.check_name > names.name order by 1 limit 1)
       from names where names.name is not null
     )
-    select latest.* from names cross join lateral (
-      select * from ${systemHealthChecks} c where c.check_name = names.name order by c.checked_at desc, c.id desc limit 1
-    ) latest
-  ) ${systemHealthChecks}`;
-  return db.select(getTableColumns(systemHealthChecks)).from(latestPerName).orderBy(asc(systemHealthChecks.checkName));
+    select latest.id from names cross join lateral (
+      select c.id from ${systemHealthChecks} c where c.check_name = names.name order by c.checked_at desc, c.id desc limit 1
+    ) latest`;
+  return db
+    .select()
+    .from(systemHealthChecks)
+    .where(sql`${systemHealthChecks.id} in (${latestIds})`)
+    .orderBy(asc(systemHealthChecks.checkName));
 }
 
 function clampLimit(limit: number | undefined): number {

@@ -8,12 +8,15 @@ import {
   countHealingEventsSince,
   createHealthCheck,
   getHealingEvent,
+  getEventOperations,
   getHealingEvents,
   getHealingPattern,
   getHealingPatterns,
   getHealingStats,
   getHealthChecks,
   getLatestHealthChecks,
+  healingEvents,
+  MAX_COUNTED_MATCHES,
   MAX_ERROR_MESSAGE_CHARS,
   MAX_ERROR_STACK_CHARS,
   openDatabase,
@@ -234,6 +237,26 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(window.total).toBe(3); // minutes 2, 3, 4: from inclusive, to exclusive
     });
 
+    it('pages through equal detection times without skipping or repeating a row, and caps the count', async () => {
+      const operation = unique('tieOp');
+      const at = new Date(Date.UTC(2001, 6, 1));
+      await db.insert(healingEvents).values(
+        Array.from({ length: MAX_COUNTED_MATCHES + 5 }, (_, i) => ({ ...newEvent({ operation }), detectedAt: at, eventKey: `${operation}-${i}` })),
+      );
+      const seen: string[] = [];
+      let before: string | undefined;
+      do {
+        const page = await getHealingEvents(db, { operation, limit: 400, before });
+        expect(page).toMatchObject({ total: MAX_COUNTED_MATCHES, totalCapped: true });
+        seen.push(...page.rows.map((row) => row.eventKey));
+        before = page.nextCursor ?? undefined;
+      } while (before);
+      expect(seen).toHaveLength(MAX_COUNTED_MATCHES + 5);
+      expect(new Set(seen).size).toBe(MAX_COUNTED_MATCHES + 5);
+      expect(await countHealingEventsSince(db, at, { operation })).toBe(MAX_COUNTED_MATCHES + 5);
+      expect(await getEventOperations(db)).toContain(operation);
+    });
+
     it('counts events since a time, optionally per operation', async () => {
       const operation = unique('rateOp');
       const since = new Date(Date.UTC(2002, 0, 1));
@@ -331,6 +354,28 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         { hour: new Date(Date.UTC(2003, 5, 1, 11)), count: 2 },
         { hour: new Date(Date.UTC(2003, 5, 1, 12)), count: 2 },
       ]);
+    });
+
+    it('counts partial hours at the ends of a range from the events, and follows every change of an event', async () => {
+      const hour = Date.UTC(2003, 7, 1, 10);
+      const minute = (m: number) => new Date(hour + m * 60_000);
+      const keys = [10, 50, 70, 130, 170].map((m) => ({ m, key: unique('partial') }));
+      for (const { m, key } of keys) await createEvent(db, newEvent({ eventKey: key, category: 'network', detectedAt: minute(m) }));
+      await updateHealingEvent(db, keys[1]!.key, { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' });
+      await updateHealingEvent(db, keys[1]!.key, { result: 'healed', healingDurationMs: 40 });
+      await updateHealingEvent(db, keys[2]!.key, { category: 'timeout' });
+      const stats = await getHealingStats(db, { from: minute(30), to: minute(150) });
+      expect(stats.total).toBe(3); // minutes 50, 70, 130
+      expect(stats.byResult).toMatchObject({ healed: 1, pending: 2, failed: 0 });
+      expect(stats.meanTimeToHealMs).toBe(40);
+      expect(stats.byCategory.map((group) => [group.key, group.count])).toEqual([['network', 2], ['timeout', 1]]);
+      expect(stats.byStrategy).toEqual([
+        { key: null, count: 2, healed: 0, successRate: null },
+        { key: 'RETRY_WITH_BACKOFF', count: 1, healed: 1, successRate: 1 },
+      ]);
+      expect(stats.eventsPerHour.map((bucket) => bucket.count)).toEqual([1, 1, 1]);
+      expect((await getHealingStats(db, { from: minute(0), to: minute(180) })).total).toBe(5);
+      expect((await getHealingStats(db, { from: minute(55), to: minute(65) })).total).toBe(0);
     });
 
     it('reports null rates when nothing matches', async () => {
