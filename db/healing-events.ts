@@ -196,17 +196,17 @@ export async function getHealingEvent(db: Database, eventKey: string): Promise<H
   return row;
 }
 
-/** Matches are counted up to this many: a feed says "1,000+", not an exact count of a big table. */
-export const MAX_COUNTED_MATCHES = 1_000;
+/** Matches are counted exactly up to this many; beyond, the planner's estimate stands in (a feed says "about"). */
+export const MAX_COUNTED_MATCHES = 200;
 
 export interface HealingEventPage {
   rows: HealingEventRow[];
   /** `before` for the next (older) page; null on the last page. */
   nextCursor: string | null;
-  /** Events matching the filters (all pages), at most MAX_COUNTED_MATCHES. */
+  /** Events matching the filters (all pages): exact up to MAX_COUNTED_MATCHES, else estimated. */
   total: number;
-  /** More than `total` match. */
-  totalCapped: boolean;
+  /** `total` is the planner's estimate (more than MAX_COUNTED_MATCHES match). */
+  totalEstimated: boolean;
 }
 
 /** `<detected_at in µs since the epoch>_<id>`: exact, where a JS Date would lose the microseconds. */
@@ -221,7 +221,7 @@ const detectedAtMicros = sql<string>`(extract(epoch from ${healingEvents.detecte
 export async function getHealingEvents(db: Database, filters: HealingEventFilters = {}): Promise<HealingEventPage> {
   const limit = pageSize(filters.limit);
   const where = eventFilters(filters);
-  const [found, total] = await Promise.all([
+  const [found, counted] = await Promise.all([
     db
       .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros })
       .from(healingEvents)
@@ -232,11 +232,12 @@ export async function getHealingEvents(db: Database, filters: HealingEventFilter
   ]);
   const page = found.slice(0, limit);
   const last = page.at(-1);
+  const totalEstimated = counted > MAX_COUNTED_MATCHES;
   return {
     rows: page.map(({ cursorMicros: _, ...row }) => row),
     nextCursor: found.length > limit && last ? `${last.cursorMicros}_${last.id}` : null,
-    total: Math.min(total, MAX_COUNTED_MATCHES),
-    totalCapped: total > MAX_COUNTED_MATCHES,
+    total: totalEstimated ? Math.max(counted, await estimateMatches(db, where)) : counted,
+    totalEstimated,
   };
 }
 
@@ -257,6 +258,14 @@ async function countMatches(db: Database, where: SQL | undefined): Promise<numbe
     .as('matches');
   const [row] = await db.select({ total: count() }).from(matches);
   return row?.total ?? 0;
+}
+
+/** The planner's row estimate for the filters (from the table statistics: no rows are read). */
+async function estimateMatches(db: Database, where: SQL | undefined): Promise<number> {
+  const query = db.select({ id: healingEvents.id }).from(healingEvents).where(where).getSQL();
+  const [row] = await selectRows(db, sql`explain (format json) ${query}`);
+  const plan = z.object({ 'QUERY PLAN': z.tuple([z.object({ Plan: z.object({ 'Plan Rows': z.number() }) })]) }).parse(row);
+  return Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
 }
 
 /**

@@ -67,7 +67,8 @@ export async function getLatestHealthChecks(db: Database): Promise<HealthCheckRo
   return db
     .select()
     .from(systemHealthChecks)
-    .where(sql`${systemHealthChecks.id} in (${latestIds})`)
+    // = any(array(…)): a primary-key probe per id (`in (…)` may become a join over the whole table).
+    .where(sql`${systemHealthChecks.id} = any(array(${latestIds}))`)
     .orderBy(asc(systemHealthChecks.checkName));
 }
 

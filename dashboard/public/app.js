@@ -370,9 +370,11 @@
     const offset = (state.pageCursors.length - 1) * state.limit;
     const first = page.rows.length === 0 ? 0 : offset + 1;
     const last = offset + page.rows.length;
-    const total = `${page.total.toLocaleString('en-US')}${page.totalCapped ? '+' : ''}`;
+    // Beyond a few hundred matches the server estimates the count; the last page knows it exactly.
+    const count = page.nextCursor ? page.total : last;
+    const total = `${page.totalEstimated && page.nextCursor ? '~' : ''}${count.toLocaleString('en-US')}`;
     $('page-info').textContent = `${first}–${last} of ${total}`;
-    $('feed-count').textContent = `${total} event${page.total === 1 && !page.totalCapped ? '' : 's'}`;
+    $('feed-count').textContent = `${total} event${count === 1 ? '' : 's'}`;
     $('page-prev').disabled = state.pageCursors.length === 1;
     $('page-next').disabled = !page.nextCursor;
   }
