@@ -411,7 +411,7 @@ describe('with the token', () => {
     ['/api/events', 'limit', '-1'],
     ['/api/events', 'limit', '2.5'],
     ['/api/events', 'limit', 'Infinity'],
-    ['/api/events', 'offset', '99999999999999999999'],
+    ['/api/events', 'before', '99999999999999999999_not-a-uuid'],
     ['/api/events', 'severity', 'HIGH'],
     ['/api/events', 'category', 'network\0'],
     ['/api/events', 'result', 'cancelled '.repeat(2)],

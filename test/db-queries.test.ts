@@ -296,7 +296,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(joined).toMatchObject({ result: 'joined', workflowId: 'heal-run-1', signature: `sig-joined-${kind}`, errorCode: 'ECONNREFUSED' });
       expect(joined.errorMessage).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
       expect(joined.errorMessage).not.toContain('\u0000');
-      expect(joined.context).toEqual({ orderId: 'o-1', recordedBy: 'occurrences-db.joined-sig' });
+      expect(joined.context).toEqual({ orderId: 'o-1', recordedBy: 'occurrences-db.joined-sig', joinedRun: 'heal-run-1' });
       expect(joined.resolvedAt).toBeInstanceOf(Date);
       expect(rows.find((row) => row.eventKey === `j2-${kind}`)).toMatchObject({ result: 'not-started', workflowId: `j2-${kind}` });
       expect(rows.find((row) => row.eventKey === `j3-${kind}`)!.result).toBe('pending');
@@ -344,12 +344,12 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(stats.successRate).toBeCloseTo(3 / 5);
       expect(stats.meanTimeToHealMs).toBeCloseTo(200);
       expect(stats.byCategory).toEqual([
-        { key: 'network', count: 4, healed: 2, successRate: 2 / 3 },
-        { key: 'timeout', count: 2, healed: 1, successRate: 1 / 2 },
-        { key: null, count: 1, healed: 0, successRate: null },
+        { key: 'network', count: 4, healed: 2, resolved: 3, successRate: 2 / 3 },
+        { key: 'timeout', count: 2, healed: 1, resolved: 2, successRate: 1 / 2 },
+        { key: null, count: 1, healed: 0, resolved: 0, successRate: null },
       ]);
-      expect(stats.byStrategy[0]).toEqual({ key: 'RETRY_WITH_BACKOFF', count: 4, healed: 2, successRate: 2 / 3 });
-      expect(stats.byStrategy).toContainEqual({ key: 'SKIP_OPERATION', count: 1, healed: 0, successRate: 0 });
+      expect(stats.byStrategy[0]).toEqual({ key: 'RETRY_WITH_BACKOFF', count: 4, healed: 2, resolved: 3, successRate: 2 / 3 });
+      expect(stats.byStrategy).toContainEqual({ key: 'SKIP_OPERATION', count: 1, healed: 0, resolved: 1, successRate: 0 });
       expect(stats.eventsPerHour).toEqual([
         { hour: new Date(Date.UTC(2003, 5, 1, 10)), count: 3 },
         { hour: new Date(Date.UTC(2003, 5, 1, 11)), count: 2 },
@@ -371,8 +371,8 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(stats.meanTimeToHealMs).toBe(40);
       expect(stats.byCategory.map((group) => [group.key, group.count])).toEqual([['network', 2], ['timeout', 1]]);
       expect(stats.byStrategy).toEqual([
-        { key: null, count: 2, healed: 0, successRate: null },
-        { key: 'RETRY_WITH_BACKOFF', count: 1, healed: 1, successRate: 1 },
+        { key: null, count: 2, healed: 0, resolved: 0, successRate: null },
+        { key: 'RETRY_WITH_BACKOFF', count: 1, healed: 1, resolved: 1, successRate: 1 },
       ]);
       expect(stats.eventsPerHour.map((bucket) => bucket.count)).toEqual([1, 1, 1]);
       expect((await getHealingStats(db, { from: minute(0), to: minute(180) })).total).toBe(5);
