@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeHealthSchedule, triggerHealthCheck } from '../client/health-schedule.js';
+import { describeHealthSchedule, triggerHealthCheck } from '../workers/health-schedule.js';
 import {
   createHealthCheck,
   getHealingEvents,
