@@ -3,7 +3,7 @@
 // Each is one statement that reads nothing back: they run as local activities on every healing run.
 import type { AttemptRecord, HealingInput } from '../common/healing-contract.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
-import { patchHealingEvent, recordHealingEvent, recordHealingOutcome, type Database } from '../db/index.js';
+import { updateHealingEvent, recordHealingEvent, recordHealingOutcome, type Database } from '../db/index.js';
 
 /** What the audit trail keeps of a healing run's input (not its sealed arguments, policy or timing). */
 export type OccurrenceRecord = Pick<HealingInput, 'workflowId' | 'operation' | 'error' | 'signature' | 'context' | 'detectedAt'> & {
@@ -57,11 +57,11 @@ export function createAuditActivities(db: Database) {
     },
 
     async recordDiagnosis(input: { workflowId: string; diagnosis: Diagnosis }): Promise<void> {
-      await patchHealingEvent(db, input.workflowId, diagnosisColumns(input.diagnosis));
+      await updateHealingEvent(db, input.workflowId, diagnosisColumns(input.diagnosis));
     },
 
     async recordAttempt(input: RecordAttemptInput): Promise<void> {
-      await patchHealingEvent(db, input.workflowId, {
+      await updateHealingEvent(db, input.workflowId, {
         ...diagnosisColumns(input.diagnosis),
         strategy: input.attempt.strategy,
         appendAttempt: input.attempt,
@@ -69,7 +69,7 @@ export function createAuditActivities(db: Database) {
     },
 
     async completeHealing(input: CompleteHealingInput): Promise<void> {
-      await patchHealingEvent(db, input.workflowId, {
+      await updateHealingEvent(db, input.workflowId, {
         result: input.result,
         strategy: input.strategy,
         healingDurationMs: input.healingDurationMs,

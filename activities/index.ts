@@ -11,6 +11,7 @@ import { createHealthCheckRunner } from './health/runner.js';
 import { createLearningActivities } from './learning.js';
 import { createNotificationActivities, type NotificationSettings } from './notifications.js';
 import { createOccurrenceLogActivities } from './occurrence-log.js';
+import { createRetentionActivities } from './retention.js';
 import { createSystemOperationActivities } from './system-operations.js';
 
 export interface ActivityDependencies {
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
     ...createLearningActivities(deps.db, analysisCaches),
     ...createOccurrenceLogActivities(deps.db),
+    ...createRetentionActivities(deps.db),
     ...notifications,
     ...createHealthCheckActivities(health, {
       db: deps.db,

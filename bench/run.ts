@@ -5,7 +5,7 @@
 //   4. storm: 10,000 failures of one signature within 10 s
 //   5. health-check cycle time, all healthy and one check hung
 // `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
-// Options: --only=overhead,latency,throughput,storm,health,sanitize   --out=FILE
+// Options: --only=overhead,latency,throughput,storm,health,sanitize,scale   --out=FILE
 //          --tuning='{"maxCachedWorkflows":500}'
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,18 +16,20 @@ import { machine, startBenchEnvironment, type BenchEnvironment } from './lib/env
 import { fmt, mb, table, verdict } from './lib/stats.js';
 import { benchOverhead, type OverheadResult } from './overhead.js';
 import { benchSanitize } from './sanitize.js';
+import { benchScale } from './scale.js';
 import { benchStorm, type StormResult } from './storm.js';
 import { benchThroughput, type ThroughputResult } from './throughput.js';
 import type { WorkerTuning } from '../test/support/worker-entry.js';
 
-const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health', 'sanitize'] as const;
+const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health', 'sanitize', 'scale'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function parseArgs(argv: string[]) {
   const flag = (name: string) => argv.find((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
   const value = (name: string) => flag(name)?.split('=').slice(1).join('=');
   const quick = Boolean(flag('quick'));
-  const selected = value('only')?.split(',').filter(Boolean) ?? [...BENCHES];
+  // scale (the audit trail at 1 M and 10 M rows, ~15 min) runs only when asked for.
+  const selected = value('only')?.split(',').filter(Boolean) ?? BENCHES.filter((name) => name !== 'scale');
   for (const name of selected) {
     if (!BENCHES.includes(name as Bench)) throw new Error(`unknown benchmark ${name}; one of ${BENCHES.join(', ')}`);
   }
@@ -202,7 +204,8 @@ async function main(): Promise<void> {
 
   if (args.only.includes('overhead')) emit(overheadSection(await benchOverhead(size.overhead)));
   if (args.only.includes('sanitize')) emit(await benchSanitize({ rounds: args.quick ? 3 : 7 }));
-  const needsServer = args.only.some((name) => name !== 'overhead' && name !== 'sanitize');
+  if (args.only.includes('scale')) emit(await benchScale({ quick: args.quick }));
+  const needsServer = args.only.some((name) => !['overhead', 'sanitize', 'scale'].includes(name));
   let env: BenchEnvironment | undefined;
   try {
     if (needsServer) env = await startBenchEnvironment();

@@ -1,13 +1,18 @@
 // The dashboard's JSON API: query validation and the shapes the page reads, built on db/ queries.
+import { createHash } from 'node:crypto';
+import { count, max, sql } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { getSystemHealthStatus } from '../cli/operator/system-health.js';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.js';
 import {
+  EVENT_CURSOR_PATTERN,
+  getEventOperations,
   getHealingEvents,
   getHealingPatterns,
   getHealingStats,
   getHealthChecks,
-  healingEvents,
+  healingPatterns,
   type Database,
   type HealingEventRow,
   type HealingPatternRow,
@@ -57,7 +62,8 @@ export const eventsQuery = z.object({
   from: optional(instant),
   to: optional(instant),
   limit: wholeNumberOr(1, MAX_EVENTS_PAGE_SIZE, DEFAULT_EVENTS_PAGE_SIZE),
-  offset: wholeNumberOr(0, 10_000_000, 0),
+  /** The nextCursor of the page before (older events); absent: the newest page. */
+  before: optional(z.string().trim().regex(EVENT_CURSOR_PATTERN, 'must be the nextCursor of a page')),
 });
 
 export const statsQuery = z.object({
@@ -149,8 +155,8 @@ function healthCheckView(row: HealthCheckRow) {
 }
 
 export async function eventsResponse(db: Database, query: z.infer<typeof eventsQuery>, links: LinkOptions) {
-  const { rows, total } = await getHealingEvents(db, query);
-  return { rows: rows.map((row) => eventView(row, links)), total, limit: query.limit, offset: query.offset };
+  const { rows, ...page } = await getHealingEvents(db, query);
+  return { rows: rows.map((row) => eventView(row, links)), ...page, limit: query.limit };
 }
 
 export function eventView(row: HealingEventRow, links: LinkOptions) {
@@ -230,11 +236,41 @@ function patternView(row: HealingPatternRow) {
 
 /** Operations seen so far (alphabetical), for the feed's filter. */
 export async function operationsResponse(db: Database) {
-  const rows = await db
-    .select({ operation: healingEvents.operation })
-    .from(healingEvents)
-    .groupBy(healingEvents.operation)
-    .orderBy(healingEvents.operation)
-    .limit(500);
-  return { operations: rows.map((row) => row.operation) };
+  return { operations: await getEventOperations(db) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditional polls: an open dashboard asks every few seconds; when nothing was written since its
+// last answer, it gets 304 Not Modified for the price of one sequence read, not its queries.
+
+/** Answers at most this old even without a write: relative times ("last 24 h", stale checks) move on. */
+const VERSION_BUCKET_MS = 60_000;
+
+/** For the /api/* GET routes, after authentication. */
+export function conditionalPolls(db: Database): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method !== 'GET' || c.req.path === '/api/meta') return next();
+    const version = await dataVersion(db, c.req.path === '/api/patterns');
+    const url = createHash('sha256').update(c.req.url).digest('base64url').slice(0, 16);
+    const etag = `W/"${version}-${Math.floor(Date.now() / VERSION_BUCKET_MS)}-${url}"`;
+    if (c.req.header('If-None-Match') === etag) return c.body(null, 304, { ETag: etag });
+    await next();
+    if (c.res.status === 200) c.header('ETag', etag);
+  };
+}
+
+/**
+ * audit_changes moves with every write to healing_events and system_health_checks (triggers of
+ * migration 0005); healing_patterns is small enough to read its newest change.
+ */
+async function dataVersion(db: Database, withPatterns: boolean): Promise<string> {
+  const [changes] = await db.execute(sql`select last_value from audit_changes`).then(rowsOf);
+  const version = String((changes as { last_value?: unknown } | undefined)?.last_value ?? 0);
+  if (!withPatterns) return version;
+  const [patterns] = await db.select({ lastSeen: max(healingPatterns.lastSeen), rows: count() }).from(healingPatterns);
+  return `${version}.${patterns?.rows ?? 0}.${patterns?.lastSeen?.getTime() ?? 0}`;
+}
+
+function rowsOf(result: unknown): unknown[] {
+  return (result as { rows: unknown[] }).rows;
 }

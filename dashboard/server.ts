@@ -16,6 +16,7 @@ import type { Database } from '../db/index.js';
 import type { Config } from '../lib/config.js';
 import { logger as rootLogger } from '../lib/logger.js';
 import {
+  conditionalPolls,
   eventsQuery,
   eventsResponse,
   healthHistoryQuery,
@@ -206,6 +207,7 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
     await next();
     c.header('Cache-Control', 'no-store');
   });
+  app.use('/api/*', conditionalPolls(db));
   app.get('/api/meta', (c) =>
     c.json({
       ...links,

@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { buildPendingIndexesConcurrently } from './online-indexes.js';
 import * as schema from './schema.js';
 
 /** Driver-neutral database: every query function in db/ accepts this (or a transaction). */
@@ -81,6 +82,7 @@ async function migratePostgresExclusively(pool: pg.Pool, databaseUrl: string): P
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     try {
+      await buildPendingIndexesConcurrently(client, MIGRATIONS_FOLDER);
       await migrateNodePg(drizzleNodePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
     } catch (error) {
       throw new Error(`Migrating PostgreSQL at ${describeTarget(databaseUrl)} failed: ${describeQueryError(error)}`, {

@@ -1,5 +1,6 @@
 // healing_events: one row per error occurrence, updated as its healing workflow moves on.
-import { and, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import type {
   Diagnosis,
   DiagnosisSource,
@@ -8,9 +9,9 @@ import type {
   Severity,
   Strategy,
 } from '../common/types.js';
-import { HEALING_RESULTS } from '../common/types.js';
+import { ERROR_CATEGORIES, HEALING_RESULTS, STRATEGIES } from '../common/types.js';
 import type { Database } from './connection.js';
-import { healingEvents, notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
+import { healingEventHours, healingEvents, notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
 
 export const MAX_ERROR_MESSAGE_CHARS = 2_000;
 export const MAX_ERROR_STACK_CHARS = 8_000;
@@ -67,7 +68,8 @@ export interface HealingEventFilters {
   to?: Date;
   /** Default 50, clamped to 1..500. */
   limit?: number;
-  offset?: number;
+  /** A page's nextCursor: the page after it (older events). */
+  before?: string;
 }
 
 export interface TimeRange {
@@ -78,23 +80,7 @@ export interface TimeRange {
 /** Results that end a healing run. `queued` is not final: the operation will run again later. */
 const FINAL_RESULTS: readonly HealingResult[] = ['healed', 'failed', 'skipped', 'cancelled'];
 
-/** Inserts the event unless its event_key exists; returns the stored row either way. */
-export async function createHealingEvent(db: Database, input: NewHealingEvent): Promise<HealingEventRow> {
-  const [inserted] = await db
-    .insert(healingEvents)
-    .values(boundedEvent(input))
-    .onConflictDoNothing({ target: healingEvents.eventKey })
-    .returning();
-  if (inserted) return inserted;
-  const existing = await getHealingEvent(db, input.eventKey);
-  if (!existing) throw new Error(`healing event ${input.eventKey} conflicted on insert but cannot be read back`);
-  return existing;
-}
-
-/**
- * Records the occurrence unless its event_key exists (a retried write is a no-op). Reads nothing
- * back: the healing workflow's write, one statement, no row to transfer and map.
- */
+/** Records the occurrence unless its event_key exists (a retried write is a no-op). Reads nothing back. */
 export async function recordHealingEvent(db: Database, input: NewHealingEvent): Promise<void> {
   await db.insert(healingEvents).values(boundedEvent(input)).onConflictDoNothing({ target: healingEvents.eventKey });
 }
@@ -107,18 +93,8 @@ function boundedEvent(input: NewHealingEvent): NewHealingEvent {
   };
 }
 
-/** Applies the patch; returns the updated row, or undefined when no event has this key. */
-export async function updateHealingEvent(
-  db: Database,
-  eventKey: string,
-  patch: HealingEventPatch,
-): Promise<HealingEventRow | undefined> {
-  const [row] = await db.update(healingEvents).set(patchSet(patch)).where(eq(healingEvents.eventKey, eventKey)).returning();
-  return row;
-}
-
-/** updateHealingEvent without reading the row back; false when no event has this key. */
-export async function patchHealingEvent(db: Database, eventKey: string, patch: HealingEventPatch): Promise<boolean> {
+/** Applies the patch without reading the row back; false when no event has this key. */
+export async function updateHealingEvent(db: Database, eventKey: string, patch: HealingEventPatch): Promise<boolean> {
   const rows = await db
     .update(healingEvents)
     .set(patchSet(patch))
@@ -220,23 +196,100 @@ export async function getHealingEvent(db: Database, eventKey: string): Promise<H
   return row;
 }
 
-/** Newest first, with the total number of matches for pagination. */
-export async function getHealingEvents(
-  db: Database,
-  filters: HealingEventFilters = {},
-): Promise<{ rows: HealingEventRow[]; total: number }> {
+/** Matches are counted exactly up to this many; beyond, the planner's estimate stands in (a feed says "about"). */
+export const MAX_COUNTED_MATCHES = 200;
+
+export interface HealingEventPage {
+  rows: HealingEventRow[];
+  /** `before` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+  /** Events matching the filters (all pages): exact up to MAX_COUNTED_MATCHES, else estimated. */
+  total: number;
+  /** `total` is the planner's estimate (more than MAX_COUNTED_MATCHES match). */
+  totalEstimated: boolean;
+}
+
+/** `<detected_at in µs since the epoch>_<id>`: exact, where a JS Date would lose the microseconds. */
+const CURSOR = /^(\d{1,17})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+export const EVENT_CURSOR_PATTERN = CURSOR;
+const detectedAtMicros = sql<string>`(extract(epoch from ${healingEvents.detectedAt}) * 1000000)::bigint::text`;
+
+/**
+ * Newest first, one page by keyset (detected_at, id): a page costs the same however deep it is
+ * and however big the table, and rows recorded meanwhile never shift the next page.
+ */
+export async function getHealingEvents(db: Database, filters: HealingEventFilters = {}): Promise<HealingEventPage> {
+  const limit = pageSize(filters.limit);
   const where = eventFilters(filters);
-  const [rows, [totalRow]] = await Promise.all([
+  const [found, counted] = await Promise.all([
     db
-      .select()
+      .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros })
       .from(healingEvents)
-      .where(where)
+      .where(and(where, filters.before === undefined ? undefined : olderThan(filters.before)))
       .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
-      .limit(pageSize(filters.limit))
-      .offset(Math.max(0, Math.trunc(filters.offset ?? 0))),
-    db.select({ total: count() }).from(healingEvents).where(where),
+      .limit(limit + 1),
+    countMatches(db, where),
   ]);
-  return { rows, total: totalRow?.total ?? 0 };
+  const page = found.slice(0, limit);
+  const last = page.at(-1);
+  const totalEstimated = counted > MAX_COUNTED_MATCHES;
+  return {
+    rows: page.map(({ cursorMicros: _, ...row }) => row),
+    nextCursor: found.length > limit && last ? `${last.cursorMicros}_${last.id}` : null,
+    total: totalEstimated ? Math.max(counted, await estimateMatches(db, where)) : counted,
+    totalEstimated,
+  };
+}
+
+function olderThan(cursor: string): SQL {
+  const match = CURSOR.exec(cursor);
+  if (!match) throw new Error(`invalid events cursor ${JSON.stringify(cursor)}: pass a page's nextCursor unchanged`);
+  const at = sql`(timestamptz 'epoch' + ${match[1]}::bigint * interval '1 microsecond')`;
+  return sql`(${healingEvents.detectedAt}, ${healingEvents.id}) < (${at}, ${match[2]}::uuid)`;
+}
+
+/** Counts one past the cap, so the cost is bounded by the cap, not the table. */
+async function countMatches(db: Database, where: SQL | undefined): Promise<number> {
+  const matches = db
+    .select({ one: sql`1` })
+    .from(healingEvents)
+    .where(where)
+    .limit(MAX_COUNTED_MATCHES + 1)
+    .as('matches');
+  const [row] = await db.select({ total: count() }).from(matches);
+  return row?.total ?? 0;
+}
+
+/** The planner's row estimate for the filters (from the table statistics: no rows are read). */
+async function estimateMatches(db: Database, where: SQL | undefined): Promise<number> {
+  const query = db.select({ id: healingEvents.id }).from(healingEvents).where(where).getSQL();
+  const [row] = await selectRows(db, sql`explain (format json) ${query}`);
+  const plan = z.object({ 'QUERY PLAN': z.tuple([z.object({ Plan: z.object({ 'Plan Rows': z.number() }) })]) }).parse(row);
+  return Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
+}
+
+/**
+ * Operations with at least one event, alphabetical (at most 500). A skip scan over the operation
+ * index: one probe per distinct operation, whatever the number of events.
+ */
+export async function getEventOperations(db: Database): Promise<string[]> {
+  const rows = await selectRows(
+    db,
+    sql`with recursive ops(operation) as (
+      (select operation from ${healingEvents} order by operation limit 1)
+      union all
+      select (select e.operation from ${healingEvents} e where e.operation > ops.operation order by e.operation limit 1)
+      from ops where ops.operation is not null
+    )
+    select operation from ops where operation is not null limit 500`,
+  );
+  return z.array(z.object({ operation: z.string() })).parse(rows).map((row) => row.operation);
+}
+
+/** Rows of a raw query (both drivers answer `{ rows }`): validate them before use. */
+async function selectRows(db: Database, query: SQL): Promise<unknown[]> {
+  const result = (await db.execute(query)) as unknown as { rows: unknown[] };
+  return result.rows;
 }
 
 /** Number of events detected at or after `since` (for error-rate health checks). */
@@ -257,7 +310,7 @@ function pageSize(limit: number | undefined): number {
   return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit)));
 }
 
-export function eventFilters(filters: Omit<HealingEventFilters, 'limit' | 'offset'>): SQL | undefined {
+export function eventFilters(filters: Omit<HealingEventFilters, 'limit' | 'before'>): SQL | undefined {
   const conditions = [
     filters.severity && eq(healingEvents.severity, filters.severity),
     filters.category && eq(healingEvents.category, filters.category),
@@ -309,90 +362,139 @@ export interface HealingStats {
   eventsPerHour: { hour: Date; count: number }[];
 }
 
-const VERDICT_RESULTS: HealingResult[] = ['healed', 'failed', 'skipped'];
+const VERDICT_RESULTS: readonly HealingResult[] = ['healed', 'failed', 'skipped'];
 const MAX_HOUR_BUCKETS = 168;
+const HOUR_MS = 3_600_000;
 
+/**
+ * From healing_event_hours for the whole UTC hours of the range, and from healing_events only for
+ * the partial hours at its ends: the cost grows with the hours asked for, not with the events.
+ * Counts of pruned events remain (see db/retention.ts), except in those partial end hours.
+ */
 export async function getHealingStats(db: Database, range: TimeRange = {}): Promise<HealingStats> {
-  const where = eventFilters(range);
-  const [byResult, meanTimeToHealMs, byCategory, byStrategy, eventsPerHour] = await Promise.all([
-    countByResult(db, where),
-    meanTimeToHeal(db, where),
-    groupStats<ErrorCategory | null>(db, where, healingEvents.category),
-    groupStats<Strategy | null>(db, where, healingEvents.strategy),
-    countPerHour(db, where),
-  ]);
+  const rows = statsRow.array().parse(await selectRows(db, statsQuery(splitByWholeHours(range))));
+  return foldStats(rows);
+}
+
+interface SplitRange {
+  /** Absent: the range holds no whole hour. */
+  wholeHours?: TimeRange;
+  partialHours: TimeRange[];
+}
+
+export function splitByWholeHours({ from, to }: TimeRange): SplitRange {
+  const wholeFrom = from && new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
+  const wholeTo = to && new Date(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS);
+  if (wholeFrom && wholeTo && wholeFrom >= wholeTo) return { partialHours: [{ from, to }] };
+  const partialHours: TimeRange[] = [];
+  if (from && wholeFrom && from < wholeFrom) partialHours.push({ from, to: wholeFrom });
+  if (to && wholeTo && wholeTo < to) partialHours.push({ from: wholeTo, to });
+  return { wholeHours: { from: wholeFrom, to: wholeTo }, partialHours };
+}
+
+const hourOf = (column: SQL | typeof healingEvents.detectedAt) =>
+  sql`date_bin('1 hour', ${column}, timestamptz '2000-01-01 00:00:00+00')`;
+
+function statsQuery({ wholeHours, partialHours }: SplitRange): SQL {
+  const hours = healingEventHours;
+  const fromRollup = wholeHours
+    ? sql`select ${hours.hour} as hour, ${hours.category} as category, ${hours.strategy} as strategy, ${hours.result} as result,
+        ${hours.events} as events, ${hours.healedMs} as healed_ms, ${hours.healedTimed} as healed_timed
+      from ${hours}
+      where ${and(
+        wholeHours.from && gte(hours.hour, wholeHours.from),
+        wholeHours.to && lt(hours.hour, wholeHours.to),
+      ) ?? sql`true`}`
+    : undefined;
+  const healedMs = sql`case when ${healingEvents.result} = 'healed' then coalesce(${healingEvents.healingDurationMs},
+    extract(epoch from (${healingEvents.resolvedAt} - ${healingEvents.detectedAt})) * 1000) end`;
+  const fromEvents = partialHours.length
+    ? sql`select ${hourOf(healingEvents.detectedAt)} as hour, ${healingEvents.category} as category,
+        ${healingEvents.strategy} as strategy, ${healingEvents.result} as result, count(*) as events,
+        coalesce(sum(${healedMs}), 0) as healed_ms, count(${healedMs}) as healed_timed
+      from ${healingEvents}
+      where ${or(...partialHours.map((part) => eventFilters(part)))}
+      group by 1, 2, 3, 4`
+    : undefined;
+  const counted = sql.join([fromRollup, fromEvents].filter((part): part is SQL => part !== undefined), sql` union all `);
+  // One pass, three groupings: by category and result (also gives the totals), by strategy and result, by hour.
+  return sql`with counted as (${counted})
+    select grouping(category, strategy, hour) as grouping_set, category, strategy,
+      extract(epoch from hour)::float8 as hour_epoch, result,
+      sum(events)::float8 as events, sum(healed_ms)::float8 as healed_ms, sum(healed_timed)::float8 as healed_timed
+    from counted
+    group by grouping sets ((category, result), (strategy, result), (hour))`;
+}
+
+// grouping(category, strategy, hour): a bit set for each column aggregated away.
+const BY_CATEGORY = 0b011;
+const BY_STRATEGY = 0b101;
+const BY_HOUR = 0b110;
+
+const statsRow = z.object({
+  grouping_set: z.coerce.number(),
+  category: z.enum(ERROR_CATEGORIES).nullable(),
+  strategy: z.enum(STRATEGIES).nullable(),
+  hour_epoch: z.coerce.number().nullable(),
+  result: z.enum(HEALING_RESULTS).nullable(),
+  events: z.coerce.number(),
+  healed_ms: z.coerce.number(),
+  healed_timed: z.coerce.number(),
+});
+type StatsRow = z.infer<typeof statsRow>;
+
+function foldStats(rows: StatsRow[]): HealingStats {
+  const byResult = Object.fromEntries(HEALING_RESULTS.map((result) => [result, 0])) as Record<HealingResult, number>;
+  let healedMs = 0;
+  let healedTimed = 0;
+  for (const row of rows) {
+    if (row.grouping_set !== BY_CATEGORY || row.result === null) continue;
+    byResult[row.result] += row.events;
+    healedMs += row.healed_ms;
+    healedTimed += row.healed_timed;
+  }
   const total = HEALING_RESULTS.reduce((sum, result) => sum + byResult[result], 0);
   const resolved = VERDICT_RESULTS.reduce((sum, result) => sum + byResult[result], 0);
+  const eventsPerHour = rows
+    .filter((row) => row.grouping_set === BY_HOUR && row.events > 0 && row.hour_epoch !== null)
+    .map((row) => ({ hour: new Date(row.hour_epoch! * 1000), count: row.events }))
+    .sort((a, b) => a.hour.getTime() - b.hour.getTime())
+    .slice(-MAX_HOUR_BUCKETS);
   return {
     total,
     byResult,
     resolved,
     successRate: ratio(byResult.healed, resolved),
-    meanTimeToHealMs,
-    byCategory,
-    byStrategy,
+    meanTimeToHealMs: healedTimed === 0 ? null : healedMs / healedTimed,
+    byCategory: groupStats(rows.filter((row) => row.grouping_set === BY_CATEGORY).map((row) => ({ ...row, key: row.category }))),
+    byStrategy: groupStats(rows.filter((row) => row.grouping_set === BY_STRATEGY).map((row) => ({ ...row, key: row.strategy }))),
     eventsPerHour,
   };
 }
 
-async function countByResult(db: Database, where: SQL | undefined): Promise<Record<HealingResult, number>> {
-  const rows = await db
-    .select({ result: healingEvents.result, count: count() })
-    .from(healingEvents)
-    .where(where)
-    .groupBy(healingEvents.result);
-  const byResult = Object.fromEntries(HEALING_RESULTS.map((result) => [result, 0])) as Record<HealingResult, number>;
-  for (const row of rows) byResult[row.result] = row.count;
-  return byResult;
+/** Most frequent first, then by key (null last). */
+function groupStats<K extends string | null>(rows: (StatsRow & { key: K })[]): GroupStats<K>[] {
+  const groups = new Map<K, { count: number; healed: number; resolved: number }>();
+  for (const row of rows) {
+    const group = groups.get(row.key) ?? { count: 0, healed: 0, resolved: 0 };
+    group.count += row.events;
+    if (row.result === 'healed') group.healed += row.events;
+    if (row.result !== null && VERDICT_RESULTS.includes(row.result)) group.resolved += row.events;
+    groups.set(row.key, group);
+  }
+  return [...groups]
+    .filter(([, group]) => group.count > 0)
+    .sort(([keyA, a], [keyB, b]) => b.count - a.count || compareNullLast(keyA, keyB))
+    .map(([key, { count, healed, resolved }]) => ({ key, count, healed, resolved, successRate: ratio(healed, resolved) }));
 }
 
-async function meanTimeToHeal(db: Database, where: SQL | undefined): Promise<number | null> {
-  // Fall back to detection→resolution when the workflow did not report a duration.
-  const durationMs = sql`coalesce(${healingEvents.healingDurationMs},
-    extract(epoch from (${healingEvents.resolvedAt} - ${healingEvents.detectedAt})) * 1000)`;
-  const [row] = await db
-    .select({ mean: sql<number | null>`avg(${durationMs})`.mapWith(nullableNumber) })
-    .from(healingEvents)
-    .where(and(where, eq(healingEvents.result, 'healed')));
-  return row?.mean ?? null;
-}
-
-async function groupStats<K extends string | null>(
-  db: Database,
-  where: SQL | undefined,
-  column: typeof healingEvents.category | typeof healingEvents.strategy,
-): Promise<GroupStats<K>[]> {
-  const rows = await db
-    .select({
-      key: sql<K>`${column}`,
-      count: count(),
-      healed: sql<number>`count(*) filter (where ${eq(healingEvents.result, 'healed')})`.mapWith(Number),
-      resolved: sql<number>`count(*) filter (where ${inArray(healingEvents.result, VERDICT_RESULTS)})`.mapWith(Number),
-    })
-    .from(healingEvents)
-    .where(where)
-    .groupBy(column)
-    .orderBy(desc(count()), column);
-  return rows.map((row) => ({ ...row, successRate: ratio(row.healed, row.resolved) }));
-}
-
-async function countPerHour(db: Database, where: SQL | undefined): Promise<{ hour: Date; count: number }[]> {
-  // Epoch arithmetic gives UTC buckets whatever the session time zone.
-  const hourEpoch = sql<number>`floor(extract(epoch from ${healingEvents.detectedAt}) / 3600) * 3600`;
-  const rows = await db
-    .select({ hourEpoch: hourEpoch.mapWith(Number), count: count() })
-    .from(healingEvents)
-    .where(where)
-    .groupBy(hourEpoch)
-    .orderBy(desc(hourEpoch))
-    .limit(MAX_HOUR_BUCKETS);
-  return rows.reverse().map((row) => ({ hour: new Date(row.hourEpoch * 1000), count: row.count }));
+function compareNullLast(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
 }
 
 function ratio(part: number, whole: number): number | null {
   return whole === 0 ? null : part / whole;
-}
-
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
 }

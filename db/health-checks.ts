@@ -1,5 +1,5 @@
 // system_health_checks: an append-only history of probe results.
-import { and, asc, desc, eq, gte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, sql, type SQL } from 'drizzle-orm';
 import type { HealthStatus } from '../common/types.js';
 import type { Database } from './connection.js';
 import { systemHealthChecks, type HealthCheckRow } from './schema.js';
@@ -49,12 +49,29 @@ export async function getHealthChecks(db: Database, filters: HealthCheckFilters 
     .limit(clampLimit(filters.limit));
 }
 
-/** The most recent row of every check, ordered by check name. */
+/**
+ * The most recent row of every check, ordered by check name. A skip scan over the (check_name,
+ * checked_at desc) index: one probe per check, however long the history.
+ */
 export async function getLatestHealthChecks(db: Database): Promise<HealthCheckRow[]> {
+  const latestIds = sql`
+    with recursive names(name) as (
+      (select check_name from ${systemHealthChecks} order by 1 limit 1)
+      union all
+      select (select c.check_name from ${systemHealthChecks} c where c.check_name > names.name order by 1 limit 1)
+      from names where names.name is not null
+    )
+    select latest.id from names cross join lateral (
+      select c.id from ${systemHealthChecks} c where c.check_name = names.name order by c.checked_at desc, c.id desc limit 1
+    ) latest
+    where names.name is not null`;
   return db
-    .selectDistinctOn([systemHealthChecks.checkName])
+    .select()
     .from(systemHealthChecks)
-    .orderBy(asc(systemHealthChecks.checkName), desc(systemHealthChecks.checkedAt), desc(systemHealthChecks.id));
+    // = any(array(…)): a primary-key probe per id (`in (…)` may become a join over the whole table).
+    // The recursion ends on a null name, which must not be looked up (it would scan the table).
+    .where(sql`${systemHealthChecks.id} = any(array(${latestIds}))`)
+    .orderBy(asc(systemHealthChecks.checkName));
 }
 
 function clampLimit(limit: number | undefined): number {

@@ -6,3 +6,4 @@ export * from './health-checks.js';
 export * from './healing-patterns.js';
 export * from './joined-occurrences.js';
 export * from './llm-calls.js';
+export * from './retention.js';

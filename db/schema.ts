@@ -10,6 +10,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 import type {
@@ -61,15 +62,37 @@ export const healingEvents = pgTable(
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
+  // The feed pages newest first by keyset (detected_at, id): one index per filter it offers, each
+  // ending in that order, so any filtered page reads about one page of index entries.
   (t) => [
-    index('healing_events_detected_at_idx').on(t.detectedAt),
-    index('healing_events_signature_detected_at_idx').on(t.signature, t.detectedAt),
-    index('healing_events_operation_idx').on(t.operation),
-    index('healing_events_category_idx').on(t.category),
-    index('healing_events_severity_idx').on(t.severity),
-    index('healing_events_result_idx').on(t.result),
+    index('healing_events_detected_at_id_idx').on(t.detectedAt, t.id),
+    index('healing_events_signature_detected_at_id_idx').on(t.signature, t.detectedAt, t.id),
+    index('healing_events_operation_detected_at_id_idx').on(t.operation, t.detectedAt, t.id),
+    index('healing_events_category_detected_at_id_idx').on(t.category, t.detectedAt, t.id),
+    index('healing_events_severity_detected_at_id_idx').on(t.severity, t.detectedAt, t.id),
+    index('healing_events_result_detected_at_id_idx').on(t.result, t.detectedAt, t.id),
     index('healing_events_workflow_id_idx').on(t.workflowId),
   ],
+);
+
+/**
+ * Counts of healing_events per UTC hour, category, strategy and result, kept current by triggers
+ * on healing_events (migration 0005) and never pruned with it: statistics over any period read
+ * at most one row per hour and combination, however many events there were or still are.
+ */
+export const healingEventHours = pgTable(
+  'healing_event_hours',
+  {
+    hour: timestamptz('hour').notNull(),
+    category: text('category').$type<ErrorCategory>(),
+    strategy: text('strategy').$type<Strategy>(),
+    result: text('result').$type<HealingResult>().notNull(),
+    events: integer('events').notNull().default(0),
+    // Over healed events with a known healing time only, so mean = healedMs / healedTimed.
+    healedMs: doublePrecision('healed_ms').notNull().default(0),
+    healedTimed: integer('healed_timed').notNull().default(0),
+  },
+  (t) => [unique('healing_event_hours_key').on(t.hour, t.category, t.strategy, t.result).nullsNotDistinct()],
 );
 
 export const systemHealthChecks = pgTable(
@@ -83,7 +106,11 @@ export const systemHealthChecks = pgTable(
     error: text('error'),
     checkedAt: timestamptz('checked_at').notNull().defaultNow(),
   },
-  (t) => [index('system_health_checks_name_checked_at_idx').on(t.checkName, t.checkedAt.desc())],
+  (t) => [
+    index('system_health_checks_name_checked_at_idx').on(t.checkName, t.checkedAt.desc()),
+    // The history without a check name, and retention's range of old rows.
+    index('system_health_checks_checked_at_id_idx').on(t.checkedAt, t.id),
+  ],
 );
 
 export const healingPatterns = pgTable(

@@ -125,6 +125,9 @@ const envSchema = z.object({
     .preprocess((value) => value ?? 'loopback', list)
     .refine(isProxyTrust, 'must list IP addresses, CIDR ranges or loopback, linklocal, uniquelocal'),
   DASHBOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  // Retention (workers/retention-schedule.ts): how long each table keeps its rows; hourly counts stay.
+  RETENTION_HEALING_EVENTS: z.string().default('90d').refine(isDuration, 'must be a duration such as 90d, 12h or ms'),
+  RETENTION_HEALTH_CHECKS: z.string().default('30d').refine(isDuration, 'must be a duration such as 30d, 12h or ms'),
 });
 
 function isProxyTrust(entries: string[]): boolean {

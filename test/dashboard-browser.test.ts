@@ -11,7 +11,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDashboard, type DashboardServer } from '../dashboard/server.js';
 import {
-  createHealingEvent,
+  recordHealingEvent,
   createHealthCheck,
   getHealingEvents,
   getHealingPatterns,
@@ -147,13 +147,13 @@ async function recordCancelledRunAndRerun(): Promise<void> {
   };
   const cancelled = 'heal-reports.nightly-1';
   const nightly = { operation: 'reports.nightly', workflowId: cancelled, runId: 'run-1' };
-  await createHealingEvent(db, { eventKey: cancelled, ...nightly, ...failure });
+  await recordHealingEvent(db, { eventKey: cancelled, ...nightly, ...failure });
   await updateHealingEvent(db, cancelled, { result: 'cancelled', strategy: 'QUEUE_FOR_LATER' });
   // A re-run starts now with the original input, detection time included.
   const rerun = 'heal-checkout.refund-1-rerun-a1b2c3';
   const detectedAt = new Date(Date.now() - RERUN_DETECTED_AGO);
   const refund = { operation: 'checkout.refund', workflowId: rerun, detectedAt };
-  await createHealingEvent(db, { eventKey: rerun, ...refund, ...failure });
+  await recordHealingEvent(db, { eventKey: rerun, ...refund, ...failure });
   await updateHealingEvent(db, rerun, { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 800 });
 }
 

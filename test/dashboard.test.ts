@@ -20,7 +20,7 @@ import {
 } from '../dashboard/server.js';
 import { SESSION_COOKIE } from '../dashboard/session.js';
 import {
-  createHealingEvent,
+  recordHealingEvent,
   createHealthCheck,
   updateHealingEvent,
   upsertHealingPattern,
@@ -46,7 +46,7 @@ const diagnosis = networkDiagnosis();
 type EventInput = Omit<NewHealingEvent, 'eventKey' | 'errorClass' | 'errorMessage'> & Partial<NewHealingEvent>;
 
 async function event(key: string, input: EventInput, patch: HealingEventPatch, target = db) {
-  await createHealingEvent(target, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });
+  await recordHealingEvent(target, { eventKey: key, errorClass: 'Error', errorMessage: `failure of ${key}`, ...input });
   await updateHealingEvent(target, key, patch);
 }
 
@@ -411,7 +411,7 @@ describe('with the token', () => {
     ['/api/events', 'limit', '-1'],
     ['/api/events', 'limit', '2.5'],
     ['/api/events', 'limit', 'Infinity'],
-    ['/api/events', 'offset', '99999999999999999999'],
+    ['/api/events', 'before', '99999999999999999999_not-a-uuid'],
     ['/api/events', 'severity', 'HIGH'],
     ['/api/events', 'category', 'network\0'],
     ['/api/events', 'result', 'cancelled '.repeat(2)],
@@ -558,16 +558,38 @@ describe('the JSON API', () => {
     expect(page.rows[1].temporalUrl).toBeNull();
   });
 
-  it('/api/events: pagination walks every event exactly once', async () => {
+  it('/api/events: pagination by cursor walks every event exactly once', async () => {
     const seen: string[] = [];
-    for (let offset = 0; offset < 11; offset += 4) {
-      const page = await json(`/api/events?limit=4&offset=${offset}`);
-      expect(page).toMatchObject({ total: 11, limit: 4, offset });
+    let before = '';
+    do {
+      const page = await json(`/api/events?limit=4&before=${before}`);
+      expect(page).toMatchObject({ total: 11, totalEstimated: false, limit: 4 });
       seen.push(...page.rows.map((row: any) => row.id));
-    }
+      before = page.nextCursor ?? '';
+    } while (before);
     expect(seen).toHaveLength(11);
     expect(new Set(seen).size).toBe(11);
-    expect((await json('/api/events?offset=11')).rows).toEqual([]);
+    const bad = await call('/api/events?before=11', { bearer: TOKEN });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ issues: [{ param: 'before', message: 'must be the nextCursor of a page' }] });
+  });
+
+  it('polls answer 304 while nothing was written, and 200 again after a write (never without the token)', async () => {
+    const first = await call('/api/stats?hours=24', { bearer: TOKEN });
+    const etag = first.headers.get('ETag')!;
+    expect(etag).toMatch(/^W\/".+"$/);
+    const ask = (path: string, headers: Record<string, string>) => fetch(new URL(path, dashboard.url), { headers });
+    const again = await ask('/api/stats?hours=24', { authorization: `Bearer ${TOKEN}`, 'If-None-Match': etag });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    // Another question (other parameters) is answered in full.
+    expect((await ask('/api/stats?hours=12', { authorization: `Bearer ${TOKEN}`, 'If-None-Match': etag })).status).toBe(200);
+    expect((await ask('/api/stats?hours=24', { 'If-None-Match': etag })).status).toBe(401);
+
+    await updateHealingEvent(db, 'user-1', { result: 'failed' }); // a write (same values: only updated_at moves)
+    const changed = await ask('/api/stats?hours=24', { authorization: `Bearer ${TOKEN}`, 'If-None-Match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('ETag')).not.toBe(etag);
   });
 
   it.each([

@@ -6,23 +6,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   countHealingEventsSince,
-  createHealingEvent,
   createHealthCheck,
   getHealingEvent,
+  getEventOperations,
   getHealingEvents,
   getHealingPattern,
   getHealingPatterns,
   getHealingStats,
   getHealthChecks,
   getLatestHealthChecks,
+  healingEvents,
+  MAX_COUNTED_MATCHES,
   MAX_ERROR_MESSAGE_CHARS,
   MAX_ERROR_STACK_CHARS,
   openDatabase,
+  recordHealingEvent,
   recordJoinedOccurrences,
   updateHealingEvent,
   upsertHealingPattern,
   type AttemptLogEntry,
   type Database,
+  type HealingEventPatch,
   type NewHealingEvent,
 } from '../db/index.js';
 import { createEmptyPostgresDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
@@ -48,6 +52,16 @@ function newEvent(overrides: Partial<NewHealingEvent> = {}): NewHealingEvent {
     signature: 'sig-default',
     ...overrides,
   };
+}
+
+/** The production write (which reads nothing back), then the stored row. */
+async function createEvent(db: Database, input: NewHealingEvent) {
+  await recordHealingEvent(db, input);
+  return (await getHealingEvent(db, input.eventKey))!;
+}
+
+async function updateEvent(db: Database, eventKey: string, patch: HealingEventPatch) {
+  return (await updateHealingEvent(db, eventKey, patch)) ? getHealingEvent(db, eventKey) : undefined;
 }
 
 function attempt(id: string, overrides: Partial<AttemptLogEntry> = {}): AttemptLogEntry {
@@ -83,7 +97,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         errorStack: 's'.repeat(MAX_ERROR_STACK_CHARS + 50),
         context: { userId: 42 },
       });
-      const row = await createHealingEvent(db, input);
+      const row = await createEvent(db, input);
       expect(row).toMatchObject({
         eventKey: input.eventKey,
         result: 'pending',
@@ -99,26 +113,26 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
 
     it('strips NUL characters PostgreSQL text cannot store', async () => {
-      const row = await createHealingEvent(db, newEvent({ errorMessage: 'bad\u0000byte' }));
+      const row = await createEvent(db, newEvent({ errorMessage: 'bad\u0000byte' }));
       expect(row.errorMessage).toBe('badbyte');
     });
 
-    it('is idempotent on event_key: a retried create returns the first row', async () => {
+    it('is idempotent on event_key: a retried record keeps the first row', async () => {
       const input = newEvent();
-      const first = await createHealingEvent(db, input);
-      const retried = await createHealingEvent(db, { ...input, errorMessage: 'different text' });
+      const first = await createEvent(db, input);
+      const retried = await createEvent(db, { ...input, errorMessage: 'different text' });
       expect(retried.id).toBe(first.id);
       expect(retried.errorMessage).toBe('socket hang up');
-      const concurrent = await Promise.all(
-        Array.from({ length: 10 }, () => createHealingEvent(db, newEvent({ eventKey: `${input.eventKey}-c` }))),
-      );
-      expect(new Set(concurrent.map((row) => row.id)).size).toBe(1);
+      const concurrent = newEvent({ eventKey: `${input.eventKey}-c` });
+      await Promise.all(Array.from({ length: 10 }, () => recordHealingEvent(db, concurrent)));
+      expect((await getHealingEvents(db, { operation: concurrent.operation, signature: concurrent.signature })).rows
+        .filter((row) => row.eventKey === concurrent.eventKey)).toHaveLength(1);
     });
 
     it('updates fields, bumps updated_at and stamps resolved_at once', async () => {
-      const created = await createHealingEvent(db, newEvent());
+      const created = await createEvent(db, newEvent());
       await new Promise((resolve) => setTimeout(resolve, 5));
-      const updated = await updateHealingEvent(db, created.eventKey, {
+      const updated = await updateEvent(db, created.eventKey, {
         category: 'network',
         severity: 'high',
         diagnosis,
@@ -131,22 +145,22 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(updated!.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
       expect(updated!.resolvedAt).toBeInstanceOf(Date);
 
-      const repeated = await updateHealingEvent(db, created.eventKey, { result: 'healed' });
+      const repeated = await updateEvent(db, created.eventKey, { result: 'healed' });
       expect(repeated!.resolvedAt).toEqual(updated!.resolvedAt);
-      expect(await updateHealingEvent(db, 'no-such-event', { result: 'failed' })).toBeUndefined();
+      expect(await updateHealingEvent(db, 'no-such-event', { result: 'failed' })).toBe(false);
     });
 
     it('leaves resolved_at empty while the event is only queued', async () => {
-      const created = await createHealingEvent(db, newEvent());
-      const queued = await updateHealingEvent(db, created.eventKey, { result: 'queued' });
+      const created = await createEvent(db, newEvent());
+      const queued = await updateEvent(db, created.eventKey, { result: 'queued' });
       expect(queued!.resolvedAt).toBeNull();
     });
 
     it('appends attempts atomically and ignores a repeated attempt id', async () => {
-      const { eventKey } = await createHealingEvent(db, newEvent());
+      const { eventKey } = await createEvent(db, newEvent());
       await updateHealingEvent(db, eventKey, { appendAttempt: attempt('a1', { error: 'timeout' }) });
       await updateHealingEvent(db, eventKey, { appendAttempt: attempt('a1') });
-      const row = await updateHealingEvent(db, eventKey, {
+      const row = await updateEvent(db, eventKey, {
         strategy: 'FALLBACK_TO_CACHE',
         appendAttempt: attempt('a2', { strategy: 'FALLBACK_TO_CACHE', result: 'healed' }),
       });
@@ -156,7 +170,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
 
     it('loses no attempt when distinct attempts are appended concurrently', async () => {
-      const { eventKey } = await createHealingEvent(db, newEvent());
+      const { eventKey } = await createEvent(db, newEvent());
       const ids = Array.from({ length: 20 }, (_, i) => `c${i}`);
       await Promise.all(ids.map((id) => updateHealingEvent(db, eventKey, { appendAttempt: attempt(id) })));
       await Promise.all(ids.map((id) => updateHealingEvent(db, eventKey, { appendAttempt: attempt(id) })));
@@ -178,9 +192,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         { severity: 'high', category: 'network', result: 'healed' },
       ] as const;
       for (const [i, spec] of specs.entries()) {
-        const created = await createHealingEvent(
-          db,
-          newEvent({
+        const created = await createEvent(db, newEvent({
             operation,
             signature: `${operation}-sig-${i % 2}`,
             workflowId: `${operation}-wf-${i}`,
@@ -198,11 +210,18 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         [6, 5, 4, 3, 2, 1, 0].map((i) => `${operation}-wf-${i}`),
       );
 
-      const page = await getHealingEvents(db, { operation, limit: 3, offset: 3 });
-      expect(page.total).toBe(7);
-      expect(page.rows.map((row) => row.workflowId)).toEqual([3, 2, 1].map((i) => `${operation}-wf-${i}`));
-      expect((await getHealingEvents(db, { operation, offset: 100 })).rows).toEqual([]);
+      expect(all.nextCursor).toBeNull();
+      const pages: string[][] = [];
+      let before: string | undefined;
+      do {
+        const page = await getHealingEvents(db, { operation, limit: 3, before });
+        expect(page).toMatchObject({ total: 7, totalEstimated: false });
+        pages.push(page.rows.map((row) => row.workflowId!));
+        before = page.nextCursor ?? undefined;
+      } while (before);
+      expect(pages).toEqual([[6, 5, 4], [3, 2, 1], [0]].map((page) => page.map((i) => `${operation}-wf-${i}`)));
       expect((await getHealingEvents(db, { operation, limit: 0 })).rows).toHaveLength(1);
+      await expect(getHealingEvents(db, { operation, before: 'page-2' })).rejects.toThrow(/invalid events cursor/);
 
       const highNetwork = await getHealingEvents(db, { operation, severity: 'high', category: 'network' });
       expect(highNetwork.total).toBe(3);
@@ -218,12 +237,33 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(window.total).toBe(3); // minutes 2, 3, 4: from inclusive, to exclusive
     });
 
+    it('pages through equal detection times without skipping or repeating a row; estimates a big count', async () => {
+      const operation = unique('tieOp');
+      const at = new Date(Date.UTC(2001, 6, 1));
+      await db.insert(healingEvents).values(
+        Array.from({ length: MAX_COUNTED_MATCHES + 5 }, (_, i) => ({ ...newEvent({ operation }), detectedAt: at, eventKey: `${operation}-${i}` })),
+      );
+      const seen: string[] = [];
+      let before: string | undefined;
+      do {
+        const page = await getHealingEvents(db, { operation, limit: 60, before });
+        expect(page.totalEstimated).toBe(true);
+        expect(page.total).toBeGreaterThan(MAX_COUNTED_MATCHES);
+        seen.push(...page.rows.map((row) => row.eventKey));
+        before = page.nextCursor ?? undefined;
+      } while (before);
+      expect(seen).toHaveLength(MAX_COUNTED_MATCHES + 5);
+      expect(new Set(seen).size).toBe(MAX_COUNTED_MATCHES + 5);
+      expect(await countHealingEventsSince(db, at, { operation })).toBe(MAX_COUNTED_MATCHES + 5);
+      expect(await getEventOperations(db)).toContain(operation);
+    });
+
     it('counts events since a time, optionally per operation', async () => {
       const operation = unique('rateOp');
       const since = new Date(Date.UTC(2002, 0, 1));
-      await createHealingEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() - 1) }));
-      await createHealingEvent(db, newEvent({ operation, detectedAt: since }));
-      await createHealingEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() + 1_000) }));
+      await createEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() - 1) }));
+      await createEvent(db, newEvent({ operation, detectedAt: since }));
+      await createEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() + 1_000) }));
       expect(await countHealingEventsSince(db, since, { operation })).toBe(2);
       expect(await countHealingEventsSince(db, since)).toBeGreaterThanOrEqual(2);
     });
@@ -248,7 +288,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     it('records a batch in one insert, bounded like any event, and nothing twice', async () => {
       expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j2-${kind}`, 'not-started')]))).toBe(2);
       // A retried activity, and an occurrence whose own run recorded it after all.
-      await createHealingEvent(db, newEvent({ eventKey: `j3-${kind}`, operation: 'db.joined' }));
+      await createEvent(db, newEvent({ eventKey: `j3-${kind}`, operation: 'db.joined' }));
       expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j3-${kind}`)]))).toBe(0);
       const { rows } = await getHealingEvents(db, { operation: 'db.joined' });
       expect(rows).toHaveLength(3);
@@ -256,7 +296,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(joined).toMatchObject({ result: 'joined', workflowId: 'heal-run-1', signature: `sig-joined-${kind}`, errorCode: 'ECONNREFUSED' });
       expect(joined.errorMessage).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
       expect(joined.errorMessage).not.toContain('\u0000');
-      expect(joined.context).toEqual({ orderId: 'o-1', recordedBy: 'occurrences-db.joined-sig' });
+      expect(joined.context).toEqual({ orderId: 'o-1', recordedBy: 'occurrences-db.joined-sig', joinedRun: 'heal-run-1' });
       expect(joined.resolvedAt).toBeInstanceOf(Date);
       expect(rows.find((row) => row.eventKey === `j2-${kind}`)).toMatchObject({ result: 'not-started', workflowId: `j2-${kind}` });
       expect(rows.find((row) => row.eventKey === `j3-${kind}`)!.result).toBe('pending');
@@ -264,7 +304,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
     it("stamps the fault's latest diagnosis on the occurrences it records", async () => {
       const signature = `sig-joined-${kind}`;
-      const leader = await createHealingEvent(db, newEvent({ eventKey: `lead-${kind}`, operation: 'db.joined', signature }));
+      const leader = await createEvent(db, newEvent({ eventKey: `lead-${kind}`, operation: 'db.joined', signature }));
       await updateHealingEvent(db, leader.eventKey, { diagnosis, diagnosisSource: 'llm', category: 'network', severity: 'high' });
       await recordJoinedOccurrences(db, batch([occurrence(`j4-${kind}`)]));
       const { rows } = await getHealingEvents(db, { operation: 'db.joined', result: 'joined' });
@@ -279,12 +319,10 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       const to = new Date(Date.UTC(2003, 5, 1, 13));
       const record = async (
         minutesAfter: number,
-        patch: Parameters<typeof updateHealingEvent>[2],
+        patch: HealingEventPatch,
         category: 'network' | 'timeout' | null = 'network',
       ) => {
-        const created = await createHealingEvent(
-          db,
-          newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
+        const created = await createEvent(db, newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
         );
         await updateHealingEvent(db, created.eventKey, patch);
       };
@@ -306,17 +344,39 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(stats.successRate).toBeCloseTo(3 / 5);
       expect(stats.meanTimeToHealMs).toBeCloseTo(200);
       expect(stats.byCategory).toEqual([
-        { key: 'network', count: 4, healed: 2, successRate: 2 / 3 },
-        { key: 'timeout', count: 2, healed: 1, successRate: 1 / 2 },
-        { key: null, count: 1, healed: 0, successRate: null },
+        { key: 'network', count: 4, healed: 2, resolved: 3, successRate: 2 / 3 },
+        { key: 'timeout', count: 2, healed: 1, resolved: 2, successRate: 1 / 2 },
+        { key: null, count: 1, healed: 0, resolved: 0, successRate: null },
       ]);
-      expect(stats.byStrategy[0]).toEqual({ key: 'RETRY_WITH_BACKOFF', count: 4, healed: 2, successRate: 2 / 3 });
-      expect(stats.byStrategy).toContainEqual({ key: 'SKIP_OPERATION', count: 1, healed: 0, successRate: 0 });
+      expect(stats.byStrategy[0]).toEqual({ key: 'RETRY_WITH_BACKOFF', count: 4, healed: 2, resolved: 3, successRate: 2 / 3 });
+      expect(stats.byStrategy).toContainEqual({ key: 'SKIP_OPERATION', count: 1, healed: 0, resolved: 1, successRate: 0 });
       expect(stats.eventsPerHour).toEqual([
         { hour: new Date(Date.UTC(2003, 5, 1, 10)), count: 3 },
         { hour: new Date(Date.UTC(2003, 5, 1, 11)), count: 2 },
         { hour: new Date(Date.UTC(2003, 5, 1, 12)), count: 2 },
       ]);
+    });
+
+    it('counts partial hours at the ends of a range from the events, and follows every change of an event', async () => {
+      const hour = Date.UTC(2003, 7, 1, 10);
+      const minute = (m: number) => new Date(hour + m * 60_000);
+      const keys = [10, 50, 70, 130, 170].map((m) => ({ m, key: unique('partial') }));
+      for (const { m, key } of keys) await createEvent(db, newEvent({ eventKey: key, category: 'network', detectedAt: minute(m) }));
+      await updateHealingEvent(db, keys[1]!.key, { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' });
+      await updateHealingEvent(db, keys[1]!.key, { result: 'healed', healingDurationMs: 40 });
+      await updateHealingEvent(db, keys[2]!.key, { category: 'timeout' });
+      const stats = await getHealingStats(db, { from: minute(30), to: minute(150) });
+      expect(stats.total).toBe(3); // minutes 50, 70, 130
+      expect(stats.byResult).toMatchObject({ healed: 1, pending: 2, failed: 0 });
+      expect(stats.meanTimeToHealMs).toBe(40);
+      expect(stats.byCategory.map((group) => [group.key, group.count])).toEqual([['network', 2], ['timeout', 1]]);
+      expect(stats.byStrategy).toEqual([
+        { key: null, count: 2, healed: 0, resolved: 0, successRate: null },
+        { key: 'RETRY_WITH_BACKOFF', count: 1, healed: 1, resolved: 1, successRate: 1 },
+      ]);
+      expect(stats.eventsPerHour.map((bucket) => bucket.count)).toEqual([1, 1, 1]);
+      expect((await getHealingStats(db, { from: minute(0), to: minute(180) })).total).toBe(5);
+      expect((await getHealingStats(db, { from: minute(55), to: minute(65) })).total).toBe(0);
     });
 
     it('reports null rates when nothing matches', async () => {
@@ -442,7 +502,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         const dataDir = await mkdtemp(join(tmpdir(), 'healing-pglite-'));
         try {
           const first = await openDatabase({ dataDir });
-          await createHealingEvent(first.db, newEvent({ eventKey: 'persisted' }));
+          await createEvent(first.db, newEvent({ eventKey: 'persisted' }));
           await first.close();
           const second = await openDatabase({ dataDir });
           expect((await getHealingEvent(second.db, 'persisted'))?.eventKey).toBe('persisted');
@@ -466,7 +526,7 @@ describe('opening PostgreSQL', () => {
         const handles = await Promise.all(
           Array.from({ length: 4 }, () => openDatabase({ databaseUrl: empty.url, poolMax: 2 })),
         );
-        const created = await createHealingEvent(handles[0]!.db, newEvent());
+        const created = await createEvent(handles[0]!.db, newEvent());
         expect((await getHealingEvent(handles[3]!.db, created.eventKey))?.id).toBe(created.id);
         await Promise.all(handles.map((handle) => handle.close()));
       } finally {

@@ -21,6 +21,7 @@ import { logger } from '../lib/logger.js';
 import { registerSearchAttributes } from '../lib/register-search-attributes.js';
 import { encryptingDataConverter, payloadCodecFromEnv, type AesGcmPayloadCodec } from '../lib/payload-codec.js';
 import { connectClient, connectWorkerConnection, describeTemporal, temporalSettings } from '../lib/temporal-connection.js';
+import { ensureRetentionSchedule, retentionFromConfig } from './retention-schedule.js';
 import { createCentralWorker } from './worker.js';
 
 /** A start-up problem the user can fix: printed as one line, no stack trace. */
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
       interval: config.HEALTH_CHECK_INTERVAL,
     });
     logger.info({ ...schedule, interval: config.HEALTH_CHECK_INTERVAL }, 'health-check schedule ready');
+    logger.info(await ensureRetentionSchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, input: retentionFromConfig(config) }), 'retention schedule ready');
     const temporalUiUrl = devServer?.uiUrl ?? config.temporalUiUrl;
     const dashboard = await startAdminDashboard(config, database, temporalUiUrl);
     cleanups.push(() => dashboard.close());

@@ -2,3 +2,4 @@
 export { healingWorkflow } from './healing.js';
 export { healthCheckWorkflow } from './health-check.js';
 export { occurrenceLogWorkflow } from './occurrence-log.js';
+export { retentionWorkflow } from './retention.js';

@@ -54,7 +54,7 @@ export const register: RegisterCommands = (program, run) => {
         const until = options.until ? parseTime(options.until) : undefined;
         if (options.source === 'db') {
           const db = await session.db(true);
-          const { rows, total } = await getHealingEvents(db.db, {
+          const { rows, total, totalEstimated } = await getHealingEvents(db.db, {
             operation: options.operation,
             category: options.category,
             severity: options.severity,
@@ -64,7 +64,8 @@ export const register: RegisterCommands = (program, run) => {
             to: until,
             limit: options.limit,
           });
-          session.emit({ rows, total }, () => `${formatTable(rows, EVENT_COLUMNS)}\n${rows.length} of ${total} events`);
+          const of = `${totalEstimated ? '~' : ''}${total}`;
+          session.emit({ rows, total, totalEstimated }, () => `${formatTable(rows, EVENT_COLUMNS)}\n${rows.length} of ${of} events`);
           return;
         }
         const client = await session.client();

@@ -21,7 +21,7 @@ export const register: RegisterCommands = (program, run) => {
   const schedule = program
     .command('schedule')
     .description('The health-check schedule: status, trigger, pause, resume')
-    .option('--schedule-id <id>', 'schedule id (default health-checks-<task queue>)');
+    .option('--schedule-id <id>', 'schedule id (default health-checks-<task queue>; retention-<task queue> for retention)');
 
   schedule
     .command('status')

@@ -81,7 +81,7 @@ export async function terminateRun(
   if (db) {
     const event = await getHealingEvent(db, workflowId);
     if (event && (event.result === 'pending' || event.result === 'queued')) {
-      eventResult = (await updateHealingEvent(db, workflowId, { result: 'cancelled' }))?.result;
+      eventResult = (await updateHealingEvent(db, workflowId, { result: 'cancelled' })) ? 'cancelled' : undefined;
     } else {
       eventResult = event?.result;
     }

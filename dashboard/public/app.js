@@ -15,9 +15,12 @@
   const state = {
     meta: null,
     filters: { ...DEFAULT_FILTERS },
-    offset: 0,
+    // Keyset paging: the cursor each visited page started at (the first page has none).
+    pageCursors: [undefined],
+    nextCursor: null,
     limit: 25,
-    total: 0,
+    // Last answer and ETag per API path: a poll answered 304 re-uses the answer, nothing is redrawn.
+    answers: new Map(),
     expanded: new Set(),
     charts: {},
     timer: null,
@@ -110,19 +113,33 @@
   class Unauthorized extends Error {}
 
   async function api(path, params) {
+    return (await poll(path, params)).body;
+  }
+
+  /** { body, changed }: asks with the ETag of the last answer for this path and these parameters. */
+  async function poll(path, params) {
     const url = new URL(path, window.location.origin);
     for (const [key, value] of Object.entries(params || {})) {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     }
-    const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    const previous = state.answers.get(path);
+    const headers = { Accept: 'application/json' };
+    if (previous && previous.url === url.href) headers['If-None-Match'] = previous.etag;
+    const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store', headers });
     if (response.status === 401) throw new Unauthorized();
+    if (response.status === 304 && previous) return { body: previous.body, changed: false };
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    return response.json();
+    const body = await response.json();
+    const etag = response.headers.get('ETag');
+    if (etag) state.answers.set(path, { url: url.href, etag, body });
+    return { body, changed: true };
   }
 
+  /** Whole minutes, so that consecutive polls ask the same question (and may get 304). */
   function rangeStart() {
     const hours = RANGES[state.filters.range];
-    return hours ? new Date(Date.now() - hours * 3_600_000).toISOString() : undefined;
+    if (!hours) return undefined;
+    return new Date(Math.floor(Date.now() / 60_000) * 60_000 - hours * 3_600_000).toISOString();
   }
 
   function chartHours() {
@@ -139,7 +156,6 @@
       if (params.has(key)) state.filters[key] = params.get(key) ?? '';
     }
     if (!(state.filters.range in RANGES)) state.filters.range = DEFAULT_FILTERS.range;
-    state.offset = Math.max(0, Number(params.get('offset')) || 0);
     const limit = Number(params.get('limit'));
     if ([10, 25, 50, 100].includes(limit)) state.limit = limit;
   }
@@ -149,7 +165,6 @@
     for (const [key, value] of Object.entries(state.filters)) {
       if (value !== DEFAULT_FILTERS[key]) params.set(key, value);
     }
-    if (state.offset) params.set('offset', String(state.offset));
     if (state.limit !== 25) params.set('limit', String(state.limit));
     const hash = params.toString();
     history.replaceState(null, '', hash ? `#${hash}` : window.location.pathname);
@@ -184,7 +199,7 @@
   function onFilterChange() {
     const form = $('filters');
     for (const key of Object.keys(DEFAULT_FILTERS)) state.filters[key] = form.elements[key].value;
-    state.offset = 0;
+    state.pageCursors = [undefined];
     state.expanded.clear();
     writeHash();
     refreshNow();
@@ -345,19 +360,23 @@
   // Rendering: feed and patterns
 
   function renderEvents(page) {
-    state.total = page.total;
+    state.nextCursor = page.nextCursor;
     const body = $('events-body');
     if (page.rows.length === 0) {
       body.replaceChildren(el('tr', {}, el('td', { colSpan: 10, className: 'empty' }, 'No healing events match these filters.')));
     } else {
       body.replaceChildren(...page.rows.flatMap(eventRows));
     }
-    const first = page.total === 0 ? 0 : page.offset + 1;
-    const last = page.offset + page.rows.length;
-    $('page-info').textContent = `${first}–${last} of ${page.total}`;
-    $('feed-count').textContent = `${page.total} event${page.total === 1 ? '' : 's'}`;
-    $('page-prev').disabled = page.offset === 0;
-    $('page-next').disabled = last >= page.total;
+    const offset = (state.pageCursors.length - 1) * state.limit;
+    const first = page.rows.length === 0 ? 0 : offset + 1;
+    const last = offset + page.rows.length;
+    // Beyond a few hundred matches the server estimates the count; the last page knows it exactly.
+    const count = page.nextCursor ? page.total : last;
+    const total = `${page.totalEstimated && page.nextCursor ? '~' : ''}${count.toLocaleString('en-US')}`;
+    $('page-info').textContent = `${first}–${last} of ${total}`;
+    $('feed-count').textContent = `${total} event${count === 1 ? '' : 's'}`;
+    $('page-prev').disabled = state.pageCursors.length === 1;
+    $('page-next').disabled = !page.nextCursor;
   }
 
   function eventRows(event) {
@@ -460,20 +479,23 @@
     const filters = { ...state.filters };
     delete filters.range;
     try {
+      const before = state.pageCursors[state.pageCursors.length - 1];
       const [health, stats, events, patterns, operations] = await Promise.all([
-        api('/api/health'),
-        api('/api/stats', { from, hours: chartHours() }),
-        api('/api/events', { ...filters, from, limit: state.limit, offset: state.offset }),
-        api('/api/patterns', { limit: 20 }),
-        api('/api/operations'),
+        poll('/api/health'),
+        poll('/api/stats', { from, hours: chartHours() }),
+        poll('/api/events', { ...filters, from, limit: state.limit, before }),
+        poll('/api/patterns', { limit: 20 }),
+        poll('/api/operations'),
       ]);
       if (generation !== state.generation) return; // a newer refresh (e.g. a filter change) is under way
-      renderHealth(health);
-      renderStats(stats);
-      lastEventsPage = events;
-      renderEvents(events);
-      renderPatterns(patterns);
-      renderOperations(operations);
+      if (health.changed) renderHealth(health.body);
+      if (stats.changed) renderStats(stats.body);
+      if (events.changed) {
+        lastEventsPage = events.body;
+        renderEvents(events.body);
+      }
+      if (patterns.changed) renderPatterns(patterns.body);
+      if (operations.changed) renderOperations(operations.body);
       $('connection-error').hidden = true;
       $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
       state.refreshes += 1;
@@ -527,18 +549,16 @@
       onFilterChange();
     });
     $('page-prev').addEventListener('click', () => {
-      state.offset = Math.max(0, state.offset - state.limit);
-      writeHash();
+      if (state.pageCursors.length > 1) state.pageCursors.pop();
       refreshNow();
     });
     $('page-next').addEventListener('click', () => {
-      if (state.offset + state.limit < state.total) state.offset += state.limit;
-      writeHash();
+      if (state.nextCursor) state.pageCursors.push(state.nextCursor);
       refreshNow();
     });
     $('page-size').addEventListener('change', (event) => {
       state.limit = Number(event.target.value);
-      state.offset = 0;
+      state.pageCursors = [undefined];
       writeHash();
       refreshNow();
     });

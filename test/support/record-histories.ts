@@ -18,6 +18,7 @@ import { healingStateQuery } from '../../common/healing-contract.js';
 import { startDevServer } from '../../lib/dev-server.js';
 import { healthCheckWorkflow, type HealthCheckSummary } from '../../workflows/health-check.js';
 import { occurrenceLogWorkflow } from '../../workflows/occurrence-log.js';
+import { retentionWorkflow } from '../../workflows/retention.js';
 import type { JoinedOccurrence } from '../../common/occurrence-log-contract.js';
 import { sendToOccurrenceLog } from './occurrence-log.js';
 import { occurrenceLogWorkflowId } from '../../client/workflow-ids.js';
@@ -227,6 +228,32 @@ export const SCENARIOS: Record<string, Scenario> = {
     await send([occurrence(3)]);
     const { recorded } = await client.workflow.getHandle<typeof occurrenceLogWorkflow>(workflowId).result();
     if (recorded !== 3) throw new Error(`the occurrence log recorded ${recorded} occurrences, expected 3`);
+    return workflowId;
+  },
+
+  'retention-pruned': async (system, client) => {
+    const { createHealthCheck, recordHealingEvent } = await import('../../db/index.js');
+    const longAgo = new Date(Date.now() - 400 * 86_400_000);
+    for (const n of [1, 2, 3]) {
+      await recordHealingEvent(system.database.db, {
+        eventKey: `retention-old-${n}`,
+        operation: 'orders.load',
+        errorClass: 'Error',
+        errorMessage: 'read ECONNRESET',
+        signature: 'sig-retention',
+        detectedAt: longAgo,
+      });
+    }
+    await createHealthCheck(system.database.db, { checkName: 'database', status: 'healthy', checkedAt: longAgo });
+    const workflowId = 'retention-recorded';
+    const summary = await client.workflow.execute(retentionWorkflow, {
+      taskQueue: system.taskQueue,
+      workflowId,
+      args: [{ keepMs: { healing_events: 90 * 86_400_000, system_health_checks: 30 * 86_400_000 }, batchSize: 2 }],
+    });
+    if (summary.healing_events?.deleted !== 3 || summary.system_health_checks?.deleted !== 1) {
+      throw new Error(`expected 3 events and 1 health row pruned: ${JSON.stringify(summary)}`);
+    }
     return workflowId;
   },
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HealthCheckOptions } from '../../../activities/health/options.js';
 import { createHealthCheckRunner } from '../../../activities/health/runner.js';
 import { createSystemOperationActivities } from '../../../activities/system-operations.js';
-import { createHealingEvent } from '../../../db/index.js';
+import { recordHealingEvent } from '../../../db/index.js';
 import { useTestDatabase } from '../../support/health.js';
 
 const testDb = useTestDatabase();
@@ -11,7 +11,7 @@ const testDb = useTestDatabase();
 describe('error_rate health check', () => {
   it('measures the error rate from healing events against its thresholds', async () => {
     for (let i = 0; i < 6; i++) {
-      await createHealingEvent(testDb().db, {
+      await recordHealingEvent(testDb().db, {
         eventKey: `rate-${i}`,
         operation: 'orders.load',
         errorClass: 'Error',
