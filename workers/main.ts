@@ -1,7 +1,8 @@
 // `npm start`: the whole system on embedded defaults. Reuses a Temporal server reachable at
 // TEMPORAL_ADDRESS or starts a local dev server (with its UI) that persists under DATA_DIR;
 // migrates the database (PostgreSQL at DATABASE_URL, else embedded PGlite); runs the worker.
-import { mkdirSync } from 'node:fs';
+// Every setting, the database and every port are checked before anything starts; SIGINT and
+// SIGTERM (to the process or its group, once or repeatedly) drain the worker and stop all it started.
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -10,55 +11,52 @@ import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
 import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications.js';
 import { ensureHealthCheckSchedule } from './health-schedule.js';
 import { DashboardConfigError } from '../dashboard/auth.js';
-import { localDashboardToken } from '../dashboard/local-token.js';
 import { dashboardOptionsFromConfig, startDashboard } from '../dashboard/server.js';
 import { openDatabase, type Database, type DatabaseHandle } from '../db/index.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { startCodecServer, withLoopbackTwins } from '../lib/codec-server.js';
-import { startDevServer, waitForTemporal, type DevServer } from '../lib/dev-server.js';
-import { isPortInUse } from '../lib/free-port.js';
+import { startDevServer } from '../lib/dev-server.js';
 import { logger } from '../lib/logger.js';
 import { registerSearchAttributes } from '../lib/register-search-attributes.js';
 import { encryptingDataConverter, payloadCodecFromEnv, type AesGcmPayloadCodec } from '../lib/payload-codec.js';
 import { connectClient, connectWorkerConnection, describeTemporal, temporalSettings } from '../lib/temporal-connection.js';
 import { createCentralWorker } from './worker.js';
+import {
+  checkPortsFree,
+  dashboardToken,
+  devServerPidFile,
+  ensureDataDir,
+  planTemporal,
+  portsToCheck,
+  StartupError,
+  type TemporalPlan,
+} from './startup-checks.js';
 
-/** A start-up problem the user can fix: printed as one line, no stack trace. */
-class StartupError extends Error {}
+/** Thrown between start-up steps when a stop signal arrived meanwhile. */
+class StopRequested extends Error {}
 
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '[::1]']);
-
-async function ensureTemporal(config: Config): Promise<DevServer | undefined> {
-  const [host, portText] = splitAddress(config.TEMPORAL_ADDRESS);
-  try {
-    await waitForTemporal(config.TEMPORAL_ADDRESS, 1_500);
-    logger.info({ address: config.TEMPORAL_ADDRESS }, 'using the Temporal server already running');
-    return undefined;
-  } catch {
-    if (!LOCAL_HOSTS.has(host)) {
-      throw new StartupError(`Temporal server at ${config.TEMPORAL_ADDRESS} is unreachable; check TEMPORAL_ADDRESS`);
-    }
-  }
-  const port = Number(portText);
-  for (const [name, candidate] of [['TEMPORAL_ADDRESS', port], ['TEMPORAL_UI_PORT', config.TEMPORAL_UI_PORT]] as const) {
-    if (await isPortInUse(candidate)) {
-      throw new StartupError(`Port ${candidate} is in use by something that is not a Temporal server; free it or set ${name}`);
-    }
-  }
-  mkdirSync(config.DATA_DIR, { recursive: true });
-  logger.info({ port, uiPort: config.TEMPORAL_UI_PORT }, 'starting a local Temporal dev server');
-  return startDevServer({
-    host: host === 'localhost' ? '127.0.0.1' : host,
-    port,
-    uiPort: config.TEMPORAL_UI_PORT,
-    dbFilename: path.join(config.DATA_DIR, 'temporal.sqlite'),
-    namespace: config.TEMPORAL_NAMESPACE,
-  });
-}
-
-function splitAddress(address: string): [string, string] {
-  const at = address.lastIndexOf(':');
-  return [address.slice(0, at), address.slice(at + 1)];
+/** SIGINT and SIGTERM, any number of times: the first starts a clean stop, later ones say it is under way. */
+function listenForStop() {
+  let requested = false;
+  let onStop = () => {};
+  const handle = (signal: NodeJS.Signals) => {
+    if (requested) return console.log(`${signal} again: still stopping (waiting for running tasks)`);
+    requested = true;
+    console.log(`${signal}: stopping…`);
+    onStop();
+  };
+  process.on('SIGINT', handle);
+  process.on('SIGTERM', handle);
+  return {
+    /** Between start-up steps: stop starting things once a stop was asked for. */
+    check(): void {
+      if (requested) throw new StopRequested();
+    },
+    onStop(callback: () => void): void {
+      onStop = callback;
+      if (requested) callback();
+    },
+  };
 }
 
 async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
@@ -73,11 +71,26 @@ async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
   }
 }
 
+async function startLocalTemporal(config: Config, plan: Extract<TemporalPlan, { kind: 'dev-server' }>) {
+  logger.info({ port: plan.port, uiPort: config.TEMPORAL_UI_PORT }, 'starting a local Temporal dev server');
+  return startDevServer({
+    host: plan.host,
+    port: plan.port,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFilename: path.join(config.DATA_DIR, 'temporal.sqlite'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    pidFile: devServerPidFile(config),
+  }).catch(asStartupError);
+}
+
 /** LLM analysis (when OPENAI_API_KEY is set) and admin notifications, each stated once at start-up. */
 function diagnosisAndNotifications(config: Config, db: Database) {
   const llm = llmDiagnoserFromConfig(config, { db });
   if (llm.handle) {
-    logger.info({ model: config.OPENAI_MODEL, callsPerHour: config.LLM_CALLS_PER_HOUR }, 'LLM analysis on (learned pattern → LLM → rules)');
+    logger.info(
+      { model: config.OPENAI_MODEL, callsPerHour: config.LLM_CALLS_PER_HOUR },
+      'LLM analysis on (learned pattern → LLM → rules)',
+    );
   } else {
     logger.info(llm.reason);
   }
@@ -94,15 +107,17 @@ function asStartupError(error: Error): never {
 async function startPayloadCodecEndpoint(config: Config, codec: AesGcmPayloadCodec): Promise<() => Promise<void>> {
   logger.info({ encryptionKeyId: codec.encryptionKeyId, keyIds: codec.keyIds }, 'payload encryption on (AES-256-GCM)');
   if (config.CODEC_SERVER_PORT === 0) return async () => {};
+  const origins = config.CODEC_SERVER_CORS_ORIGINS.length ? config.CODEC_SERVER_CORS_ORIGINS : [config.temporalUiUrl];
   const server = await startCodecServer({
     codec,
     port: config.CODEC_SERVER_PORT,
     host: config.CODEC_SERVER_HOST,
     token: config.CODEC_SERVER_TOKEN,
-    corsOrigins: withLoopbackTwins(config.CODEC_SERVER_CORS_ORIGINS.length ? config.CODEC_SERVER_CORS_ORIGINS : [config.temporalUiUrl]),
+    corsOrigins: withLoopbackTwins(origins),
     onError: (error, request) => logger.warn({ ...request, reason: error.message }, 'codec endpoint request refused'),
   }).catch((error: Error) => {
-    throw new StartupError(`codec endpoint cannot listen on ${config.CODEC_SERVER_HOST}:${config.CODEC_SERVER_PORT} (${error.message}); set CODEC_SERVER_PORT`);
+    const where = `${config.CODEC_SERVER_HOST}:${config.CODEC_SERVER_PORT}`;
+    throw new StartupError(`codec endpoint cannot listen on ${where} (${error.message}); set CODEC_SERVER_PORT`);
   });
   logger.info({ url: server.url, auth: config.CODEC_SERVER_TOKEN ? 'token' : 'none' }, 'codec endpoint for the Temporal UI');
   return () => server.close();
@@ -117,46 +132,62 @@ async function registerSearchAttributesOrWarn(connection: Client['connection'], 
   }
 }
 
-/**
- * The admin dashboard. Without DASHBOARD_TOKEN on a loopback address, a token kept under DATA_DIR
- * is printed with the link, so `npm start` works out of the box and stays admin-only.
- */
 async function startAdminDashboard(config: Config, database: DatabaseHandle, temporalUiUrl: string) {
-  const options = dashboardOptionsFromConfig(config);
-  const loopbackOnly = ['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1');
+  const { token, generated } = dashboardToken(config);
   try {
-    const token = options.token ?? (loopbackOnly ? localDashboardToken(config.DATA_DIR) : undefined);
-    const dashboard = await startDashboard({ ...options, token: token!, db: database.db, temporalUiUrl });
-    const link = options.token ? dashboard.url : `${dashboard.url}/?token=${token}`;
-    return { link, close: () => dashboard.close() };
+    const dashboard = await startDashboard({ ...dashboardOptionsFromConfig(config), token, db: database.db, temporalUiUrl });
+    return { link: generated ? `${dashboard.url}/?token=${token}` : dashboard.url, close: () => dashboard.close() };
   } catch (error) {
     if (error instanceof DashboardConfigError) throw new StartupError(error.message);
     throw error;
   }
 }
 
-async function main(): Promise<void> {
-  // The SDK logs every bundling step at INFO; keep its warnings and errors only, unless debugging.
-  Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+/** Runs until stopped; resolves with the exit code. Everything started is stopped, in reverse order, before it returns. */
+async function main(): Promise<number> {
+  const stop = listenForStop();
+  // The SDK logs every bundling step at INFO: keep its warnings and errors only, unless debugging.
+  // Signals are ours (listenForStop): the SDK's own handlers would shut the worker down a second time.
+  Runtime.install({
+    logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+    shutdownSignals: [],
+  });
   const cleanups: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
+  const started = <T extends { close(): Promise<void> } | { stop(): Promise<void> }>(thing: T): T => {
+    cleanups.push(() => ('close' in thing ? thing.close() : thing.stop()));
+    stop.check();
+    return thing;
   };
   try {
+    // 1. Everything checked before anything starts.
     const config = loadConfig();
     const temporal = temporalSettings(config);
     const codec = payloadCodecFromEnv(config);
-    const dataConverter = codec ? encryptingDataConverter(codec) : undefined;
+    dashboardToken(config);
+    ensureDataDir(config.DATA_DIR);
     // A secured cluster is never a local dev server: connect to it directly.
-    const devServer = temporal.tls || temporal.apiKey ? undefined : await ensureTemporal(config);
-    if (devServer) cleanups.push(() => devServer.stop());
-    const database = await openConfiguredDatabase(config);
-    cleanups.push(() => database.close());
+    const plan: TemporalPlan = temporal.tls || temporal.apiKey ? { kind: 'existing' } : await planTemporal(config);
+    await checkPortsFree(portsToCheck(config, plan, Boolean(codec)));
+    const database = started(await openConfiguredDatabase(config));
     logger.info({ database: database.kind }, 'database migrated');
 
+    // 2. Then started, each stopped again on the way out.
+    const devServer = plan.kind === 'dev-server' ? started(await startLocalTemporal(config, plan)) : undefined;
     logger.info(describeTemporal(temporal), 'connecting to Temporal');
-    const connection = await connectWorkerConnection(temporal).catch(asStartupError);
-    cleanups.push(() => connection.close());
+    const connection = started(await connectWorkerConnection(temporal).catch(asStartupError));
+    const dataConverter = codec ? encryptingDataConverter(codec) : undefined;
+    const client = await connectClient(temporal, { dataConverter }).catch(asStartupError);
+    started(client.connection);
+    if (!devServer) await registerSearchAttributesOrWarn(client.connection, config.TEMPORAL_NAMESPACE);
+    if (codec) cleanups.push(await startPayloadCodecEndpoint(config, codec));
+    const schedule = await ensureHealthCheckSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      interval: config.HEALTH_CHECK_INTERVAL,
+    });
+    logger.info({ ...schedule, interval: config.HEALTH_CHECK_INTERVAL }, 'health-check schedule ready');
+    const temporalUiUrl = devServer?.uiUrl ?? config.temporalUiUrl;
+    const dashboard = started(await startAdminDashboard(config, database, temporalUiUrl));
+    // Last: a created worker holds the connection until it has run, so nothing may refuse after it.
     const worker = await createCentralWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -167,37 +198,38 @@ async function main(): Promise<void> {
       ...diagnosisAndNotifications(config, database.db),
       dataConverter,
     });
-    const client = await connectClient(temporal, { dataConverter }).catch(asStartupError);
-    cleanups.push(() => client.connection.close());
-    if (!devServer) await registerSearchAttributesOrWarn(client.connection, config.TEMPORAL_NAMESPACE);
-    if (codec) cleanups.push(await startPayloadCodecEndpoint(config, codec));
-    const schedule = await ensureHealthCheckSchedule(client, {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      interval: config.HEALTH_CHECK_INTERVAL,
-    });
-    logger.info({ ...schedule, interval: config.HEALTH_CHECK_INTERVAL }, 'health-check schedule ready');
-    const temporalUiUrl = devServer?.uiUrl ?? config.temporalUiUrl;
-    const dashboard = await startAdminDashboard(config, database, temporalUiUrl);
-    cleanups.push(() => dashboard.close());
-    const shutdown = () => worker.shutdown();
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    const running = worker.run();
+    stop.onStop(() => worker.getState() === 'RUNNING' && worker.shutdown());
     console.log(`Self-healing worker running on task queue "${config.TEMPORAL_TASK_QUEUE}" (Ctrl-C to stop)`);
     console.log(`Temporal UI: ${temporalUiUrl}`);
     console.log(`Dashboard:   ${dashboard.link}`);
     console.log(`Health checks every ${config.HEALTH_CHECK_INTERVAL} (schedule "${schedule.scheduleId}")`);
-    await worker.run();
-    await stopAll();
+    await running;
+    await stopAll(cleanups);
     console.log('Stopped cleanly.');
+    return 0;
   } catch (error) {
-    await stopAll();
+    await stopAll(cleanups);
+    if (error instanceof StopRequested) {
+      console.log('Stopped cleanly.');
+      return 0;
+    }
     if (error instanceof StartupError || (error as Error).name === 'ConfigError') {
       console.error(`error: ${(error as Error).message}`);
     } else {
       logger.error({ err: error }, 'self-healing system failed');
     }
-    process.exitCode = 1;
+    return 1;
   }
 }
 
-await main();
+async function stopAll(cleanups: Array<() => Promise<void>>): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
+  }
+  cleanups.length = 0;
+}
+
+process.exitCode = await main();
+// Everything is stopped: a handle some library left open must not keep the process alive.
+setTimeout(() => process.exit(), 3_000).unref();
