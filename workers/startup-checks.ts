@@ -1,15 +1,17 @@
-// What `npm start` checks before it starts anything: the data directory, the dashboard's token,
-// the Temporal server to use (or a dev server left behind by an earlier start), and every port it
-// will listen on. Each problem is a StartupError: one line, naming the setting to change.
+// What `npm start` checks before it starts anything: every setting, the data directory, the
+// dashboard's token, the Temporal server to use (or a dev server left behind by an earlier start),
+// and every port it will listen on. Each problem is one line naming the setting to change.
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DashboardConfigError, requireToken } from '../dashboard/auth.js';
-import type { Config } from '../lib/config.js';
+import { loadConfig, type Config } from '../lib/config.js';
 import { findLeftoverDevServer, stopLeftoverDevServer, waitForTemporal } from '../lib/dev-server.js';
 import { listenProblem } from '../lib/free-port.js';
 import { logger } from '../lib/logger.js';
 import { isLoopbackHost } from '../lib/loopback.js';
+import { payloadCodecFromEnv, type AesGcmPayloadCodec } from '../lib/payload-codec.js';
+import { temporalSettings, type TemporalSettings } from '../lib/temporal-connection.js';
 
 /** A start-up problem the user can fix: printed as one line, no stack trace. */
 export class StartupError extends Error {}
@@ -114,4 +116,25 @@ export function portsToCheck(config: Config, plan: TemporalPlan, codecOn: boolea
   uses.push({ setting: 'DASHBOARD_PORT', host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
   if (codecOn) uses.push({ setting: 'CODEC_SERVER_PORT', host: config.CODEC_SERVER_HOST, port: config.CODEC_SERVER_PORT });
   return uses;
+}
+
+export interface CheckedStart {
+  config: Config;
+  temporal: TemporalSettings;
+  codec: AesGcmPayloadCodec | undefined;
+  plan: TemporalPlan;
+  dashboard: { token: string; generated: boolean };
+}
+
+/** Everything that can be checked before anything starts (the database is reached next, before Temporal). */
+export async function checkBeforeStart(): Promise<CheckedStart> {
+  const config = loadConfig();
+  const temporal = temporalSettings(config);
+  const codec = payloadCodecFromEnv(config);
+  const dashboard = dashboardToken(config);
+  ensureDataDir(config.DATA_DIR);
+  // A secured cluster is never a local dev server: connect to it directly.
+  const plan: TemporalPlan = temporal.tls || temporal.apiKey ? { kind: 'existing' } : await planTemporal(config);
+  await checkPortsFree(portsToCheck(config, plan, Boolean(codec)));
+  return { config, temporal, codec, plan, dashboard };
 }
