@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../lib/free-port.js';
 import { PROJECT_ROOT } from '../lib/project-paths.js';
+import { heal } from './support/heal-cli.js';
 import { leftovers, systemEnv, systemPorts, type SystemPorts } from './support/npm-start.js';
 
 const SECRET = 'S3cret-pw-9f2c';
@@ -141,5 +142,21 @@ describe('start-up with bad configuration', () => {
       result,
       `error: DATA_DIR ${path.join(file, 'data')} cannot be created or written (ENOTDIR); set DATA_DIR to a writable directory`,
     );
+  });
+});
+
+describe('heal with a bad database URL', () => {
+  it.each([
+    ['a scheme-less URL', `u:${SECRET}@db:5432/x`, 'error: DATABASE_URL must be a postgres:// or postgresql:// URL'],
+    [
+      'an unreachable server',
+      `postgres://app:${SECRET}@127.0.0.1:1/healing?password=${SECRET}`,
+      'error: Cannot connect to PostgreSQL at 127.0.0.1:1/healing',
+    ],
+  ])('explains %s without its password', async (_, databaseUrl, line) => {
+    const { code, stdout, stderr } = await heal(['stats', '--database-url', databaseUrl], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining(line)]);
+    expect(`${stdout}${stderr}`).not.toContain(SECRET);
   });
 });
