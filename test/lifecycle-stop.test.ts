@@ -47,7 +47,11 @@ async function keepBusy(until: Promise<unknown>): Promise<number> {
   void until.then(() => (done = true));
   const startOne = () =>
     client.workflow
-      .start('healthCheckWorkflow', { taskQueue: 'self-healing', workflowId: `load-${Date.now()}-${started++}`, args: [{}] })
+      .start('healthCheckWorkflow', {
+        taskQueue: 'self-healing',
+        workflowId: `load-${Date.now()}-${started++}`,
+        args: [{}],
+      })
       .catch(() => undefined);
   await Promise.all(Array.from({ length: 10 }, startOne));
   while (!done) {

@@ -350,7 +350,8 @@ describe('healing runs with payload encryption', () => {
       await expect(startCodecServer({ codec, port: 0, host: '0.0.0.0' })).rejects.toThrow(
         'a token is required: the codec endpoint would listen on 0.0.0.0, not a loopback address',
       );
-      await expect(startCodecServer({ codec, port: 0, host: '::', token: '  ' })).rejects.toThrow('a token is required');
+      const blankToken = startCodecServer({ codec, port: 0, host: '::', token: '  ' });
+      await expect(blankToken).rejects.toThrow('a token is required');
       for (const options of [{ host: '0.0.0.0', token: TOKEN }, { host: '127.0.0.1' }, { host: 'localhost' }]) {
         const started = await startCodecServer({ codec, port: 0, ...options });
         await started.close();

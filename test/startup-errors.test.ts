@@ -95,7 +95,9 @@ describe('start-up with bad configuration', () => {
 
   it('explains an unreachable DATABASE_URL without its password, before starting a Temporal server', async () => {
     const closedPort = await freePort();
-    const result = await startWith(() => ({ DATABASE_URL: `postgres://app:${SECRET}@127.0.0.1:${closedPort}/healing` }));
+    const result = await startWith(() => ({
+      DATABASE_URL: `postgres://app:${SECRET}@127.0.0.1:${closedPort}/healing`,
+    }));
     expectRefusal(
       result,
       `error: Cannot connect to PostgreSQL at 127.0.0.1:${closedPort}/healing: ECONNREFUSED — is it running? Check DATABASE_URL`,
@@ -115,13 +117,13 @@ describe('start-up with bad configuration', () => {
   it.each([
     ['DASHBOARD_PORT', () => ({ DASHBOARD_PORT: String(squattedPort) })],
     ['TEMPORAL_UI_PORT', () => ({ TEMPORAL_UI_PORT: String(squattedPort) })],
-    [
-      'CODEC_SERVER_PORT',
-      () => ({ PAYLOAD_ENCRYPTION_KEY: ENCRYPTION_KEY, CODEC_SERVER_PORT: String(squattedPort) }),
-    ],
+    ['CODEC_SERVER_PORT', () => ({ PAYLOAD_ENCRYPTION_KEY: ENCRYPTION_KEY, CODEC_SERVER_PORT: String(squattedPort) })],
   ])('names %s when that port is in use, before starting anything', async (setting, env) => {
     const result = await startWith(env);
-    expectRefusal(result, `error: Port ${squattedPort} on 127.0.0.1 (${setting}) is already in use; free it or set ${setting}`);
+    expectRefusal(
+      result,
+      `error: Port ${squattedPort} on 127.0.0.1 (${setting}) is already in use; free it or set ${setting}`,
+    );
   });
 
   it('refuses a codec endpoint on a non-loopback address without a token', async () => {
@@ -154,7 +156,9 @@ describe('heal with a bad database URL', () => {
       'error: Cannot connect to PostgreSQL at 127.0.0.1:1/healing',
     ],
   ])('explains %s without its password', async (_, databaseUrl, line) => {
-    const { code, stdout, stderr } = await heal(['stats', '--database-url', databaseUrl], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const { code, stdout, stderr } = await heal(['stats', '--database-url', databaseUrl], {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([expect.stringContaining(line)]);
     expect(`${stdout}${stderr}`).not.toContain(SECRET);

@@ -31,7 +31,10 @@ async function main(): Promise<number> {
     const { DefaultLogger, Runtime } = await import('@temporalio/worker');
     // The SDK logs every bundling step at INFO: keep its warnings and errors only, unless debugging.
     // No shutdownSignals: ours (above) stop the worker once; the SDK's would do it a second time.
-    Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'), shutdownSignals: [] });
+    Runtime.install({
+      logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+      shutdownSignals: [],
+    });
     const { startSystem } = await import('./system.js');
     const { worker, banner } = await startSystem(checked, started);
     const running = worker.run();

@@ -26,7 +26,9 @@ export function ensureDataDir(dir: string): void {
     accessSync(dir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new StartupError(`DATA_DIR ${dir} cannot be created or written (${code}); set DATA_DIR to a writable directory`);
+    throw new StartupError(
+      `DATA_DIR ${dir} cannot be created or written (${code}); set DATA_DIR to a writable directory`,
+    );
   }
 }
 
@@ -57,8 +59,8 @@ async function dealWithLeftover(config: Config): Promise<void> {
   if (!leftover) return;
   if (leftover.ownerAlive) {
     throw new StartupError(
-      `another npm start (pid ${leftover.ownerPid}) runs with DATA_DIR ${config.DATA_DIR} and its Temporal dev server ` +
-        `(pid ${leftover.pid}); stop it first, or give this one its own DATA_DIR and ports`,
+      `another npm start (pid ${leftover.ownerPid}) runs with DATA_DIR ${config.DATA_DIR} ` +
+        `and its Temporal dev server (pid ${leftover.pid}); stop it first, or give this one its own DATA_DIR and ports`,
     );
   }
   logger.warn({ pid: leftover.pid }, 'stopping the Temporal dev server an earlier start left running');
@@ -114,7 +116,8 @@ export function portsToCheck(config: Config, plan: TemporalPlan, codecOn: boolea
     uses.push({ setting: 'TEMPORAL_UI_PORT', host: plan.host, port: config.TEMPORAL_UI_PORT });
   }
   uses.push({ setting: 'DASHBOARD_PORT', host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
-  if (codecOn) uses.push({ setting: 'CODEC_SERVER_PORT', host: config.CODEC_SERVER_HOST, port: config.CODEC_SERVER_PORT });
+  if (codecOn)
+    uses.push({ setting: 'CODEC_SERVER_PORT', host: config.CODEC_SERVER_HOST, port: config.CODEC_SERVER_PORT });
   return uses;
 }
 

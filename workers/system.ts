@@ -75,7 +75,10 @@ function diagnosisAndNotifications(config: Config, db: Database) {
 }
 
 /** Payload encryption on: the codec endpoint the Temporal UI and CLI use to show decoded payloads. */
-async function startPayloadCodecEndpoint(config: Config, codec: AesGcmPayloadCodec): Promise<{ close(): Promise<void> }> {
+async function startPayloadCodecEndpoint(
+  config: Config,
+  codec: AesGcmPayloadCodec,
+): Promise<{ close(): Promise<void> }> {
   logger.info({ encryptionKeyId: codec.encryptionKeyId, keyIds: codec.keyIds }, 'payload encryption on (AES-256-GCM)');
   if (config.CODEC_SERVER_PORT === 0) return { close: async () => {} };
   const origins = config.CODEC_SERVER_CORS_ORIGINS.length ? config.CODEC_SERVER_CORS_ORIGINS : [config.temporalUiUrl];
@@ -90,7 +93,10 @@ async function startPayloadCodecEndpoint(config: Config, codec: AesGcmPayloadCod
     const where = `${config.CODEC_SERVER_HOST}:${config.CODEC_SERVER_PORT}`;
     throw new StartupError(`codec endpoint cannot listen on ${where} (${error.message}); set CODEC_SERVER_PORT`);
   });
-  logger.info({ url: server.url, auth: config.CODEC_SERVER_TOKEN ? 'token' : 'none' }, 'codec endpoint for the Temporal UI');
+  logger.info(
+    { url: server.url, auth: config.CODEC_SERVER_TOKEN ? 'token' : 'none' },
+    'codec endpoint for the Temporal UI',
+  );
   return server;
 }
 
@@ -110,7 +116,12 @@ async function startAdminDashboard(
   { token, generated }: CheckedStart['dashboard'],
 ) {
   try {
-    const dashboard = await startDashboard({ ...dashboardOptionsFromConfig(config), token, db: database.db, temporalUiUrl });
+    const dashboard = await startDashboard({
+      ...dashboardOptionsFromConfig(config),
+      token,
+      db: database.db,
+      temporalUiUrl,
+    });
     return { link: generated ? `${dashboard.url}/?token=${token}` : dashboard.url, close: () => dashboard.close() };
   } catch (error) {
     if (error instanceof DashboardConfigError) throw new StartupError(error.message);

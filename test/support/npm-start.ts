@@ -46,7 +46,10 @@ export function npmStart(env: Record<string, string>, cwd = PROJECT_ROOT, readyT
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in ${readyTimeoutMs} ms:\n${stdout}\n${stderr}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`not ready in ${readyTimeoutMs} ms:\n${stdout}\n${stderr}`)),
+      readyTimeoutMs,
+    );
     const onData = () => {
       if (!stdout.includes('Health checks every')) return;
       clearTimeout(timer);
