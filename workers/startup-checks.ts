@@ -1,10 +1,10 @@
 // What `npm start` checks before it starts anything: every setting, the data directory, the
 // dashboard's token, the Temporal server to use (or a dev server left behind by an earlier start),
 // and every port it will listen on. Each problem is one line naming the setting to change.
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DashboardConfigError, requireToken } from '../dashboard/auth.js';
+import { localDashboardToken } from '../dashboard/local-token.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { findLeftoverDevServer, stopLeftoverDevServer, waitForTemporal } from '../lib/dev-server.js';
 import { listenProblem } from '../lib/free-port.js';
@@ -34,12 +34,14 @@ export function ensureDataDir(dir: string): void {
 
 /**
  * DASHBOARD_TOKEN, checked now rather than when the dashboard starts. Without one on a loopback
- * address, a one-time token is made up and printed with the link, so `npm start` works out of the box.
+ * address, the token kept under DATA_DIR is used and printed with the link, so `npm start` works
+ * out of the box (needs DATA_DIR, so check that first).
  */
-export function dashboardToken(config: Config): { token: string; generated: boolean } {
-  const generated = !config.DASHBOARD_TOKEN && isLoopbackHost(config.DASHBOARD_HOST);
+export function dashboardToken(config: Config): { token: string; printed: boolean } {
+  const local = !config.DASHBOARD_TOKEN && isLoopbackHost(config.DASHBOARD_HOST);
   try {
-    return { token: requireToken(generated ? randomBytes(24).toString('hex') : config.DASHBOARD_TOKEN), generated };
+    const token = local ? localDashboardToken(config.DATA_DIR) : requireToken(config.DASHBOARD_TOKEN);
+    return { token, printed: local };
   } catch (error) {
     if (error instanceof DashboardConfigError) throw new StartupError(error.message);
     throw error;
@@ -126,7 +128,7 @@ export interface CheckedStart {
   temporal: TemporalSettings;
   codec: AesGcmPayloadCodec | undefined;
   plan: TemporalPlan;
-  dashboard: { token: string; generated: boolean };
+  dashboard: ReturnType<typeof dashboardToken>;
 }
 
 /** Everything that can be checked before anything starts (the database is reached next, before Temporal). */
@@ -134,8 +136,8 @@ export async function checkBeforeStart(): Promise<CheckedStart> {
   const config = loadConfig();
   const temporal = temporalSettings(config);
   const codec = payloadCodecFromEnv(config);
-  const dashboard = dashboardToken(config);
   ensureDataDir(config.DATA_DIR);
+  const dashboard = dashboardToken(config);
   // A secured cluster is never a local dev server: connect to it directly.
   const plan: TemporalPlan = temporal.tls || temporal.apiKey ? { kind: 'existing' } : await planTemporal(config);
   await checkPortsFree(portsToCheck(config, plan, Boolean(codec)));

@@ -113,7 +113,7 @@ async function startAdminDashboard(
   config: Config,
   database: DatabaseHandle,
   temporalUiUrl: string,
-  { token, generated }: CheckedStart['dashboard'],
+  { token, printed }: CheckedStart['dashboard'],
 ) {
   try {
     const dashboard = await startDashboard({
@@ -122,7 +122,7 @@ async function startAdminDashboard(
       db: database.db,
       temporalUiUrl,
     });
-    return { link: generated ? `${dashboard.url}/?token=${token}` : dashboard.url, close: () => dashboard.close() };
+    return { link: printed ? `${dashboard.url}/?token=${token}` : dashboard.url, close: () => dashboard.close() };
   } catch (error) {
     if (error instanceof DashboardConfigError) throw new StartupError(error.message);
     throw error;
