@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/project-paths.js';
 import { ensureTemporalBinary } from '../lib/temporal-binaries.js';
-import { leftovers, npmStart, systemPorts, type SystemPorts } from './support/npm-start.js';
+import { killStartedSystems, leftovers, npmStart, systemPorts, type SystemPorts } from './support/npm-start.js';
 
 let clone: string;
 let ports: SystemPorts;
@@ -20,6 +20,8 @@ beforeAll(async () => {
   symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(clone, 'node_modules'));
   ports = await systemPorts();
 });
+
+afterEach(killStartedSystems);
 
 afterAll(() => rmSync(path.dirname(clone), { recursive: true, force: true }));
 
@@ -33,7 +35,7 @@ function readmeStartCommand(): string {
     .trim();
 }
 
-describe('a fresh clone', { timeout: 300_000 }, () => {
+describe('a fresh clone', { timeout: 360_000 }, () => {
   it('starts with the README command, serves the UI, and stops on Ctrl-C leaving nothing behind', async () => {
     expect(readmeStartCommand()).toBe('npm ci && npm start');
     const system = npmStart(

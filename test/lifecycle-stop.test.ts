@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  killStartedSystems,
   leftovers,
   npmStart,
   systemEnv,
@@ -30,6 +31,8 @@ beforeAll(async () => {
   ports = await systemPorts();
   env = systemEnv(dataDir, ports);
 });
+
+afterEach(killStartedSystems);
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -72,7 +75,7 @@ async function expectNothingLeft(system: StartedSystem): Promise<void> {
 }
 
 // Each start bundles the workflows: on a loaded 2-core machine that alone can take half a minute.
-describe('stopping npm start', { timeout: 300_000 }, () => {
+describe('stopping npm start', { timeout: 360_000 }, () => {
   const rounds = Array.from({ length: STOPS }, (_, index) => [index + 1, MODES[index % MODES.length]!] as const);
 
   it.each(rounds)('stop %i (%s) under load is clean and leaves nothing behind', async (_, mode) => {

@@ -10,16 +10,29 @@ const stop = listenForStop();
 const { logger } = await import('../lib/logger.js');
 const { checkBeforeStart, StartupError } = await import('./startup-checks.js');
 
+/** Stops what was started, last first; each item is taken once, even when two stops overlap. */
 async function stopAll(cleanups: Array<() => Promise<void>>): Promise<void> {
-  for (const cleanup of cleanups.reverse()) {
+  for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) {
     await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
   }
-  cleanups.length = 0;
 }
+
+/** A stop during start-up waits this long for the current step (bundling the workflows can take a minute). */
+const STARTUP_STOP_GRACE_MS = 10_000;
 
 /** Runs until stopped; resolves with the exit code once everything started was stopped again. */
 async function main(): Promise<number> {
   const cleanups: Array<() => Promise<void>> = [];
+  let running = false;
+  stop.onStop(() => {
+    const abandonStartup = async () => {
+      if (running) return;
+      await stopAll(cleanups);
+      console.log('Stopped cleanly.');
+      process.exit(0);
+    };
+    setTimeout(() => void abandonStartup(), STARTUP_STOP_GRACE_MS).unref();
+  });
   const started: Started = (thing) => {
     cleanups.push(() => ('close' in thing ? thing.close() : thing.stop()));
     stop.check();
@@ -37,10 +50,11 @@ async function main(): Promise<number> {
     });
     const { startSystem } = await import('./system.js');
     const { worker, banner } = await startSystem(checked, started);
-    const running = worker.run();
+    const run = worker.run();
+    running = true;
     stop.onStop(() => worker.getState() === 'RUNNING' && worker.shutdown());
     for (const line of banner) console.log(line);
-    await running;
+    await run;
     await stopAll(cleanups);
     console.log('Stopped cleanly.');
     return 0;

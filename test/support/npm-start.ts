@@ -36,8 +36,20 @@ export function systemEnv(dataDir: string, ports: SystemPorts): Record<string, s
   };
 }
 
-export function npmStart(env: Record<string, string>, cwd = PROJECT_ROOT, readyTimeoutMs = 180_000): StartedSystem {
+const startedGroups = new Set<number>();
+
+/** After a failed test: SIGKILL what is still running (its dev server follows through the parent-death signal). */
+export async function killStartedSystems(): Promise<void> {
+  for (const pgid of startedGroups) {
+    if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    while (groupAlive(pgid)) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  startedGroups.clear();
+}
+
+export function npmStart(env: Record<string, string>, cwd = PROJECT_ROOT, readyTimeoutMs = 240_000): StartedSystem {
   const child = spawn('npm', ['start'], { cwd, env: { ...process.env, ...env }, detached: true, stdio: 'pipe' });
+  startedGroups.add(child.pid!);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
