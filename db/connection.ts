@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { isPostgresUrl } from '../lib/config.js';
 import { buildPendingIndexesConcurrently } from './online-indexes.js';
 import * as schema from './schema.js';
 
@@ -53,6 +54,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 }
 
 async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  // Checked here too: the CLI's --database-url does not go through loadConfig.
+  if (!isPostgresUrl(databaseUrl)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolMax ?? 10,
@@ -149,13 +152,11 @@ function connectionError(databaseUrl: string, cause: unknown): Error {
   return new Error(`Cannot connect to PostgreSQL at ${describeTarget(databaseUrl)}: ${reason}${hint}`);
 }
 
+/** host:port/database only: never the user-info, query string or anything of an unexpected shape. */
 export function describeTarget(databaseUrl: string): string {
-  try {
-    const url = new URL(databaseUrl);
-    return `${url.hostname}:${url.port || '5432'}${url.pathname || '/'}`;
-  } catch {
-    return '(unparseable DATABASE_URL)';
-  }
+  if (!isPostgresUrl(databaseUrl)) return '(DATABASE_URL that is not a postgres:// URL)';
+  const url = new URL(databaseUrl);
+  return `${url.hostname}:${url.port || '5432'}${url.pathname || '/'}`;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);

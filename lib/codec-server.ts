@@ -7,12 +7,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { isLoopbackHost } from './loopback.js';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
   /** 0 picks a free port (tests). */
   port: number;
-  /** Interface to listen on. Default 127.0.0.1; 0.0.0.0 inside a container. */
+  /** Interface to listen on. Default 127.0.0.1; 0.0.0.0 inside a container (then a token is required). */
   host?: string;
   /** When set, `Authorization: Bearer <token>` (or the bare token) is required on /encode and /decode. */
   token?: string;
@@ -47,6 +48,12 @@ class HttpError extends Error {
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+
+/** Why the endpoint must not listen on `host` with this token: it decrypts for whoever can reach it. */
+export function codecExposureProblem(host: string, token: string | undefined): string | undefined {
+  if (token?.trim() || isLoopbackHost(host)) return undefined;
+  return `the codec endpoint would listen on ${host}, not a loopback address, and decrypt payloads for any caller`;
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -141,6 +148,7 @@ function send(response: ServerResponse, status: number, headers: Record<string, 
     ...headers,
     ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) }),
     'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
   });
   response.end(text);
 }
@@ -149,6 +157,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const allowed = options.corsOrigins ?? [];
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const token = options.token?.trim() || undefined;
+  const host = options.host ?? '127.0.0.1';
+  const exposure = codecExposureProblem(host, token);
+  if (exposure) throw new Error(`a token is required: ${exposure}`);
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const cors = corsHeaders(request, allowed);
@@ -183,7 +194,6 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       response.end();
     });
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { msToNumber, type StringValue } from '@temporalio/common/lib/time.js';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { codecExposureProblem } from './codec-server.js';
 import { DEFAULT_DATA_DIR } from './project-paths.js';
 
 const hostPort = z
@@ -27,6 +28,14 @@ function isDuration(value: string): boolean {
     return false;
   }
 }
+
+/** `u:S3cret@db:5432/x` parses as a URL with the scheme `u:`: only these schemes are PostgreSQL. */
+export function isPostgresUrl(value: string): boolean {
+  return URL.canParse(value) && ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+}
+
+// The message never repeats the value, which may hold a password.
+const postgresUrl = z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL');
 
 /** User-defined HTTP health check (HEALTH_HTTP_CHECKS is a JSON array of these). */
 const httpCheck = z.object({
@@ -82,7 +91,7 @@ const envSchema = z.object({
   CODEC_SERVER_TOKEN: optionalText,
   CODEC_SERVER_CORS_ORIGINS: list,
   DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
-  DATABASE_URL: optionalText.pipe(z.string().url('must be a postgres:// URL').optional()),
+  DATABASE_URL: optionalText.pipe(postgresUrl.optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   OPENAI_API_KEY: optionalText,
@@ -139,6 +148,15 @@ function isProxyTrust(entries: string[]): boolean {
   }
 }
 
+/** Rules across settings, checked with the rest before anything starts. */
+const configSchema = envSchema.superRefine((config, ctx) => {
+  const encrypting = Boolean(config.PAYLOAD_ENCRYPTION_KEY || config.PAYLOAD_ENCRYPTION_KEYS);
+  const codecProblem = codecExposureProblem(config.CODEC_SERVER_HOST, config.CODEC_SERVER_TOKEN);
+  if (encrypting && config.CODEC_SERVER_PORT !== 0 && codecProblem) {
+    ctx.addIssue({ code: 'custom', path: ['CODEC_SERVER_TOKEN'], message: `must be set: ${codecProblem}` });
+  }
+});
+
 export type Config = z.infer<typeof envSchema> & { temporalUiUrl: string };
 
 export class ConfigError extends Error {
@@ -146,7 +164,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);

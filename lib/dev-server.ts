@@ -1,9 +1,10 @@
 // Runs a local Temporal dev server (with its Web UI) as a child process: used by the main
 // command when no server is reachable, and by the test suite.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes.js';
-import { ensureTemporalBinary } from './temporal-binaries.js';
+import { ensureTemporalBinary, findOnPath } from './temporal-binaries.js';
 
 export interface DevServerOptions {
   host?: string;
@@ -13,6 +14,8 @@ export interface DevServerOptions {
   dbFilename?: string;
   namespace?: string;
   startupTimeoutMs?: number;
+  /** Records the server's and this process's pids, so a later start can name a server left behind. */
+  pidFile?: string;
 }
 
 export interface DevServer {
@@ -36,6 +39,16 @@ function devServerArgs(options: DevServerOptions, host: string): string[] {
   return args;
 }
 
+/**
+ * On Linux, util-linux's `setpriv --pdeathsig` (which then execs the server, so the child is the
+ * server itself) has the kernel send SIGTERM to the server when this process dies, even by SIGKILL.
+ * Elsewhere the pid file lets the next start name a server left behind.
+ */
+function commandDyingWithParent(binary: string, args: string[]): [string, string[]] {
+  const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined;
+  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', binary, ...args]] : [binary, args];
+}
+
 /** Resolves once the server answers on `address`, or throws after `timeoutMs`. */
 export async function waitForTemporal(address: string, timeoutMs: number, isAlive = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -44,7 +57,7 @@ export async function waitForTemporal(address: string, timeoutMs: number, isAliv
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       await connection.close();
       return;
-    } catch (error) {
+    } catch {
       if (!isAlive()) throw new Error(`Temporal dev server exited before answering on ${address}`);
       if (Date.now() > deadline) throw new Error(`Temporal server at ${address} did not answer within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -52,31 +65,80 @@ export async function waitForTemporal(address: string, timeoutMs: number, isAliv
   }
 }
 
+interface PidRecord {
+  server: number;
+  owner: number;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A dev server started by an earlier start (per `pidFile`) that still runs, and whether its starter does too. */
+export function findLeftoverDevServer(
+  pidFile: string,
+): { pid: number; ownerPid: number; ownerAlive: boolean } | undefined {
+  let record: PidRecord;
+  try {
+    record = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(record.server) || !isAlive(record.server)) return undefined;
+  // A recycled pid is not our server: on Linux, check it still runs `temporal server start-dev`.
+  try {
+    if (!readFileSync(`/proc/${record.server}/cmdline`, 'utf8').includes('start-dev')) return undefined;
+  } catch {
+    if (process.platform === 'linux') return undefined;
+  }
+  return { pid: record.server, ownerPid: record.owner, ownerAlive: isAlive(record.owner) };
+}
+
+/** Stops a server left behind by an earlier start: SIGTERM, then SIGKILL after 5 s. */
+export async function stopLeftoverDevServer(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const host = options.host ?? '127.0.0.1';
-  const binary = ensureTemporalBinary('temporal');
+  const [command, args] = commandDyingWithParent(ensureTemporalBinary('temporal'), devServerArgs(options, host));
   // Its own process group: Ctrl-C reaches only us, and we stop the server after the worker drained.
-  const child = spawn(binary, devServerArgs(options, host), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const { pidFile } = options;
+  if (pidFile && child.pid) writeFileSync(pidFile, JSON.stringify({ server: child.pid, owner: process.pid }));
   const address = `${host}:${options.port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killTimer);
+    }
+    if (pidFile) rmSync(pidFile, { force: true });
+  };
   try {
     await waitForTemporal(address, options.startupTimeoutMs ?? 30_000, () => child.exitCode === null);
   } catch (error) {
-    child.kill('SIGKILL');
+    await stop();
     throw new Error(`${(error as Error).message}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
   }
   return {
     address,
     uiUrl: options.uiPort ? `http://${host}:${options.uiPort}` : undefined,
     process: child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killTimer);
-    },
+    stop,
   };
 }

@@ -12,14 +12,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** True when something already accepts connections on host:port. */
-export async function isPortInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+/**
+ * Why this process could not listen on host:port now (e.g. 'EADDRINUSE'), or undefined when it can.
+ * Binding, not connecting, is the test: it also catches a listener on 0.0.0.0 and an address not on this machine.
+ */
+export async function listenProblem(port: number, host = '127.0.0.1'): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+    const server = net.createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(undefined)));
   });
 }

@@ -70,8 +70,11 @@ function interpolateAll<T>(value: T, env: Env): T {
   return value;
 }
 
+/** Variables the compose file requires (`${VAR:?…}`): set in every resolution below unless a test removes them. */
+const REQUIRED: Env = { CODEC_SERVER_TOKEN: 'codec-token-from-the-env-file' };
+
 function loadCompose(env: Env = {}): ComposeFile {
-  return interpolateAll(parse(read('docker-compose.yml')) as ComposeFile, env);
+  return interpolateAll(parse(read('docker-compose.yml')) as ComposeFile, { ...REQUIRED, ...env });
 }
 
 function environment(service: Service): Record<string, string> {
@@ -213,6 +216,18 @@ describe('docker-compose.yml', () => {
     // With a key from the .env file, encryption and the codec endpoint turn on.
     const withKey = environment(loadCompose({ PAYLOAD_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).services.worker!);
     expect(loadConfig(withKey).PAYLOAD_ENCRYPTION_KEY).toBeDefined();
+  });
+
+  it('requires a codec token, which the worker\'s config then accepts on 0.0.0.0 with encryption on', () => {
+    for (const token of [undefined, '']) {
+      const load = () => loadCompose({ CODEC_SERVER_TOKEN: token });
+      expect(load, String(token)).toThrow('compose requires CODEC_SERVER_TOKEN');
+    }
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const worker = environment(loadCompose({ PAYLOAD_ENCRYPTION_KEY: key }).services.worker!);
+    expect(worker.CODEC_SERVER_TOKEN).toBe(REQUIRED.CODEC_SERVER_TOKEN);
+    expect(loadConfig(worker).CODEC_SERVER_TOKEN).toBe(REQUIRED.CODEC_SERVER_TOKEN);
+    expect(() => loadConfig({ ...worker, CODEC_SERVER_TOKEN: '' })).toThrow(/CODEC_SERVER_TOKEN must be set/);
   });
 
   it('points the UI at temporal:7233 and at the worker codec endpoint, which accepts the UI origin', () => {

@@ -306,6 +306,7 @@ describe('healing runs with payload encryption', () => {
       const response = await post('/decode', storedInput, { Authorization: `Bearer ${TOKEN}` });
       expect(response.status).toBe(200);
       expect(response.headers.get('access-control-allow-origin')).toBe(UI);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       const { payloads } = (await response.json()) as typeof storedInput;
       expect(payloads).toHaveLength(storedInput.payloads.length);
       const first = payloads[0]!;
@@ -317,6 +318,7 @@ describe('healing runs with payload encryption', () => {
       for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: `Bearer ${TOKEN}x` }] as Array<Record<string, string>>) {
         const response = await post('/decode', storedInput, headers);
         expect(response.status).toBe(401);
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
         expect(await response.text()).not.toContain(PLANTED);
       }
       expect((await post('/encode', { payloads: [] })).status).toBe(401);
@@ -342,6 +344,18 @@ describe('healing runs with payload encryption', () => {
       expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
       const other = await preflight('https://evil.example');
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('refuses to listen beyond loopback without a token', async () => {
+      await expect(startCodecServer({ codec, port: 0, host: '0.0.0.0' })).rejects.toThrow(
+        'a token is required: the codec endpoint would listen on 0.0.0.0, not a loopback address',
+      );
+      const blankToken = startCodecServer({ codec, port: 0, host: '::', token: '  ' });
+      await expect(blankToken).rejects.toThrow('a token is required');
+      for (const options of [{ host: '0.0.0.0', token: TOKEN }, { host: '127.0.0.1' }, { host: 'localhost' }]) {
+        const started = await startCodecServer({ codec, port: 0, ...options });
+        await started.close();
+      }
     });
 
     it('answers malformed requests with a client error', async () => {

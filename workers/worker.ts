@@ -29,6 +29,9 @@ export async function createCentralWorker(options: CentralWorkerOptions): Promis
     taskQueue,
     activities: createActivities(deps),
     ...(dataConverter ? { dataConverter } : {}),
+    // On stop, running activities get a few seconds to finish; a stop never waits longer than the force time.
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '30s',
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }
