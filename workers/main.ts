@@ -18,6 +18,9 @@ import { startCodecServer, withLoopbackTwins } from '../lib/codec-server.js';
 import { startDevServer, waitForTemporal, type DevServer } from '../lib/dev-server.js';
 import { isPortInUse } from '../lib/free-port.js';
 import { logger } from '../lib/logger.js';
+import { createSystemMetrics, type SystemMetrics } from '../lib/metrics.js';
+import { runtimeMetricsOnLoopback, startMetricsEndpoint, type RuntimeMetrics } from '../lib/metrics-endpoint.js';
+import { tracingFromEnv } from '../lib/telemetry.js';
 import { registerSearchAttributes } from '../lib/register-search-attributes.js';
 import { encryptingDataConverter, payloadCodecFromEnv, type AesGcmPayloadCodec } from '../lib/payload-codec.js';
 import { connectClient, connectWorkerConnection, describeTemporal, temporalSettings } from '../lib/temporal-connection.js';
@@ -75,8 +78,9 @@ async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
 }
 
 /** LLM analysis (when OPENAI_API_KEY is set) and admin notifications, each stated once at start-up. */
-function diagnosisAndNotifications(config: Config, db: Database) {
-  const llm = llmDiagnoserFromConfig(config, { db });
+function diagnosisAndNotifications(config: Config, db: Database, metrics?: SystemMetrics) {
+  const llm = llmDiagnoserFromConfig(config, { db, onOutcome: metrics && ((outcome) => metrics.llmCalls.inc({ status: outcome.status })) });
+  if (metrics && llm.handle?.budget) metrics.watchLlmBudget(llm.handle.budget);
   if (llm.handle) {
     logger.info({ model: config.OPENAI_MODEL, callsPerHour: config.LLM_CALLS_PER_HOUR }, 'LLM analysis on (learned pattern → LLM → rules)');
   } else {
@@ -136,15 +140,39 @@ async function startAdminDashboard(config: Config, database: DatabaseHandle, tem
   }
 }
 
+/** METRICS_PORT set: the system's metrics and the runtime's on one /metrics endpoint. */
+async function startMetrics(config: Config, runtimeMetrics: RuntimeMetrics | undefined) {
+  if (!config.METRICS_PORT || !runtimeMetrics) return undefined;
+  const metrics = createSystemMetrics();
+  const endpoint = await startMetricsEndpoint({
+    registry: metrics.registry,
+    port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
+    runtimeMetricsUrl: runtimeMetrics.url,
+  }).catch((error: Error) => {
+    throw new StartupError(`metrics endpoint cannot listen on ${config.METRICS_HOST}:${config.METRICS_PORT} (${error.message}); set METRICS_PORT`);
+  });
+  logger.info({ url: endpoint.url }, 'Prometheus metrics');
+  return { metrics, close: endpoint.close };
+}
+
 async function main(): Promise<void> {
-  // The SDK logs every bundling step at INFO; keep its warnings and errors only, unless debugging.
-  Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
   };
   try {
     const config = loadConfig();
+    const runtimeMetrics = config.METRICS_PORT ? await runtimeMetricsOnLoopback() : undefined;
+    // The SDK logs every bundling step at INFO; keep its warnings and errors only, unless debugging.
+    Runtime.install({
+      logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+      ...(runtimeMetrics ? { telemetryOptions: runtimeMetrics.telemetryOptions } : {}),
+    });
+    const tracing = tracingFromEnv(process.env, 'self-healing-worker');
+    if (tracing) cleanups.push(() => tracing.shutdown());
+    const observed = await startMetrics(config, runtimeMetrics);
+    if (observed) cleanups.push(observed.close);
     const temporal = temporalSettings(config);
     const codec = payloadCodecFromEnv(config);
     const dataConverter = codec ? encryptingDataConverter(codec) : undefined;
@@ -165,8 +193,10 @@ async function main(): Promise<void> {
       db: database.db,
       database,
       health: healthOptionsFromConfig(config),
-      ...diagnosisAndNotifications(config, database.db),
+      ...diagnosisAndNotifications(config, database.db, observed?.metrics),
       dataConverter,
+      metrics: observed?.metrics,
+      tracing,
     });
     const client = await connectClient(temporal, { dataConverter }).catch(asStartupError);
     cleanups.push(() => client.connection.close());
