@@ -1,7 +1,7 @@
 // Tracing: OpenTelemetry spans for the healing path through the Temporal SDK's plugin
 // (@temporalio/interceptors-opentelemetry: client, workflow and activity interceptors), exported over
 // OTLP/HTTP. On only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise no plugin is installed and
-// nothing runs. The exporter reads the standard OTEL_EXPORTER_OTLP_* variables (headers, timeout).
+// nothing runs. The exporter reads the other standard OTEL_EXPORTER_OTLP_* variables (headers, timeout).
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -24,14 +24,20 @@ let processTracing: Tracing | undefined;
  * and propagator, so an application and a worker in one process share it (the first name given wins).
  */
 export function tracingFromEnv(env: NodeJS.ProcessEnv, serviceName: string): Tracing | undefined {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) return undefined;
-  processTracing ??= startTracing(env.OTEL_SERVICE_NAME?.trim() || serviceName);
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (!endpoint) return undefined;
+  processTracing ??= startTracing(tracesUrl(endpoint, env), env.OTEL_SERVICE_NAME?.trim() || serviceName);
   return processTracing;
 }
 
-function startTracing(serviceName: string): Tracing {
+/** The OTLP/HTTP convention: the signal's own endpoint as given, else the base one plus /v1/traces. */
+function tracesUrl(endpoint: string, env: NodeJS.ProcessEnv): string {
+  return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || `${endpoint.replace(/\/+$/, '')}/v1/traces`;
+}
+
+function startTracing(url: string, serviceName: string): Tracing {
   const resource = new Resource({ 'service.name': serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();
   return {
