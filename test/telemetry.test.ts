@@ -40,7 +40,7 @@ afterAll(async () => {
 async function traceOf(rootName: string, names: string[]): Promise<ReceivedSpan[]> {
   for (let waited = 0; waited < 20_000; waited += 200) {
     await tracing.flush();
-    const root = receiver.spans.findLast((span) => span.name === rootName && !span.parentSpanId);
+    const root = receiver.spans.filter((span) => span.name === rootName && !span.parentSpanId).at(-1);
     const spans = root ? receiver.spans.filter((span) => span.traceId === root.traceId) : [];
     if (names.every((name) => spans.some((span) => span.name === name))) return spans;
     await new Promise((resolve) => setTimeout(resolve, 200));
