@@ -4,12 +4,12 @@
 import { trace, type Attributes } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
 import { sanitizeText } from '../common/sanitize.js';
+import type { HealthCheckResult } from '../common/health-contract.js';
 import type { HEALTH_STATUSES } from '../common/types.js';
 import type { JoinedOccurrenceBatch } from '../db/index.js';
 import type { SystemMetrics } from '../lib/metrics.js';
 import type { AnalyseErrorInput, AnalysisResult } from './analysis.js';
 import type { OccurrenceRecord, RecordOutcomeInput, RecordOutcomeResult } from './audit.js';
-import type { HealthCheckResult } from './health-checks.js';
 import type { NotificationReport, RecoveryReport } from './notifications.js';
 
 const STATUSES: typeof HEALTH_STATUSES = ['healthy', 'degraded', 'unhealthy', 'skipped'];

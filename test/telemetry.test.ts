@@ -2,11 +2,11 @@
 // the failing call → its healing run → the run's activities (analysis, the re-run on the app's
 // task queue, the outcome record, a notification), one trace, with the run's facts as attributes.
 // And the recorded histories still replay with the tracing workflow interceptors installed.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { readHistoryFile } from '../client/operator.js';
+import { historyFromJson } from '../cli/operator/history-json.js';
 import type { CallOutcomeEvent } from '../client/self-healing.js';
 import { tracingFromEnv, type Tracing } from '../lib/telemetry.js';
 import { WORKFLOWS_PATH } from '../workers/worker.js';
@@ -119,9 +119,10 @@ describe('replay with the tracing workflow interceptors', () => {
   it('replays every recorded history', async () => {
     const directory = path.join(import.meta.dirname, 'histories');
     const files = readdirSync(directory).filter((file) => file.endsWith('.json'));
-    const histories = await Promise.all(
-      files.map(async (file) => ({ workflowId: file, history: await readHistoryFile(path.join(directory, file)) })),
-    );
+    const histories = files.map((file) => ({
+      workflowId: file,
+      history: historyFromJson(JSON.parse(readFileSync(path.join(directory, file), 'utf8'))),
+    }));
     const failed: string[] = [];
     for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, plugins: [tracing.plugin] }, histories)) {
       if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
