@@ -2,6 +2,9 @@
 // system's own values and the Temporal runtime's, and the app's registry (client/metrics.ts) the
 // app-side ones.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -11,8 +14,9 @@ import { selfHealingMetrics } from '../client/metrics.js';
 import { createSystemMetrics } from '../lib/metrics.js';
 import { runtimeMetricsOnLoopback, startMetricsEndpoint, type MetricsEndpoint } from '../lib/metrics-endpoint.js';
 import { networkError, startObservedSystem, validationError, type ObservedSystem } from './support/observed-system.js';
-import { sampleValue } from './support/prometheus-text.js';
+import { metricFamilies, sampleValue } from './support/prometheus-text.js';
 import { connectToDevServer } from './support/temporal.js';
+import { PROJECT_ROOT } from '../lib/project-paths.js';
 
 const runtimeMetrics = await runtimeMetricsOnLoopback();
 Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: runtimeMetrics.telemetryOptions });
@@ -118,5 +122,56 @@ describe('the application-side metrics', () => {
     expect(sampleValue(text, 'self_healing_app_failed_calls_total', { operation: 'metered.save', outcome: 'failed' })).toBe(1);
     expect(sampleValue(text, 'self_healing_app_healed_values_total', { operation: 'metered.fetchRate', strategy: 'RETRY_WITH_BACKOFF' })).toBe(1);
     expect(sampleValue(text, 'self_healing_app_caller_wait_seconds_count', { outcome: 'healed' })).toBe(1);
+  });
+});
+
+interface RuleFile {
+  groups: Array<{ name: string; rules: Array<{ record?: string; alert?: string; expr: string; for?: string }> }>;
+}
+
+const readDeploy = (file: string) => readFileSync(path.join(PROJECT_ROOT, 'deploy', file), 'utf8');
+
+/** Metric names an expression reads: identifiers before a selector or range, minus functions, keywords and labels. */
+function metricsIn(expr: string): string[] {
+  const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\{[^}]*\}/g, '{}');
+  return [...withoutStrings.matchAll(/\b([a-zA-Z_:][\w:]*)\b(?!\s*\()/g)]
+    .map((match) => match[1]!)
+    .filter((name) => /^(self_healing|temporal)_|:/.test(name) || name === 'up')
+    .filter((name) => !/^\d/.test(name));
+}
+
+/** A histogram's or counter's sample name → its family (as # TYPE declares it). */
+function familyOf(name: string, families: Set<string>): string {
+  const family = name.replace(/_(bucket|count|sum)$/, '');
+  return families.has(family) ? family : name;
+}
+
+describe('the alert rules and the dashboard in deploy/', () => {
+  const rules = parse(readDeploy('prometheus/alerts.yml')) as RuleFile;
+  const allRules = rules.groups.flatMap((group) => group.rules);
+  const recorded = new Set(allRules.flatMap((rule) => (rule.record ? [rule.record] : [])));
+  const dashboard = JSON.parse(readDeploy('grafana/dashboards/self-healing.json')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+
+  it('have the alerts the SLO and the operators need', () => {
+    const alerts = allRules.flatMap((rule) => (rule.alert ? [rule.alert] : []));
+    expect(alerts).toEqual(expect.arrayContaining([
+      'SelfHealingSuccessRateFastBurn',
+      'SelfHealingSuccessRateSlowBurn',
+      'SelfHealingLlmBudgetExhausted',
+      'SelfHealingHealthCheckFailing',
+      'SelfHealingOccurrencesUnrecorded',
+    ]));
+    const fast = allRules.find((rule) => rule.alert === 'SelfHealingSuccessRateFastBurn')!;
+    expect(fast.expr).toContain('rate1h > (14.4 * 0.05)');
+    expect(fast.expr).toContain('rate5m > (14.4 * 0.05)');
+  });
+
+  it('read only metrics the /metrics endpoint exposes (or rules the file records, or Prometheus up)', async () => {
+    const families = metricFamilies(await scrape());
+    const expressions = [...allRules.map((rule) => rule.expr), ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr))];
+    const referenced = new Set(expressions.flatMap(metricsIn));
+    expect(referenced.size).toBeGreaterThan(15);
+    const missing = [...referenced].filter((name) => name !== 'up' && !recorded.has(name) && !families.has(familyOf(name, families)));
+    expect(missing).toEqual([]);
   });
 });
