@@ -136,8 +136,7 @@ function metricsIn(expr: string): string[] {
   const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\{[^}]*\}/g, '{}');
   return [...withoutStrings.matchAll(/\b([a-zA-Z_:][\w:]*)\b(?!\s*\()/g)]
     .map((match) => match[1]!)
-    .filter((name) => /^(self_healing|temporal)_|:/.test(name) || name === 'up')
-    .filter((name) => !/^\d/.test(name));
+    .filter((name) => /^(self_healing|temporal)_|:/.test(name) || name === 'up');
 }
 
 /** A histogram's or counter's sample name → its family (as # TYPE declares it). */
