@@ -14,6 +14,8 @@ type BudgetView = Pick<LlmCallBudget, 'remaining' | 'callsPerHour'>;
 
 export function createSystemMetrics(registry = new Registry()) {
   const registers = [registry];
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter({ name, help, labelNames, registers });
   let budget: BudgetView | undefined;
   return {
     registry,
@@ -21,55 +23,48 @@ export function createSystemMetrics(registry = new Registry()) {
     watchLlmBudget(watched: BudgetView): void {
       budget = watched;
     },
-    llmCalls: new Counter({
-      name: 'self_healing_llm_calls_total',
-      help: 'LLM diagnosis attempts by status (used, budget_exhausted, timeout, invalid, ...)',
-      labelNames: ['status'] as const,
-      registers,
-    }),
-    healingRuns: new Counter({
-      name: 'self_healing_runs_total',
-      help: 'Healing runs that ended, by outcome, deciding strategy and error category',
-      labelNames: ['outcome', 'strategy', 'category'] as const,
-      registers,
-    }),
+    llmCalls: counter(
+      'self_healing_llm_calls_total',
+      'LLM diagnosis attempts by status (used, budget_exhausted, timeout, invalid, ...)',
+      ['status'],
+    ),
+    healingRuns: counter(
+      'self_healing_runs_total',
+      'Healing runs that ended, by outcome, deciding strategy and error category',
+      ['outcome', 'strategy', 'category'],
+    ),
     timeToHeal: new Histogram({
       name: 'self_healing_time_to_heal_seconds',
-      help: 'From the failure to the end of its healing run, by outcome',
+      help: 'From the start of a healing run to its outcome, by outcome',
       labelNames: ['outcome'] as const,
       buckets: HEALING_SECONDS,
       registers,
     }),
-    permanentErrors: new Counter({
-      name: 'self_healing_permanent_errors_total',
-      help: 'Errors diagnosed permanent: passed through to the caller as themselves, never re-run',
-      labelNames: ['category'] as const,
-      registers,
-    }),
-    diagnoses: new Counter({
-      name: 'self_healing_diagnoses_total',
-      help: 'Diagnoses by source: pattern (learned), llm (one LLM call each), rules',
-      labelNames: ['source'] as const,
-      registers,
-    }),
-    joinedOccurrences: new Counter({
-      name: 'self_healing_joined_occurrences_total',
-      help: 'Occurrences recorded without a run of their own (storm control), by result',
-      labelNames: ['result'] as const,
-      registers,
-    }),
-    unrecordedOccurrences: new Counter({
-      name: 'self_healing_occurrences_unrecorded_total',
-      help: 'Occurrences whose record failed to be written (retried by Temporal); should stay 0',
-      labelNames: ['activity'] as const,
-      registers,
-    }),
-    notifications: new Counter({
-      name: 'self_healing_notifications_total',
-      help: 'Admin notifications by channel (email, sms) and result (sent, failed, skipped, suppressed)',
-      labelNames: ['channel', 'result'] as const,
-      registers,
-    }),
+    permanentErrors: counter(
+      'self_healing_permanent_errors_total',
+      'Errors diagnosed permanent: passed through to the caller as themselves, never re-run',
+      ['category'],
+    ),
+    diagnoses: counter(
+      'self_healing_diagnoses_total',
+      'Diagnoses by source: pattern (learned), llm (one LLM call each), rules',
+      ['source'],
+    ),
+    joinedOccurrences: counter(
+      'self_healing_joined_occurrences_total',
+      'Occurrences recorded without a run of their own (storm control), by result',
+      ['result'],
+    ),
+    unrecordedOccurrences: counter(
+      'self_healing_occurrences_unrecorded_total',
+      'Occurrences whose record failed to be written (retried by Temporal); should stay 0',
+      ['activity'],
+    ),
+    notifications: counter(
+      'self_healing_notifications_total',
+      'Admin notifications by channel (email, sms) and result (sent, failed, skipped, suppressed)',
+      ['channel', 'result'],
+    ),
     healthCheckStatus: new Gauge({
       name: 'self_healing_health_check_status',
       help: 'Last status of each health check: 1 for its current status, 0 for the others',

@@ -13,7 +13,7 @@ import { createLlmCallBudget } from '../activities/llm-budget.js';
 import { selfHealingMetrics } from '../client/metrics.js';
 import { createSystemMetrics } from '../lib/metrics.js';
 import { runtimeMetricsOnLoopback, startMetricsEndpoint, type MetricsEndpoint } from '../lib/metrics-endpoint.js';
-import { networkError, startObservedSystem, validationError, type ObservedSystem } from './support/observed-system.js';
+import { alwaysInvalid, flakyOnce, startObservedSystem, type ObservedSystem } from './support/observed-system.js';
 import { metricFamilies, sampleValue } from './support/prometheus-text.js';
 import { connectToDevServer } from './support/temporal.js';
 import { PROJECT_ROOT } from '../lib/project-paths.js';
@@ -48,14 +48,8 @@ async function scrape(): Promise<string> {
 
 describe('the /metrics endpoint', () => {
   it('counts healing runs, diagnoses, permanent errors and notifications after known runs', async () => {
-    let calls = 0;
-    const fetchRate = system.healer.withSelfHealing('metered.fetchRate', async () => {
-      if (++calls === 1) throw networkError();
-      return 1.1;
-    }, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
-    const save = system.healer.withSelfHealing('metered.save', async () => {
-      throw validationError();
-    });
+    const fetchRate = flakyOnce(system.healer, 'metered.fetchRate', 1.1);
+    const save = alwaysInvalid(system.healer, 'metered.save');
     const workflowIds: string[] = [];
     system.healer.onCallOutcome((event) => workflowIds.push(event.healingWorkflowId!));
     await expect(fetchRate()).resolves.toBe(1.1);

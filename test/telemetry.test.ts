@@ -11,7 +11,7 @@ import type { CallOutcomeEvent } from '../client/self-healing.js';
 import { tracingFromEnv, type Tracing } from '../lib/telemetry.js';
 import { WORKFLOWS_PATH } from '../workers/worker.js';
 import { startFakeOtlpReceiver, type FakeOtlpReceiver, type ReceivedSpan } from './support/fake-otlp.js';
-import { networkError, startObservedSystem, validationError, type ObservedSystem } from './support/observed-system.js';
+import { alwaysInvalid, flakyOnce, startObservedSystem, type ObservedSystem } from './support/observed-system.js';
 import { connectToDevServer } from './support/temporal.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -61,11 +61,7 @@ describe('tracing', () => {
   });
 
   it('shows a healed call, its run and its activities in one trace, with outcome, strategy and signature', async () => {
-    let calls = 0;
-    const fetchQuote = system.healer.withSelfHealing('traced.fetchQuote', async () => {
-      if (++calls === 1) throw networkError();
-      return 42;
-    }, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+    const fetchQuote = flakyOnce(system.healer, 'traced.fetchQuote', 42);
     await expect(fetchQuote()).resolves.toBe(42);
     const workflowId = outcomes.at(-1)!.healingWorkflowId!;
     await system.client.workflow.getHandle(workflowId).result();
@@ -98,9 +94,7 @@ describe('tracing', () => {
   });
 
   it('traces the notification of a permanent error, with its text sanitised', async () => {
-    const save = system.healer.withSelfHealing('traced.save', async () => {
-      throw validationError();
-    });
+    const save = alwaysInvalid(system.healer, 'traced.save');
     await expect(save()).rejects.toMatchObject({ healingOutcome: 'failed' });
     await system.client.workflow.getHandle(outcomes.at(-1)!.healingWorkflowId!).result();
     const spans = await traceOf('UpdateWithStartWorkflow:callerOutcome', ['RunActivity:notifyAdmins']);

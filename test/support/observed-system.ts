@@ -51,10 +51,22 @@ export async function startObservedSystem(options: { address: string; tracing?: 
   };
 }
 
-export function networkError(): Error {
+function networkError(): Error {
   return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
 }
 
-export function validationError(): Error {
-  return Object.assign(new Error('invalid e-mail address for jane@example.com'), { status: 400 });
+/** An operation whose first call drops its connection: healed by a retry, which returns `value`. */
+export function flakyOnce<T>(healer: SelfHealing, operation: string, value: T): () => Promise<T> {
+  let calls = 0;
+  return healer.withSelfHealing(operation, async () => {
+    if (++calls === 1) throw networkError();
+    return value;
+  }, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+}
+
+/** An operation that always fails permanently (HTTP 400), with a personal detail in its message. */
+export function alwaysInvalid(healer: SelfHealing, operation: string): () => Promise<never> {
+  return healer.withSelfHealing(operation, async () => {
+    throw Object.assign(new Error('invalid e-mail address for jane@example.com'), { status: 400 });
+  });
 }
