@@ -61,7 +61,8 @@ export function observeActivities<T extends ObservedActivities>(activities: T, m
     },
     async recordJoinedOccurrences(batch) {
       const size = batch.occurrences.length;
-      const recorded = await countUnrecorded(metrics, 'recordJoinedOccurrences', size, () => activities.recordJoinedOccurrences(batch));
+      const write = () => activities.recordJoinedOccurrences(batch);
+      const recorded = await countUnrecorded(metrics, 'recordJoinedOccurrences', size, write);
       for (const occurrence of batch.occurrences) metrics?.joinedOccurrences.inc({ result: occurrence.result });
       annotate({ 'healing.signature': batch.signature, 'healing.occurrences': size });
       return recorded;
@@ -75,7 +76,9 @@ export function observeActivities<T extends ObservedActivities>(activities: T, m
     },
     async runHealthCheck(input) {
       const result = await activities.runHealthCheck(input);
-      for (const status of STATUSES) metrics?.healthCheckStatus.set({ check: result.name, status }, status === result.status ? 1 : 0);
+      for (const status of STATUSES) {
+        metrics?.healthCheckStatus.set({ check: result.name, status }, status === result.status ? 1 : 0);
+      }
       metrics?.healthCheckLatency.observe({ check: result.name }, result.latencyMs / 1000);
       annotate({ 'health.check': result.name, 'health.status': result.status });
       return result;
@@ -84,7 +87,12 @@ export function observeActivities<T extends ObservedActivities>(activities: T, m
   return { ...activities, ...observed } as T;
 }
 
-async function countUnrecorded<R>(metrics: SystemMetrics | undefined, activity: string, occurrences: number, write: () => Promise<R>) {
+async function countUnrecorded<R>(
+  metrics: SystemMetrics | undefined,
+  activity: string,
+  occurrences: number,
+  write: () => Promise<R>,
+): Promise<R> {
   try {
     return await write();
   } catch (error) {

@@ -14,7 +14,7 @@ export interface CallOutcomeSource {
   onCallOutcome(listener: (event: CallOutcomeEvent) => void): () => void;
 }
 
-/** Registers the app-side metrics in `registry` (once per registry) and records them; returns the unsubscribe function. */
+/** Registers the app-side metrics in `registry` (once per registry) and records them; returns the unsubscriber. */
 export function selfHealingMetrics(healer: CallOutcomeSource, registry: Registry): () => void {
   const registers = [registry];
   const failedCalls = new Counter({
@@ -38,7 +38,9 @@ export function selfHealingMetrics(healer: CallOutcomeSource, registry: Registry
   });
   return healer.onCallOutcome((event) => {
     failedCalls.inc({ operation: event.operation, outcome: event.outcome });
-    if (event.outcome === 'healed' && event.strategy) healedValues.inc({ operation: event.operation, strategy: event.strategy });
+    if (event.outcome === 'healed' && event.strategy) {
+      healedValues.inc({ operation: event.operation, strategy: event.strategy });
+    }
     callerWait.observe({ outcome: event.outcome }, event.waitedMs / 1000);
   });
 }

@@ -47,7 +47,7 @@ export interface SelfHealingOptions {
    * run of its own and the caller gets the original error (healingOutcome 'joined').
    */
   admission?: AdmissionLimits;
-  /** OpenTelemetry tracing of the client and the app worker; default from OTEL_EXPORTER_OTLP_ENDPOINT (off when unset). */
+  /** Tracing of the client and the app worker; default from OTEL_EXPORTER_OTLP_ENDPOINT (off when unset). */
   tracing?: Tracing;
 }
 
@@ -133,7 +133,8 @@ export class SelfHealing {
     const tracing = options.tracing ?? tracingFromEnv(process.env, APP_SERVICE_NAME);
     const plugins = tracing ? [tracing.plugin] : [];
     const client = new Client({ connection, namespace: settings.namespace, dataConverter, plugins });
-    return new SelfHealing(client, { ...options, address: settings.address, namespace: settings.namespace, dataConverter, tracing });
+    const { address, namespace } = settings;
+    return new SelfHealing(client, { ...options, address, namespace, dataConverter, tracing });
   }
 
   /**

@@ -20,7 +20,9 @@ export interface RuntimeMetrics {
 export async function runtimeMetricsOnLoopback(): Promise<RuntimeMetrics> {
   const bindAddress = `127.0.0.1:${await freePort()}`;
   return {
-    telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } },
+    telemetryOptions: {
+      metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } },
+    },
     url: `http://${bindAddress}/metrics`,
   };
 }

@@ -99,7 +99,9 @@ function ports(service: Service): Map<number, { host: number; ip?: string }> {
 
 /** Bind mounts of the project's files: container path → path in the repository. */
 function mountsOf(service: Service): Map<string, string> {
-  const mounts = (service.volumes ?? []).map((entry) => entry.split(':')).filter(([source]) => source!.startsWith('./'));
+  const mounts = (service.volumes ?? [])
+    .map((entry) => entry.split(':'))
+    .filter(([source]) => source!.startsWith('./'));
   return new Map(mounts.map(([source, target]) => [target!, path.normalize(source!)]));
 }
 
