@@ -1,5 +1,6 @@
 // The central worker's activities, built from their dependencies.
 import type { Database } from '../db/index.js';
+import type { SystemMetrics } from '../lib/metrics.js';
 import { createAnalysisActivities, type AnalysisOptions } from './analysis.js';
 import { createAnalysisCaches } from './analysis-cache.js';
 import { createAuditActivities } from './audit.js';
@@ -9,6 +10,7 @@ import type { HealthDatabase } from './health/check.js';
 import type { HealthCheckOptions } from './health/options.js';
 import { createHealthCheckRunner } from './health/runner.js';
 import { createLearningActivities } from './learning.js';
+import { observeActivities } from './metrics.js';
 import { createNotificationActivities, type NotificationSettings } from './notifications.js';
 import { createOccurrenceLogActivities } from './occurrence-log.js';
 import { createRetentionActivities } from './retention.js';
@@ -23,13 +25,15 @@ export interface ActivityDependencies {
   health?: HealthCheckOptions;
   /** Admin notification channels, cooldown, UI link (see activities/notifications.ts); none: recorded as skipped. */
   notifications?: NotificationSettings;
+  /** The system's Prometheus metrics (lib/metrics.ts), recorded by the observed activities; none: not recorded. */
+  metrics?: SystemMetrics;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   const notifications = createNotificationActivities(deps.db, deps.notifications);
   const analysisCaches = createAnalysisCaches();
   const health = createHealthCheckRunner({ db: deps.db, database: deps.database, options: deps.health });
-  return {
+  const activities = {
     ...createAuditActivities(deps.db),
     ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
     ...createLearningActivities(deps.db, analysisCaches),
@@ -43,6 +47,7 @@ export function createActivities(deps: ActivityDependencies) {
     // The health checks as operations healing can re-run (its appTaskQueue is this worker's queue).
     ...createSystemOperationActivities(health),
   };
+  return observeActivities(activities, deps.metrics);
 }
 
 export type SelfHealingActivities = ReturnType<typeof createActivities>;

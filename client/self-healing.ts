@@ -17,6 +17,7 @@ import type { JoinedOccurrence } from '../common/occurrence-log-contract.js';
 import { CATALOGUE_ORDER, STRATEGY_MODULES, type OperationPolicy } from '../common/strategies/index.js';
 import type { ErrorReport, Strategy } from '../common/types.js';
 import { dataConverterFromEnv } from '../lib/payload-codec.js';
+import { tracingFromEnv, type Tracing } from '../lib/telemetry.js';
 import { clientConnectionOptions, temporalSettings, workerConnectionOptions } from '../lib/temporal-connection.js';
 import { HealingAdmission, type AdmissionLimits, type Remedy } from './healing-admission.js';
 import { OccurrenceBatcher } from './occurrence-batcher.js';
@@ -46,6 +47,8 @@ export interface SelfHealingOptions {
    * run of its own and the caller gets the original error (healingOutcome 'joined').
    */
   admission?: AdmissionLimits;
+  /** Tracing of the client and the app worker; default from OTEL_EXPORTER_OTLP_ENDPOINT (off when unset). */
+  tracing?: Tracing;
 }
 
 /** What became of a failed call, as the caller saw it. */
@@ -85,6 +88,8 @@ export class OperationQueuedError extends Error {
 }
 
 const DEFAULT_WAIT_MS = 30_000;
+/** The application's name in traces, unless OTEL_SERVICE_NAME says otherwise. */
+const APP_SERVICE_NAME = 'self-healing-app';
 /**
  * The run answers by the caller's deadline itself (it keeps to callerWaitMs); the caller's own
  * timer, this much later, covers a run that cannot answer (workers down, server unreachable).
@@ -125,8 +130,11 @@ export class SelfHealing {
     const settings = temporalSettings(process.env, { address: options.address, namespace: options.namespace });
     const connection = await Connection.connect(clientConnectionOptions(settings));
     const dataConverter = options.dataConverter ?? dataConverterFromEnv();
-    const client = new Client({ connection, namespace: settings.namespace, dataConverter });
-    return new SelfHealing(client, { ...options, address: settings.address, namespace: settings.namespace, dataConverter });
+    const tracing = options.tracing ?? tracingFromEnv(process.env, APP_SERVICE_NAME);
+    const plugins = tracing ? [tracing.plugin] : [];
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter, plugins });
+    const { address, namespace } = settings;
+    return new SelfHealing(client, { ...options, address, namespace, dataConverter, tracing });
   }
 
   /**
@@ -220,12 +228,14 @@ export class SelfHealing {
     const connection =
       this.options.workerConnection ??
       (await NativeConnection.connect(workerConnectionOptions(temporalSettings(process.env, { address: this.options.address }))));
+    const tracing = this.options.tracing ?? tracingFromEnv(process.env, APP_SERVICE_NAME);
     return Worker.create({
       connection,
       namespace: this.client.options.namespace,
       taskQueue: this.options.appTaskQueue,
       activities: createOperationActivities(this.operations, this.sealer),
       dataConverter: this.options.dataConverter, // must match the central worker's encryption, if any
+      plugins: tracing ? [tracing.plugin] : [],
     });
   }
 

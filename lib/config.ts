@@ -137,6 +137,14 @@ const envSchema = z.object({
   // Retention (workers/retention-schedule.ts): how long each table keeps its rows; hourly counts stay.
   RETENTION_HEALING_EVENTS: z.string().default('90d').refine(isDuration, 'must be a duration such as 90d, 12h or ms'),
   RETENTION_HEALTH_CHECKS: z.string().default('30d').refine(isDuration, 'must be a duration such as 30d, 12h or ms'),
+  // Observability (docs/observability.md): Prometheus /metrics when METRICS_PORT is set; OpenTelemetry
+  // traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the other OTEL_* itself).
+  METRICS_PORT: z.preprocess(
+    (value) => (typeof value === 'string' && !value.trim() ? undefined : value),
+    port.optional(),
+  ),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.string().url('must be an http(s) URL').optional()),
 });
 
 function isProxyTrust(entries: string[]): boolean {

@@ -100,6 +100,14 @@ function ports(service: Service): Map<number, { host: number; ip?: string }> {
   return result;
 }
 
+/** Bind mounts of the project's files: container path → path in the repository. */
+function mountsOf(service: Service): Map<string, string> {
+  const mounts = (service.volumes ?? [])
+    .map((entry) => entry.split(':'))
+    .filter(([source]) => source!.startsWith('./'));
+  return new Map(mounts.map(([source, target]) => [target!, path.normalize(source!)]));
+}
+
 function conditions(service: Service): Record<string, string> {
   const dependsOn = service.depends_on ?? {};
   if (Array.isArray(dependsOn)) return Object.fromEntries(dependsOn.map((name) => [name, 'service_started']));
@@ -128,8 +136,8 @@ describe('docker-compose.yml', () => {
   const compose = loadCompose();
   const services = compose.services;
 
-  it('has the five services with pinned images', () => {
-    expect(Object.keys(services).sort()).toEqual(['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'worker']);
+  it('has the seven services with pinned images', () => {
+    expect(Object.keys(services).sort()).toEqual(['grafana', 'postgresql', 'prometheus', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'worker']);
     expect(imageTag(services.postgresql!.image)).toEqual({ name: 'postgres', tag: '16' });
     const server = imageTag(services.temporal!.image);
     expect(server.name).toBe('temporalio/auto-setup');
@@ -138,7 +146,7 @@ describe('docker-compose.yml', () => {
     expect(admin.tag.startsWith(`${server.tag}-`) || admin.tag === server.tag, 'admin-tools matches the server version').toBe(true);
     expect(imageTag(services['temporal-ui']!.image).name).toBe('temporalio/ui');
     for (const [name, service] of Object.entries(services)) {
-      if (service.image && name !== 'worker') expect(imageTag(service.image).tag, `${name} is pinned`).toMatch(/^\d/);
+      if (service.image && name !== 'worker') expect(imageTag(service.image).tag, `${name} is pinned`).toMatch(/^v?\d/);
     }
     const build = services.worker!.build;
     const context = typeof build === 'string' ? build : build?.context;
@@ -241,6 +249,34 @@ describe('docker-compose.yml', () => {
     const uiOrigin = `http://localhost:${ports(services['temporal-ui']!).get(8080)!.host}`;
     expect(worker.CODEC_SERVER_CORS_ORIGINS!.split(',')).toContain(uiOrigin);
     expect(worker.TEMPORAL_UI_URL).toBe(uiOrigin);
+  });
+
+  it('has Prometheus scrape the worker /metrics and load the alert rules, both from deploy/', () => {
+    const worker = environment(services.worker!);
+    expect(loadConfig({ ...worker, DATA_DIR: '/tmp/compose-check' }).METRICS_PORT).toBe(9464);
+    expect(worker.METRICS_HOST).toBe('0.0.0.0'); // reached by the prometheus service, never published
+    expect(ports(services.worker!).has(9464)).toBe(false);
+    const mounts = mountsOf(services.prometheus!);
+    const config = parse(read(mounts.get('/etc/prometheus/prometheus.yml')!)) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(config.scrape_configs[0]!.static_configs[0]!.targets).toEqual([`worker:${worker.METRICS_PORT}`]);
+    expect(config.scrape_configs[0]!.metrics_path ?? '/metrics').toBe('/metrics');
+    for (const rules of config.rule_files) expect(existsSync(path.join(root, mounts.get(rules) ?? 'missing'))).toBe(true);
+    expect(ports(services.prometheus!).get(9090)?.host).toBe(9090);
+  });
+
+  it('provisions Grafana with the Prometheus data source and the dashboards of deploy/grafana', () => {
+    const mounts = mountsOf(services.grafana!);
+    const provisioning = mounts.get('/etc/grafana/provisioning')!;
+    const datasources = parse(read(path.join(provisioning, 'datasources/prometheus.yml'))) as { datasources: Array<{ url: string; uid: string }> };
+    expect(datasources.datasources[0]!.url).toBe('http://prometheus:9090');
+    const providers = parse(read(path.join(provisioning, 'dashboards/dashboards.yml'))) as { providers: Array<{ options: { path: string } }> };
+    const dashboards = mounts.get(providers.providers[0]!.options.path)!;
+    const dashboard = JSON.parse(read(path.join(dashboards, 'self-healing.json'))) as { panels: Array<{ datasource: { uid: string } }> };
+    expect(dashboard.panels.every((panel) => panel.datasource.uid === datasources.datasources[0]!.uid)).toBe(true);
+    expect(ports(services.grafana!).get(3000)?.host).toBe(3000);
   });
 
   it('registers exactly the search attributes of common/search-attributes.ts', () => {

@@ -42,14 +42,17 @@ async function main(): Promise<number> {
     const checked = await checkBeforeStart();
     stop.check();
     const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+    const { runtimeMetricsOnLoopback } = await import('../lib/metrics-endpoint.js');
+    const runtimeMetrics = checked.config.METRICS_PORT ? await runtimeMetricsOnLoopback() : undefined;
     // The SDK logs every bundling step at INFO: keep its warnings and errors only, unless debugging.
     // No shutdownSignals: ours (above) stop the worker once; the SDK's would do it a second time.
     Runtime.install({
       logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
       shutdownSignals: [],
+      ...(runtimeMetrics ? { telemetryOptions: runtimeMetrics.telemetryOptions } : {}),
     });
     const { startSystem } = await import('./system.js');
-    const { worker, banner } = await startSystem(checked, started);
+    const { worker, banner } = await startSystem(checked, started, runtimeMetrics);
     const run = worker.run();
     running = true;
     stop.onStop(() => worker.getState() === 'RUNNING' && worker.shutdown());

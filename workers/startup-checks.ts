@@ -120,6 +120,7 @@ export function portsToCheck(config: Config, plan: TemporalPlan, codecOn: boolea
   uses.push({ setting: 'DASHBOARD_PORT', host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
   if (codecOn)
     uses.push({ setting: 'CODEC_SERVER_PORT', host: config.CODEC_SERVER_HOST, port: config.CODEC_SERVER_PORT });
+  if (config.METRICS_PORT) uses.push({ setting: 'METRICS_PORT', host: config.METRICS_HOST, port: config.METRICS_PORT });
   return uses;
 }
 

@@ -21,6 +21,9 @@ import { encryptingDataConverter, type AesGcmPayloadCodec } from '../lib/payload
 import { connectClient, connectWorkerConnection, describeTemporal } from '../lib/temporal-connection.js';
 import { devServerPidFile, StartupError, type CheckedStart, type TemporalPlan } from './startup-checks.js';
 import { createCentralWorker } from './worker.js';
+import { createSystemMetrics, type SystemMetrics } from '../lib/metrics.js';
+import { startMetricsEndpoint, type RuntimeMetrics } from '../lib/metrics-endpoint.js';
+import { tracingFromEnv } from '../lib/telemetry.js';
 
 /** Registers what was started for the stop (in reverse order), then checks whether a stop was asked for. */
 export type Started = <T extends { close(): Promise<void> } | { stop(): Promise<void> }>(thing: T) => T;
@@ -60,8 +63,12 @@ async function startLocalTemporal(config: Config, plan: Extract<TemporalPlan, { 
 }
 
 /** LLM analysis (when OPENAI_API_KEY is set) and admin notifications, each stated once at start-up. */
-function diagnosisAndNotifications(config: Config, db: Database) {
-  const llm = llmDiagnoserFromConfig(config, { db });
+function diagnosisAndNotifications(config: Config, db: Database, metrics?: SystemMetrics) {
+  const llm = llmDiagnoserFromConfig(config, {
+    db,
+    onOutcome: metrics && ((outcome) => metrics.llmCalls.inc({ status: outcome.status })),
+  });
+  if (metrics && llm.handle?.budget) metrics.watchLlmBudget(llm.handle.budget);
   if (llm.handle) {
     logger.info(
       { model: config.OPENAI_MODEL, callsPerHour: config.LLM_CALLS_PER_HOUR },
@@ -130,8 +137,26 @@ async function startAdminDashboard(
   }
 }
 
-export async function startSystem(checked: CheckedStart, started: Started): Promise<RunningSystem> {
+/** METRICS_PORT set: the system's metrics and the runtime's on one /metrics endpoint. */
+async function startMetrics(config: Config, runtimeMetrics: RuntimeMetrics) {
+  const metrics = createSystemMetrics();
+  const endpoint = await startMetricsEndpoint({
+    registry: metrics.registry,
+    port: config.METRICS_PORT!,
+    host: config.METRICS_HOST,
+    runtimeMetricsUrl: runtimeMetrics.url,
+  }).catch((error: Error) => {
+    throw new StartupError(`metrics endpoint cannot listen on ${config.METRICS_HOST}:${config.METRICS_PORT} (${error.message}); set METRICS_PORT`);
+  });
+  logger.info({ url: endpoint.url }, 'Prometheus metrics');
+  return { metrics, close: endpoint.close };
+}
+
+export async function startSystem(checked: CheckedStart, started: Started, runtimeMetrics?: RuntimeMetrics): Promise<RunningSystem> {
   const { config, temporal, codec, plan } = checked;
+  const tracing = tracingFromEnv(process.env, 'self-healing-worker');
+  if (tracing) started({ close: () => tracing.shutdown() });
+  const observed = runtimeMetrics && started(await startMetrics(config, runtimeMetrics));
   const database = started(await openConfiguredDatabase(config));
   logger.info({ database: database.kind }, 'database migrated');
   const devServer = plan.kind === 'dev-server' ? started(await startLocalTemporal(config, plan)) : undefined;
@@ -159,8 +184,10 @@ export async function startSystem(checked: CheckedStart, started: Started): Prom
     db: database.db,
     database,
     health: healthOptionsFromConfig(config),
-    ...diagnosisAndNotifications(config, database.db),
+    ...diagnosisAndNotifications(config, database.db, observed?.metrics),
     dataConverter,
+    metrics: observed?.metrics,
+    tracing,
   });
   return {
     worker,

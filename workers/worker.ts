@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import type { Tracing } from '../lib/telemetry.js';
 
 const HERE = fileURLToPath(import.meta.url);
 /** Beside this file: workflows/index.ts in a checkout, index.js once compiled into dist/. */
@@ -19,16 +20,19 @@ export interface CentralWorkerOptions extends ActivityDependencies {
    * then be bundled with the same failureConverterPath.
    */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** OpenTelemetry tracing (lib/telemetry.ts); a pre-built bundle must then be bundled with its plugin. */
+  tracing?: Tracing;
 }
 
 export async function createCentralWorker(options: CentralWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, dataConverter, ...deps } = options;
+  const { connection, namespace, taskQueue, workflowBundle, dataConverter, tracing, ...deps } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities: createActivities(deps),
     ...(dataConverter ? { dataConverter } : {}),
+    ...(tracing ? { plugins: [tracing.plugin] } : {}),
     // On stop, running activities get a few seconds to finish; a stop never waits longer than the force time.
     shutdownGraceTime: '5s',
     shutdownForceTime: '30s',
