@@ -88,7 +88,7 @@ describe('the Temporal dev server restarts with its database file', () => {
         if (sends === 1) throw Object.assign(new Error('SMTP 421 service not available, closing channel'), { status: 503 });
         return `sent to ${to}`;
       },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], timing: { queueDelayMs: 3_000 } },
+      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 3_000 } },
     );
     await startWorkers();
     const schedule = await ensureHealthCheckSchedule(client, { taskQueue, interval: '1h' });
