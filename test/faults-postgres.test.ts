@@ -2,8 +2,8 @@
 // database through a TCP proxy on 127.0.0.1 that the test cuts (every connection reset, new
 // ones refused) and restores. The activities keep retrying while it is cut; once it is back,
 // every event, attempt, outcome and learned pattern is written, exactly once. A caller whose run
-// waits on the database is answered at its deadline with its original error (README: "during a
-// database outage a run waits and loses nothing; its caller gets the original error at its deadline").
+// waits on the database is answered at its deadline with its original error (docs/architecture.md:
+// "during a database outage a run waits and loses nothing; its caller gets the original error at its deadline").
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';

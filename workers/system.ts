@@ -113,7 +113,7 @@ async function registerSearchAttributesOrWarn(connection: Client['connection'], 
   try {
     await registerSearchAttributes(connection, namespace);
   } catch (error) {
-    logger.warn({ err: error }, 'could not register the search attributes: create them as the README shows');
+    logger.warn({ err: error }, 'could not register the search attributes: create them as docs/deployment.md shows');
   }
 }
 
