@@ -15,7 +15,6 @@ import {
   STRATEGIES,
   type Diagnosis,
   type ErrorCategory,
-  type ErrorReport,
   type Severity,
   type Strategy,
 } from '../common/types.js';

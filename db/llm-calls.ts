@@ -1,6 +1,6 @@
 // llm_calls: the LLM requests of the last window, shared by every worker so that the hourly
 // budget is one budget however many workers run.
-import { and, count, gt, lte, lt, sql } from 'drizzle-orm';
+import { and, count, gt, lte, sql } from 'drizzle-orm';
 import type { Database } from './connection.js';
 import { llmCalls } from './schema.js';
 
