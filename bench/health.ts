@@ -66,7 +66,7 @@ export async function benchHealth(env: BenchEnvironment, options: { cycles: numb
     const cycle = async (label: string): Promise<HealthCycle> => {
       const durations: number[] = [];
       const overall: Record<string, number> = {};
-      let summaries: HealthCheckSummary[] = [];
+      const summaries: HealthCheckSummary[] = [];
       for (let i = 0; i < options.cycles; i++) {
         const started = performance.now();
         const summary = await env.client.workflow.execute(healthCheckWorkflow, {

@@ -123,14 +123,23 @@ function breakdown(runs: Array<{ timeline: Timeline; sample: Sample }>): Array<{
   const las = (timeline: Timeline, index: number) => timeline.tasks[index]?.localActivities.join(', ') ?? '';
   const first = runs[0]?.timeline;
   const rerun = (timeline: Timeline) => timeline.activities.find((span) => span.name === 'runOperation');
+  /** Milliseconds from `from` to `to`; undefined when the run has no such event. */
+  const span = (from: number | undefined, to: number | undefined) =>
+    from === undefined || to === undefined ? undefined : to - from;
   return [
     phase('caller: call → workflow started (signature, sanitise, seal, update-with-start RPC)', (t, s) => t.startedAt - s.at),
-    phase('workflow task 1: scheduled → picked up by the central worker', (t) => t.tasks[0]?.startedAt! - t.tasks[0]?.scheduledAt!),
-    phase(`workflow task 1: run, incl. local activities [${first ? las(first, 0) : ''}]`, (t) => t.tasks[0]?.completedAt! - t.tasks[0]?.startedAt!),
-    phase('runOperation (app worker): scheduled → started', (t) => rerun(t)?.startedAt! - rerun(t)?.scheduledAt!),
-    phase('runOperation (app worker): started → completed', (t) => rerun(t)?.closedAt! - rerun(t)?.startedAt!),
-    phase('workflow task 2: scheduled → picked up', (t) => t.tasks[1]?.startedAt! - t.tasks[1]?.scheduledAt!),
-    phase(`workflow task 2: run, incl. local activities [${first ? las(first, 1) : ''}]`, (t) => t.tasks[1]?.completedAt! - t.tasks[1]?.startedAt!),
+    phase('workflow task 1: scheduled → picked up by the central worker', (t) =>
+      span(t.tasks[0]?.scheduledAt, t.tasks[0]?.startedAt),
+    ),
+    phase(`workflow task 1: run, incl. local activities [${first ? las(first, 0) : ''}]`, (t) =>
+      span(t.tasks[0]?.startedAt, t.tasks[0]?.completedAt),
+    ),
+    phase('runOperation (app worker): scheduled → started', (t) => span(rerun(t)?.scheduledAt, rerun(t)?.startedAt)),
+    phase('runOperation (app worker): started → completed', (t) => span(rerun(t)?.startedAt, rerun(t)?.closedAt)),
+    phase('workflow task 2: scheduled → picked up', (t) => span(t.tasks[1]?.scheduledAt, t.tasks[1]?.startedAt)),
+    phase(`workflow task 2: run, incl. local activities [${first ? las(first, 1) : ''}]`, (t) =>
+      span(t.tasks[1]?.startedAt, t.tasks[1]?.completedAt),
+    ),
     phase('update completed → caller has the value', (t, s) => s.end - t.updateCompletedAt!),
     phase('total (caller)', (_t, s) => s.elapsed),
   ];

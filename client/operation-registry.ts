@@ -32,6 +32,7 @@ export interface OperationOptions<R> {
 
 export interface RegisteredOperation {
   name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any function, whatever its parameters
   fn: (...args: any[]) => unknown;
   options: OperationOptions<unknown>;
   /** Last good result per arguments key (bounded), when options.cacheResults. */

@@ -92,7 +92,7 @@ function normalizeLimits(limits: Partial<SanitizeLimits> | undefined): SanitizeL
   const pick = (value: unknown, fallback: number, min: number, max: number): number =>
     typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.floor(value))) : fallback;
   const d = DEFAULT_SANITIZE_LIMITS;
-  let given: Partial<SanitizeLimits> = {};
+  let given: Partial<SanitizeLimits>;
   try {
     given = limits && typeof limits === 'object' ? { ...limits } : {};
   } catch {
@@ -309,13 +309,13 @@ class Walker {
     setOwn(out, 'name', this.text(typeof name === 'string' ? name : 'Error', 200));
     setOwn(out, 'message', this.text(typeof message === 'string' ? message : toText(message)));
     if (typeof stack === 'string') setOwn(out, 'stack', this.text(stack));
-    let keys: string[] = [];
+    let keys: string[];
     try {
       keys = Object.keys(value).filter((k) => k !== 'name' && k !== 'message' && k !== 'stack');
     } catch {
       keys = [];
     }
-    let hasCause = false;
+    let hasCause: boolean;
     try {
       hasCause = 'cause' in value && !keys.includes('cause');
     } catch {

@@ -326,7 +326,7 @@ export function eventFilters(filters: Omit<HealingEventFilters, 'limit' | 'befor
 
 /** Bounds the text and removes what PostgreSQL text cannot store (NUL, a split surrogate pair). */
 export function truncateForText(text: string, maxChars: number): string {
-  const withoutNul = text.replace(/\u0000/g, '');
+  const withoutNul = text.replaceAll('\u0000', '');
   if (withoutNul.length <= maxChars) return withoutNul;
   const cut = withoutNul.slice(0, maxChars);
   return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;

@@ -9,7 +9,7 @@ import { DEFAULT_DATA_DIR } from './project-paths.js';
 
 const hostPort = z
   .string()
-  .regex(/^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalText = z
   .string()

@@ -133,7 +133,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await waitForTemporal(address, options.startupTimeoutMs ?? 30_000, () => child.exitCode === null);
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
+    const lastLine = stderr ? `: ${stderr.trim().split('\n').pop()}` : '';
+    throw new Error(`${(error as Error).message}${lastLine}`, { cause: error });
   }
   return {
     address,

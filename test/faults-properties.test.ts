@@ -37,7 +37,7 @@ const ALL_CORES = [...SECRETS.flatMap((secret) => secret.cores), KEY_SECRET, ARG
 
 function leaks(output: unknown): string[] {
   const json = typeof output === 'string' ? output : JSON.stringify(output) ?? '';
-  const flattened = json.replace(/[\s\-]/g, '');
+  const flattened = json.replace(/[\s-]/g, '');
   return ALL_CORES.filter((core) => json.includes(core) || (/^\d+$/.test(core) && flattened.includes(core)));
 }
 

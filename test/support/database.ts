@@ -61,6 +61,7 @@ async function withAdminClient<T>(adminUrl: string, use: (client: pg.Client) => 
     throw new Error(
       `Cannot reach the test PostgreSQL at ${describeTarget(adminUrl)}: ${reason} — ` +
         'start it (pg_ctlcluster --skip-systemctl-redirect <version> main start) or set TEST_DATABASE_ADMIN_URL',
+      { cause: error },
     );
   }
   try {
