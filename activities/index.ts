@@ -4,6 +4,7 @@ import type { SystemMetrics } from '../lib/metrics.js';
 import { createAnalysisActivities, type AnalysisOptions } from './analysis.js';
 import { createAnalysisCaches } from './analysis-cache.js';
 import { createAuditActivities } from './audit.js';
+import { createCircuitBreakerActivities } from './circuit-breaker.js';
 import { createHealthCheckActivities } from './health/activities.js';
 import { alertsViaNotifications } from './health/alerts.js';
 import type { HealthDatabase } from './health/check.js';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createOccurrenceLogActivities(deps.db),
     ...createRetentionActivities(deps.db),
     ...notifications,
+    ...createCircuitBreakerActivities(notifications),
     ...createHealthCheckActivities(health, {
       db: deps.db,
       sendAlert: deps.health?.sendAlert ?? alertsViaNotifications(notifications),

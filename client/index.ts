@@ -10,6 +10,8 @@ export {
   type SelfHealingOptions,
 } from './self-healing.js';
 export type { OperationOptions } from './operation-registry.js';
+export { CircuitOpenError } from './circuit-breaker.js';
+export type { CircuitBreakerSettings } from '../common/circuit-breaker/settings.js';
 export { currentEndpoint } from './operation-context.js';
 export type { AdmissionLimits } from './healing-admission.js';
 export type { HealingTiming, OperationHook } from '../common/healing-contract.js';

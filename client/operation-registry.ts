@@ -1,4 +1,5 @@
 // The application's operations, registered by withSelfHealing so that its worker can re-run them.
+import type { CircuitBreakerSettings } from '../common/circuit-breaker/settings.js';
 import type { HealingTiming, OperationHook } from '../common/healing-contract.js';
 import type { Strategy } from '../common/types.js';
 import { argumentsKey } from './sealed-values.js';
@@ -28,6 +29,12 @@ export interface OperationOptions<R> {
   /** How long the caller waits for healing before the original error is rethrown. */
   waitForHealingMs?: number;
   timing?: Partial<HealingTiming>;
+  /**
+   * Opts into a circuit breaker shared by every instance of the application (see
+   * docs/circuit-breaker.md): `true` for the defaults, or the settings to change. While it is open,
+   * calls fail fast with CircuitOpenError, or answer the last good result (cacheResults) or defaultValue.
+   */
+  circuitBreaker?: boolean | Partial<CircuitBreakerSettings>;
 }
 
 export interface RegisteredOperation {

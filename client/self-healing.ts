@@ -19,6 +19,7 @@ import type { ErrorReport, Strategy } from '../common/types.js';
 import { dataConverterFromEnv } from '../lib/payload-codec.js';
 import { tracingFromEnv, type Tracing } from '../lib/telemetry.js';
 import { clientConnectionOptions, temporalSettings, workerConnectionOptions } from '../lib/temporal-connection.js';
+import { breakerSettingsOf, CircuitBreakers } from './circuit-breaker.js';
 import { HealingAdmission, type AdmissionLimits, type Remedy } from './healing-admission.js';
 import { OccurrenceBatcher } from './occurrence-batcher.js';
 import { createOperationActivities } from './operation-activities.js';
@@ -106,6 +107,7 @@ export class SelfHealing {
   private readonly sealer: Sealer;
   private readonly admission: HealingAdmission;
   private readonly occurrenceLog: OccurrenceBatcher;
+  private readonly breakers: CircuitBreakers;
   private readonly options: ResolvedOptions;
   private readonly outcomeListeners = new Set<(event: CallOutcomeEvent) => void>();
 
@@ -123,6 +125,8 @@ export class SelfHealing {
     this.sealer = createSealer(options.sealKey ?? process.env.SELF_HEALING_SEAL_KEY);
     this.admission = new HealingAdmission(options.admission);
     this.occurrenceLog = new OccurrenceBatcher(client, { taskQueue: this.options.taskQueue });
+    const { taskQueue, appTaskQueue } = this.options;
+    this.breakers = new CircuitBreakers(client, { taskQueue, appTaskQueue, sealer: this.sealer, occurrences: this.occurrenceLog });
   }
 
   /** Connects with the same environment as the worker (TEMPORAL_ADDRESS, TLS, API key, encryption). */
@@ -143,16 +147,30 @@ export class SelfHealing {
    */
   withSelfHealing<A extends unknown[], R>(
     operation: string,
-    fn: (...args: A) => Promise<R> | R,
+    dependency: (...args: A) => Promise<R> | R,
     options: OperationOptions<R> = {},
   ): (...args: A) => Promise<R> {
+    // Validated here, before any call; with a breaker the direct calls are counted (re-runs and probes are not).
+    const settings = breakerSettingsOf(operation, options);
+    const breaker = settings && this.breakers.register(operation, settings);
+    const fn = breaker ? breaker.measured(dependency) : dependency;
     const registered: RegisteredOperation = {
       name: operation,
-      fn: fn as RegisteredOperation['fn'],
+      fn: dependency as RegisteredOperation['fn'],
       options: options as OperationOptions<unknown>,
       cache: options.cacheResults ? new LastGoodResults() : undefined,
     };
     this.operations.set(operation, registered);
+    const wrapped = this.wrap(registered, fn);
+    if (!breaker) return wrapped;
+    // Open: no call of the dependency, no healing run.
+    return (...args: A) => (breaker.isOpen() ? breaker.shortCircuit<R>(registered, args) : wrapped(...args));
+  }
+
+  private wrap<A extends unknown[], R>(
+    registered: RegisteredOperation,
+    fn: (...args: A) => Promise<R> | R,
+  ): (...args: A) => Promise<R> {
     // Shaped for the success path: no async wrapper, one extra promise (and, with cacheResults,
     // a cheap arguments key); everything else happens only on failure.
     if (registered.cache) {
@@ -428,6 +446,7 @@ export class SelfHealing {
       queueable: options.queueForLater ?? false,
       alternateEndpoints: options.alternateEndpoints ?? [],
       hooks: Object.keys(options.hooks ?? {}) as OperationPolicy['hooks'],
+      circuitBreaker: breakerSettingsOf(operation, options),
     };
   }
 
@@ -460,8 +479,9 @@ export class SelfHealing {
     await this.occurrenceLog.flush();
   }
 
-  /** Sends the occurrences still buffered, then closes the connection. */
+  /** Sends the breakers' last counts and the occurrences still buffered, then closes the connection. */
   async close(): Promise<void> {
+    await this.breakers.close();
     await this.flushOccurrences();
     await this.client.connection.close();
   }

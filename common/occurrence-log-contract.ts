@@ -12,12 +12,13 @@ export interface JoinedOccurrence {
   /**
    * joined: no run of its own (its signature's runs were busy), the caller got its error;
    * healed: no run of its own, healed by the remedy a run of its fault found (`strategy`);
-   * not-started: its run could not be started.
+   * not-started: its run could not be started;
+   * breaker-open: the operation's circuit breaker was open, the dependency was not called.
    */
-  result: 'joined' | 'healed' | 'not-started';
+  result: 'joined' | 'healed' | 'not-started' | 'breaker-open';
   /** The remedy that healed it (result healed). */
   strategy?: Strategy;
-  /** The run it joined (one of its signature's runs in flight), or its own run that did not start. */
+  /** The run it joined (one of its signature's runs in flight), its own run that did not start, or the breaker. */
   healingWorkflowId?: string;
   error: ErrorReport;
   context?: Record<string, unknown>;

@@ -8,6 +8,8 @@ export const ERROR_SEVERITY = defineSearchAttributeKey('ErrorSeverity', SearchAt
 export const ERROR_SIGNATURE = defineSearchAttributeKey('ErrorSignature', SearchAttributeType.KEYWORD);
 export const HEALING_STRATEGY = defineSearchAttributeKey('HealingStrategy', SearchAttributeType.KEYWORD);
 export const HEALING_OUTCOME = defineSearchAttributeKey('HealingOutcome', SearchAttributeType.KEYWORD);
+/** A circuit breaker's state (closed, open, half-open): `CircuitState="open"` lists the open ones. */
+export const CIRCUIT_STATE = defineSearchAttributeKey('CircuitState', SearchAttributeType.KEYWORD);
 
 export const CUSTOM_SEARCH_ATTRIBUTES = [
   OPERATION,
@@ -16,4 +18,5 @@ export const CUSTOM_SEARCH_ATTRIBUTES = [
   ERROR_SIGNATURE,
   HEALING_STRATEGY,
   HEALING_OUTCOME,
+  CIRCUIT_STATE,
 ] as const;

@@ -34,8 +34,11 @@ export const STRATEGIES = [
 export type Strategy = (typeof STRATEGIES)[number];
 
 // joined: an occurrence recorded without a run of its own (its signature's runs were at capacity
-// until the caller's deadline); not-started: its healing run could not be started.
-export const HEALING_RESULTS = ['pending', 'healed', 'failed', 'skipped', 'queued', 'cancelled', 'joined', 'not-started'] as const;
+// until the caller's deadline); not-started: its healing run could not be started; breaker-open:
+// failed fast, its operation's circuit breaker was open.
+export const HEALING_RESULTS = [
+  'pending', 'healed', 'failed', 'skipped', 'queued', 'cancelled', 'joined', 'not-started', 'breaker-open',
+] as const;
 export type HealingResult = (typeof HEALING_RESULTS)[number];
 
 export const DIAGNOSIS_SOURCES = ['pattern', 'llm', 'rules'] as const;

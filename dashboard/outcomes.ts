@@ -10,8 +10,8 @@ export const OUTCOMES = {
   'not-healed': ['failed', 'skipped'],
   /** Still healing, or queued for a later try. */
   open: ['pending', 'queued'],
-  /** Ended with no verdict: cancelled by an operator, joined another run, or not started. */
-  'no-verdict': ['cancelled', 'joined', 'not-started'],
+  /** Ended with no verdict: cancelled by an operator, joined another run, not started, or failed fast (breaker open). */
+  'no-verdict': ['cancelled', 'joined', 'not-started', 'breaker-open'],
 } as const satisfies Record<string, readonly HealingResult[]>;
 
 export type Outcome = keyof typeof OUTCOMES;

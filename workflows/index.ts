@@ -1,4 +1,5 @@
 // Every workflow the central worker runs (its workflowsPath).
+export { circuitBreakerWorkflow } from './circuit-breaker.js';
 export { healingWorkflow } from './healing.js';
 export { healthCheckWorkflow } from './health-check.js';
 export { occurrenceLogWorkflow } from './occurrence-log.js';

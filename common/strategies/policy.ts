@@ -1,5 +1,6 @@
 // What the application declared about one operation: the capabilities that make strategies
 // possible, and the degraded answers it opted into.
+import type { CircuitBreakerSettings } from '../circuit-breaker/settings.js';
 import type { OperationHook } from '../healing-contract.js';
 import type { Strategy } from '../types.js';
 
@@ -23,6 +24,8 @@ export interface OperationPolicy {
   alternateEndpoints: string[];
   /** Hooks the application registered (CLEAR_CACHE_AND_RETRY, RESET_CONNECTION, ROLLBACK_TRANSACTION). */
   hooks: OperationHook[];
+  /** The operation's shared circuit breaker (opt-in), when it has one. */
+  circuitBreaker?: CircuitBreakerSettings;
 }
 
 /** A policy with every capability and degraded answer off; `overrides` win. */
