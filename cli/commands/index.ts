@@ -1,6 +1,7 @@
 // Every command group of `heal`, in the order `heal --help` lists them.
 import type { RegisterCommands } from '../session.js';
 import { register as approve } from './approve.js';
+import { register as breakers } from './breakers.js';
 import { register as control } from './control.js';
 import { register as health } from './health.js';
 import { register as history } from './history.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly RegisterCommands[] = [
   stats,
   health,
   patterns,
+  breakers,
   control,
   approve,
   history,
