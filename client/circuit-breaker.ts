@@ -41,11 +41,16 @@ export class CircuitOpenError extends Error {
   }
 }
 
-/** Interval of the counts and of the reports. */
+/** Interval of the counts, and of the reports while this instance sees failures or the breaker is open. */
 const TICK_MS = 250;
+/**
+ * Reports of an instance that sees no failure: at most this far apart (and four per window), so
+ * that healthy instances count in the window and its quorum.
+ */
+const HEALTHY_REPORT_MS = 5_000;
 /** How often the state is read while the breaker exists or this instance saw a failure: an open reaches it within 1 s. */
 const FAST_POLL_MS = 500;
-/** Otherwise, while calls happen (a breaker opened by hand, or by the other instances). */
+/** Otherwise: a breaker started elsewhere (by the other instances, or opened by hand) is found within this. */
 const SLOW_POLL_MS = 5_000;
 /** A state that could not be read again for this long stops holding calls (fail open rather than stuck open). */
 const STALE_MS = 30_000;
@@ -77,7 +82,7 @@ export class CircuitBreakers {
 
   /** The operation's breaker (replacing one registered before under the same name). */
   register(operation: string, settings: CircuitBreakerSettings): LocalBreaker {
-    this.breakers.get(operation)?.stop();
+    void this.breakers.get(operation)?.stop();
     const breaker = new LocalBreaker(operation, settings, this.client, this.options, this.instance);
     this.breakers.set(operation, breaker);
     return breaker;
@@ -99,10 +104,10 @@ export class LocalBreaker {
   private unsent: OutcomeBucket[] = [];
   private rejected = 0;
   private lastFailureAt = -Infinity;
-  private lastActivityAt = -Infinity;
+  private lastReportAt = -Infinity;
   private lastPollAt = -Infinity;
   private failedArgs: unknown[] | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout;
   private busy: Promise<void> | undefined;
   private signature: string | undefined;
 
@@ -116,6 +121,8 @@ export class LocalBreaker {
     this.breakerId = breakerWorkflowId(operation);
     // A restarted instance learns a breaker that is open (or held open) before its first calls.
     this.busy = this.refresh().finally(() => (this.busy = undefined));
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref(); // never keeps the application alive
   }
 
   /** The local flag: open or half-open, and confirmed recently. */
@@ -157,7 +164,6 @@ export class LocalBreaker {
    */
   shortCircuit<R>(operation: RegisteredOperation, args: unknown[]): Promise<R> {
     this.rejected++;
-    this.touch();
     const error = this.rejection();
     this.record(error);
     const cached = operation.cache ? safeCachedResult(operation, args) : undefined;
@@ -174,57 +180,37 @@ export class LocalBreaker {
 
   private succeeded(): void {
     this.current.calls++;
-    if (this.timer === undefined) this.start();
   }
 
   private failed(error: unknown, args: unknown[]): void {
     this.current.calls++;
-    if (!classifyError(toErrorReport(error, Date.now()), this.operation).transient) return this.touch();
+    // Only a dependency fault counts against it: a refused input is an answer of a working dependency.
+    if (!classifyError(toErrorReport(error, Date.now()), this.operation).transient) return;
     this.current.failures++;
     this.lastFailureAt = Date.now();
     this.failedArgs = args;
-    this.touch();
   }
 
-  private touch(): void {
-    if (this.timer === undefined) this.start();
-  }
-
-  private start(): void {
-    this.current = { at: Date.now(), calls: this.current.calls, failures: this.current.failures };
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref(); // never keeps the application alive
-  }
-
-  /** Closes the interval's bucket; reports and reads the state when due; stops when there is nothing to do. */
+  /** Closes the interval's bucket; reports and reads the state when due. */
   private tick(): void {
     const now = Date.now();
-    if (this.current.calls > 0 || this.rejected > 0) this.lastActivityAt = now;
     if (this.current.calls > 0) this.unsent.push(this.current);
     this.current = { at: now, calls: 0, failures: 0 };
     this.unsent = this.unsent.filter((bucket) => bucket.at >= now - this.settings.windowMs);
     if (this.busy) return;
     const failureSeen = now - this.lastFailureAt < this.settings.windowMs;
-    const inUse = now - this.lastActivityAt < this.settings.windowMs;
-    const report = (this.exists || failureSeen) && (this.unsent.length > 0 || this.rejected > 0);
-    const pollEvery = this.exists || failureSeen ? FAST_POLL_MS : SLOW_POLL_MS;
-    const poll = (inUse || this.isOpen()) && now - this.lastPollAt >= pollEvery;
-    if (!report && !poll) {
-      if (!inUse && !this.isOpen() && this.unsent.length === 0) this.pause();
-      return;
-    }
+    const reportEvery = failureSeen || this.isOpen() ? TICK_MS : Math.min(HEALTHY_REPORT_MS, this.settings.windowMs / 4);
+    const report = (this.unsent.length > 0 || this.rejected > 0) && now - this.lastReportAt >= reportEvery;
+    const poll = now - this.lastPollAt >= (this.exists || failureSeen ? FAST_POLL_MS : SLOW_POLL_MS);
+    if (!report && !poll) return;
     this.busy = (async () => {
       if (report) await this.report(now);
       if (poll) await this.refresh();
     })().finally(() => (this.busy = undefined));
   }
 
-  private pause(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
   private async report(now: number): Promise<void> {
+    this.lastReportAt = now;
     const buckets = this.unsent;
     const rejected = this.rejected;
     const report: BreakerReport = {
@@ -278,7 +264,6 @@ export class LocalBreaker {
       this.exists = running;
       this.status = running ? (description.memo?.[BREAKER_MEMO_KEY] as BreakerStatus | undefined) : undefined;
       this.confirmedAt = Date.now();
-      if (this.isOpen()) this.touch();
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) return; // unreachable: keep the last state until it is stale
       this.exists = false;
@@ -300,15 +285,13 @@ export class LocalBreaker {
     });
   }
 
-  /** Sends what is counted (best effort) and stops the timer. */
+  /** Stops the timer and sends what is counted (best effort). */
   async stop(): Promise<void> {
-    this.pause();
+    clearInterval(this.timer);
     await this.busy;
     if (this.current.calls > 0) this.unsent.push(this.current);
     this.current = { at: Date.now(), calls: 0, failures: 0 };
-    if ((this.exists || Date.now() - this.lastFailureAt < this.settings.windowMs) && (this.unsent.length > 0 || this.rejected > 0)) {
-      await this.report(Date.now());
-    }
+    if (this.unsent.length > 0 || this.rejected > 0) await this.report(Date.now());
   }
 }
 

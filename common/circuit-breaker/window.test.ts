@@ -36,6 +36,14 @@ describe('the breaker window', () => {
     expect(summarize(windowOf({ a: [10, 4], b: [10, 4] }), settings, NOW)).toMatchObject({ open: false });
   });
 
+  it('merges the buckets of an instance into granules of a twentieth of the window', () => {
+    const window: OutcomeWindow = {};
+    const buckets = Array.from({ length: 40 }, (_, i) => ({ at: NOW - 9_900 + i * 250, calls: 2, failures: 1 }));
+    addBuckets(window, 'a', buckets, NOW, settings.windowMs);
+    expect(window.a!.length).toBe(20);
+    expect(summarize(window, settings, NOW)).toMatchObject({ calls: 80, failures: 40 });
+  });
+
   it('forgets what left the window', () => {
     const window = windowOf({ a: [10, 10], b: [10, 10] }, NOW - 10_001);
     expect(window).toEqual({});

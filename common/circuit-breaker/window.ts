@@ -36,9 +36,23 @@ export interface WindowSummary {
   reason: string;
 }
 
-/** Adds an instance's buckets (already in the breaker's clock) and drops what left the window. */
+/** Buckets per instance are at least this share of the window long: the window stays small (≈ 20 buckets per instance). */
+const GRANULES_PER_WINDOW = 20;
+
+/** Adds an instance's buckets (already in the breaker's clock, oldest first) and drops what left the window. */
 export function addBuckets(window: OutcomeWindow, instance: string, buckets: readonly OutcomeBucket[], now: number, windowMs: number): void {
-  const kept = (window[instance] ?? []).concat(buckets.filter((bucket) => bucket.calls > 0));
+  const granuleMs = windowMs / GRANULES_PER_WINDOW;
+  const kept = window[instance] ?? [];
+  for (const bucket of buckets) {
+    if (bucket.calls <= 0) continue;
+    const last = kept[kept.length - 1];
+    if (last && bucket.at >= last.at && bucket.at - last.at < granuleMs) {
+      last.calls += bucket.calls;
+      last.failures += bucket.failures;
+    } else {
+      kept.push({ ...bucket });
+    }
+  }
   window[instance] = kept;
   prune(window, now, windowMs);
 }
