@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { count, max, sql } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import type { BreakerListing } from '../cli/operator/breakers.js';
 import { getSystemHealthStatus } from '../cli/operator/system-health.js';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.js';
 import {
@@ -234,6 +235,29 @@ function patternView(row: HealingPatternRow) {
   };
 }
 
+/** The shared circuit breakers, when the dashboard was given a way to list them (it runs beside the worker). */
+export async function breakersResponse(list: (() => Promise<BreakerListing[]>) | undefined, links: LinkOptions) {
+  if (!list) return { available: false, rows: [] };
+  const rows = (await list()).map(({ breakerId, operation, view, status }) => {
+    const state = view ?? status;
+    return {
+      operation,
+      state: state?.state ?? null,
+      since: state ? new Date(state.since) : null,
+      retryAt: state?.retryAt === undefined ? null : new Date(state.retryAt),
+      reason: state?.reason ?? null,
+      heldBy: view?.manual?.by ?? null,
+      failureRate: view ? view.window.failureRate : null,
+      calls: view?.window.calls ?? null,
+      failingInstances: view?.window.failingInstances ?? null,
+      instances: view?.window.instances.length ?? null,
+      rejected: view?.rejected ?? null,
+      temporalUrl: temporalWorkflowUrl(links, breakerId),
+    };
+  });
+  return { available: true, rows };
+}
+
 /** Operations seen so far (alphabetical), for the feed's filter. */
 export async function operationsResponse(db: Database) {
   return { operations: await getEventOperations(db) };
@@ -249,7 +273,8 @@ const VERSION_BUCKET_MS = 60_000;
 /** For the /api/* GET routes, after authentication. */
 export function conditionalPolls(db: Database): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method !== 'GET' || c.req.path === '/api/meta') return next();
+    // The breakers live in Temporal, not in the database: their answers do not follow its version.
+    if (c.req.method !== 'GET' || c.req.path === '/api/meta' || c.req.path === '/api/breakers') return next();
     const version = await dataVersion(db, c.req.path === '/api/patterns');
     const url = createHash('sha256').update(c.req.url).digest('base64url').slice(0, 16);
     const etag = `W/"${version}-${Math.floor(Date.now() / VERSION_BUCKET_MS)}-${url}"`;

@@ -15,7 +15,9 @@ import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES } from '../common/types.j
 import type { Database } from '../db/index.js';
 import type { Config } from '../lib/config.js';
 import { logger as rootLogger } from '../lib/logger.js';
+import type { BreakerListing } from '../cli/operator/breakers.js';
 import {
+  breakersResponse,
   conditionalPolls,
   eventsQuery,
   eventsResponse,
@@ -62,6 +64,8 @@ export interface DashboardOptions {
   /** How long a sign-in lasts, checked by the server. Default 12 h. */
   sessionLifetimeMs?: number;
   logger?: Logger;
+  /** Lists the shared circuit breakers (cli/operator/breakers.ts over the worker's client); none: the panel says so. */
+  breakers?: () => Promise<BreakerListing[]>;
 }
 
 export interface DashboardServer {
@@ -229,6 +233,7 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
   app.get('/api/stats', async (c) => c.json(await statsResponse(db, parseQuery(statsQuery, c.req.query()))));
   app.get('/api/patterns', async (c) => c.json(await patternsResponse(db, parseQuery(patternsQuery, c.req.query()))));
   app.get('/api/operations', async (c) => c.json(await operationsResponse(db)));
+  app.get('/api/breakers', async (c) => c.json(await breakersResponse(options.breakers, links)));
 
   app.notFound((c) => (isApi(c) ? c.json({ error: 'not found' }, 404) : c.text('Not found', 404)));
   app.onError((error, c) => {

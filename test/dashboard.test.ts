@@ -667,6 +667,28 @@ describe('the JSON API', () => {
     }
   });
 
+  it('/api/breakers: the shared circuit breakers from Temporal, never a 304 from the database version', async () => {
+    expect(await json('/api/breakers')).toEqual({ available: false, rows: [] });
+    const settings = { failureRate: 0.5, windowMs: 30_000, minimumCalls: 10, quorum: 2, openMs: 30_000, maxOpenMs: 300_000 };
+    const window = { calls: 12, failures: 9, failureRate: 0.75, instances: [], failingInstances: 2, requiredQuorum: 2, reason: '75 % failed' };
+    const open = {
+      breakerId: 'breaker:quotes.fetch',
+      operation: 'quotes.fetch',
+      view: { breakerId: 'breaker:quotes.fetch', operation: 'quotes.fetch', settings, window, state: 'open' as const, since: now - MINUTE, retryAt: now + MINUTE, reason: '75 % failed', openings: 1, probes: 0, failedProbes: 0, rejected: 40 },
+    };
+    const held = { breakerId: 'breaker:mail.send', operation: 'mail.send', status: { state: 'open' as const, since: now, reason: 'opened by ops: maintenance' } };
+    await withDashboard({ breakers: async () => [held, open] }, async (server) => {
+      const first = await call('/api/breakers', { bearer: TOKEN, server });
+      expect(first.headers.get('etag')).toBeNull();
+      const body = (await first.json()) as any;
+      expect(body.available).toBe(true);
+      expect(body.rows[1]).toMatchObject({ operation: 'quotes.fetch', state: 'open', failureRate: 0.75, calls: 12, failingInstances: 2, rejected: 40 });
+      expect(body.rows[1].temporalUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows/breaker%3Aquotes.fetch');
+      expect(Date.parse(body.rows[1].retryAt)).toBe(now + MINUTE);
+      expect(body.rows[0]).toMatchObject({ operation: 'mail.send', state: 'open', failureRate: null, reason: 'opened by ops: maintenance' });
+    });
+  });
+
   it('/api/patterns: learned strategies with their success rates', async () => {
     const { rows } = await json('/api/patterns');
     expect(rows).toHaveLength(2);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { healthOptionsFromConfig } from '../activities/health/options.js';
+import { listBreakers } from '../cli/operator/breakers.js';
 import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
 import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications.js';
 import { ensureHealthCheckSchedule } from './health-schedule.js';
@@ -122,6 +123,7 @@ async function startAdminDashboard(
   database: DatabaseHandle,
   temporalUiUrl: string,
   { token, printed }: CheckedStart['dashboard'],
+  client: Client,
 ) {
   try {
     const dashboard = await startDashboard({
@@ -129,6 +131,7 @@ async function startAdminDashboard(
       token,
       db: database.db,
       temporalUiUrl,
+      breakers: () => listBreakers(client),
     });
     return { link: printed ? `${dashboard.url}/?token=${token}` : dashboard.url, close: () => dashboard.close() };
   } catch (error) {
@@ -175,7 +178,7 @@ export async function startSystem(checked: CheckedStart, started: Started, runti
   const retention = await ensureRetentionSchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, input: retentionFromConfig(config) });
   logger.info(retention, 'retention schedule ready');
   const temporalUiUrl = devServer?.uiUrl ?? config.temporalUiUrl;
-  const dashboard = started(await startAdminDashboard(config, database, temporalUiUrl, checked.dashboard));
+  const dashboard = started(await startAdminDashboard(config, database, temporalUiUrl, checked.dashboard, client));
   // Last: a created worker holds the connection until it has run, so nothing may refuse after it.
   const worker = await createCentralWorker({
     connection,

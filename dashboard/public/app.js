@@ -466,6 +466,24 @@
     );
   }
 
+  function renderBreakers(breakers) {
+    const empty = breakers.available ? 'No circuit breaker runs.' : 'Not available here (the dashboard runs without the worker).';
+    $('breakers-body').replaceChildren(
+      ...(breakers.rows.length === 0
+        ? [el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, empty))]
+        : breakers.rows.map((breaker) =>
+            el('tr', { dataset: { state: breaker.state || 'unknown' } },
+              el('td', {}, el('a', { href: breaker.temporalUrl, target: '_blank', rel: 'noopener noreferrer' }, breaker.operation)),
+              el('td', { title: breaker.heldBy ? `held open by ${breaker.heldBy}` : '' }, badge(breaker.state, 'breaker')),
+              el('td', { title: breaker.since || '' }, breaker.since ? relativeTime(breaker.since) : '—'),
+              el('td', {}, breaker.retryAt ? shortTime(breaker.retryAt) : '—'),
+              el('td', {}, breaker.failureRate === null ? '—' : `${formatPercent(breaker.failureRate)} of ${breaker.calls}`),
+              el('td', { className: 'num' }, breaker.instances === null ? '—' : `${breaker.failingInstances} / ${breaker.instances}`),
+              el('td', { className: 'num' }, breaker.rejected === null ? '—' : String(breaker.rejected)),
+              el('td', {}, breaker.reason || '—')))),
+    );
+  }
+
   function renderOperations(list) {
     fillSelect($('filters').elements.operation, list.operations, state.filters.operation);
   }
@@ -480,12 +498,13 @@
     delete filters.range;
     try {
       const before = state.pageCursors[state.pageCursors.length - 1];
-      const [health, stats, events, patterns, operations] = await Promise.all([
+      const [health, stats, events, patterns, operations, breakers] = await Promise.all([
         poll('/api/health'),
         poll('/api/stats', { from, hours: chartHours() }),
         poll('/api/events', { ...filters, from, limit: state.limit, before }),
         poll('/api/patterns', { limit: 20 }),
         poll('/api/operations'),
+        poll('/api/breakers'),
       ]);
       if (generation !== state.generation) return; // a newer refresh (e.g. a filter change) is under way
       if (health.changed) renderHealth(health.body);
@@ -496,6 +515,7 @@
       }
       if (patterns.changed) renderPatterns(patterns.body);
       if (operations.changed) renderOperations(operations.body);
+      if (breakers.changed) renderBreakers(breakers.body);
       $('connection-error').hidden = true;
       $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
       state.refreshes += 1;
