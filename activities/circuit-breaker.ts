@@ -25,7 +25,9 @@ export function createCircuitBreakerActivities(notifications: {
           operation: change.operation,
           workflowId: change.breakerId,
         });
-        return report.notified ? { sent: report.email === 'sent' || report.sms === 'sent', detail: report.kind } : { sent: false, detail: report.reason };
+        return report.notified
+          ? { sent: report.email === 'sent' || report.sms === 'sent', detail: report.kind }
+          : { sent: false, detail: report.reason };
       }
       const report = await notifications.notifyAdmins({
         notificationId: `${change.breakerId}:opened:${change.opening}`,
@@ -37,7 +39,10 @@ export function createCircuitBreakerActivities(notifications: {
         result: 'failed',
         reason: `Calls of ${change.operation} fail fast until a probe succeeds. ${change.reason}`,
       });
-      return { sent: report.email === 'sent' || report.sms === 'sent', detail: report.suppressed ? 'suppressed (cooldown)' : report.kind };
+      return {
+        sent: report.email === 'sent' || report.sms === 'sent',
+        detail: report.suppressed ? 'suppressed (cooldown)' : report.kind,
+      };
     },
   };
 }

@@ -37,7 +37,9 @@ export class CircuitOpenError extends Error {
     readonly breakerId: string,
     readonly reason: string,
   ) {
-    super(`circuit breaker of ${operation} is open (${reason})${retryAt ? `; next probe at ${retryAt.toISOString()}` : ''}`);
+    super(
+      `circuit breaker of ${operation} is open (${reason})${retryAt ? `; next probe at ${retryAt.toISOString()}` : ''}`,
+    );
   }
 }
 
@@ -56,7 +58,10 @@ const SLOW_POLL_MS = 5_000;
 const STALE_MS = 30_000;
 
 /** The operation's breaker settings (validated: throws CircuitBreakerSettingsError), or undefined without one. */
-export function breakerSettingsOf(operation: string, options: OperationOptions<unknown>): CircuitBreakerSettings | undefined {
+export function breakerSettingsOf(
+  operation: string,
+  options: OperationOptions<unknown>,
+): CircuitBreakerSettings | undefined {
   const chosen = options.circuitBreaker;
   if (!chosen) return undefined;
   return resolveCircuitBreaker(operation, chosen === true ? {} : chosen);
@@ -199,7 +204,8 @@ export class LocalBreaker {
     this.unsent = this.unsent.filter((bucket) => bucket.at >= now - this.settings.windowMs);
     if (this.busy) return;
     const failureSeen = now - this.lastFailureAt < this.settings.windowMs;
-    const reportEvery = failureSeen || this.isOpen() ? TICK_MS : Math.min(HEALTHY_REPORT_MS, this.settings.windowMs / 4);
+    const reportEvery =
+      failureSeen || this.isOpen() ? TICK_MS : Math.min(HEALTHY_REPORT_MS, this.settings.windowMs / 4);
     const report = (this.unsent.length > 0 || this.rejected > 0) && now - this.lastReportAt >= reportEvery;
     const poll = now - this.lastPollAt >= (this.exists || failureSeen ? FAST_POLL_MS : SLOW_POLL_MS);
     if (!report && !poll) return;
@@ -225,7 +231,13 @@ export class LocalBreaker {
       await this.client.workflow.signalWithStart(CIRCUIT_BREAKER_WORKFLOW_TYPE, {
         workflowId: this.breakerId,
         taskQueue: this.options.taskQueue,
-        args: [{ operation: this.operation, settings: this.settings, appTaskQueue: this.options.appTaskQueue } satisfies BreakerInput],
+        args: [
+          {
+            operation: this.operation,
+            settings: this.settings,
+            appTaskQueue: this.options.appTaskQueue,
+          } satisfies BreakerInput,
+        ],
         signal: breakerReportSignal,
         signalArgs: [report],
         staticSummary: `Circuit breaker of ${this.operation}, shared by every instance`,
@@ -275,7 +287,10 @@ export class LocalBreaker {
   private record(error: CircuitOpenError): void {
     const report = toErrorReport(error, Date.now());
     // One signature per operation's breaker: the message carries the time of the next probe.
-    this.signature ??= errorSignature({ report: { name: report.name, message: `circuit breaker of ${this.operation} is open` }, operation: this.operation }).signature;
+    this.signature ??= errorSignature({
+      report: { name: report.name, message: `circuit breaker of ${this.operation} is open` },
+      operation: this.operation,
+    }).signature;
     this.options.occurrences.add(this.operation, this.signature, {
       eventKey: healingWorkflowId(this.operation, this.signature),
       result: 'breaker-open',

@@ -94,7 +94,11 @@ export async function circuitBreakerWorkflow(input: BreakerInput): Promise<Break
     if (report.probeArgs !== undefined) memory.probeArgs = report.probeArgs;
     // Calls that ran while it was open (started just before) say nothing about the next probe.
     if (memory.state !== 'closed') return;
-    const buckets = report.buckets.map((bucket) => ({ at: now - bucket.ageMs, calls: bucket.calls, failures: bucket.failures }));
+    const buckets = report.buckets.map((bucket) => ({
+      at: now - bucket.ageMs,
+      calls: bucket.calls,
+      failures: bucket.failures,
+    }));
     addBuckets(memory.window, report.instance, buckets, now, settings.windowMs);
     const summary = summarize(memory.window, settings, now);
     setCurrentDetails(details(memory.state, summary.reason));
@@ -106,15 +110,17 @@ export async function circuitBreakerWorkflow(input: BreakerInput): Promise<Break
   setHandler(
     breakerControlUpdate,
     async (control: BreakerControl) => {
-      asked = control.action === 'open'
-        ? { to: 'open', reason: `opened by ${control.by}: ${control.reason}`, manual: { by: control.by } }
-        : { to: 'closed', reason: `closed by ${control.by}: ${control.reason}` };
+      asked =
+        control.action === 'open'
+          ? { to: 'open', reason: `opened by ${control.by}: ${control.reason}`, manual: { by: control.by } }
+          : { to: 'closed', reason: `closed by ${control.by}: ${control.reason}` };
       await condition(() => asked === undefined);
       return view();
     },
     {
       validator: (control: BreakerControl) => {
-        if (control.action !== 'open' && control.action !== 'close') throw new Error(`unknown action ${String(control.action)}`);
+        if (control.action !== 'open' && control.action !== 'close')
+          throw new Error(`unknown action ${String(control.action)}`);
         if (typeof control.reason !== 'string' || !control.reason.trim()) throw new Error('a reason is required');
       },
     },
@@ -150,10 +156,26 @@ export async function circuitBreakerWorkflow(input: BreakerInput): Promise<Break
     // One alert per opening and one when that opening closes (notification ids make retries safe).
     if (state === 'open' && !wasOpen) {
       memory.openings++;
-      pendingAlerts.push(alerts.notifyBreakerChange({ breakerId: workflowId, operation: input.operation, change: 'opened', opening: memory.openings, reason }));
+      pendingAlerts.push(
+        alerts.notifyBreakerChange({
+          breakerId: workflowId,
+          operation: input.operation,
+          change: 'opened',
+          opening: memory.openings,
+          reason,
+        }),
+      );
     }
     if (state === 'closed' && wasOpen) {
-      pendingAlerts.push(alerts.notifyBreakerChange({ breakerId: workflowId, operation: input.operation, change: 'closed', opening: memory.openings, reason }));
+      pendingAlerts.push(
+        alerts.notifyBreakerChange({
+          breakerId: workflowId,
+          operation: input.operation,
+          change: 'closed',
+          opening: memory.openings,
+          reason,
+        }),
+      );
     }
   };
 
@@ -208,7 +230,12 @@ export async function circuitBreakerWorkflow(input: BreakerInput): Promise<Break
       await Promise.all(pendingAlerts);
       await condition(() => asked === undefined && allHandlersFinished());
       prune(memory.window, Date.now(), settings.windowMs);
-      await continueAsNew<typeof circuitBreakerWorkflow>({ operation: input.operation, settings, appTaskQueue, carried: memory });
+      await continueAsNew<typeof circuitBreakerWorkflow>({
+        operation: input.operation,
+        settings,
+        appTaskQueue,
+        carried: memory,
+      });
     }
   }
   await Promise.all(pendingAlerts);

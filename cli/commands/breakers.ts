@@ -14,7 +14,8 @@ function describeView(view: BreakerView, session: Session): string {
     Since: at(view.since),
     Reason: view.reason,
     'Next probe': at(view.retryAt),
-    Window: `${view.window.failures}/${view.window.calls} failed (${formatPercent(view.window.failureRate)}), ` +
+    Window:
+      `${view.window.failures}/${view.window.calls} failed (${formatPercent(view.window.failureRate)}), ` +
       `${view.window.failingInstances} of ${view.window.instances.length} instances failing`,
     UI: session.uiLink(view.breakerId),
   });
@@ -34,9 +35,16 @@ export const register: RegisterCommands = (program, run) => {
                 { header: 'STATE', value: (row) => (row.view ?? row.status)?.state },
                 { header: 'SINCE', value: (row) => at((row.view ?? row.status)?.since) },
                 { header: 'NEXT PROBE', value: (row) => at((row.view ?? row.status)?.retryAt) },
-                { header: 'FAILED', value: (row) => (row.view ? formatPercent(row.view.window.failureRate) : ''), align: 'right' },
+                {
+                  header: 'FAILED',
+                  value: (row) => (row.view ? formatPercent(row.view.window.failureRate) : ''),
+                  align: 'right',
+                },
                 { header: 'CALLS', value: (row) => row.view?.window.calls, align: 'right' },
-                { header: 'INSTANCES', value: (row) => row.view && `${row.view.window.failingInstances}/${row.view.window.instances.length}` },
+                {
+                  header: 'INSTANCES',
+                  value: (row) => row.view && `${row.view.window.failingInstances}/${row.view.window.instances.length}`,
+                },
                 { header: 'FAST-FAILED', value: (row) => row.view?.rejected, align: 'right' },
                 { header: 'REASON', value: (row) => (row.view ?? row.status)?.reason, maxWidth: 70 },
               ])
@@ -48,11 +56,13 @@ export const register: RegisterCommands = (program, run) => {
   for (const action of ['open', 'close'] as const) {
     breakers
       .command(action)
-      .description(action === 'open'
-        ? 'Open an operation\'s breaker for every instance and hold it open (no probes) until closed by hand'
-        : 'Close an operation\'s breaker for every instance')
+      .description(
+        action === 'open'
+          ? "Open an operation's breaker for every instance and hold it open (no probes) until closed by hand"
+          : "Close an operation's breaker for every instance",
+      )
       .argument('<operation>')
-      .requiredOption('--reason <text>', 'why (kept in the breaker\'s state and history)')
+      .requiredOption('--reason <text>', "why (kept in the breaker's state and history)")
       .action((operation: string, options, command: Command) =>
         run(async (session) => {
           const view = await controlBreaker(await session.client(), {

@@ -69,5 +69,8 @@ export async function controlBreaker(
       { key: attributes.CIRCUIT_STATE, value: 'closed' },
     ],
   });
-  return client.workflow.executeUpdateWithStart(breakerControlUpdate, { args: [control], startWorkflowOperation: start });
+  return client.workflow.executeUpdateWithStart(breakerControlUpdate, {
+    args: [control],
+    startWorkflowOperation: start,
+  });
 }

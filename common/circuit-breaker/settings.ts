@@ -43,16 +43,24 @@ const RULES: { [K in keyof CircuitBreakerSettings]: [(value: number) => boolean,
 };
 
 /** The defaults with `overrides` applied; throws CircuitBreakerSettingsError naming what is wrong. */
-export function resolveCircuitBreaker(operation: string, overrides: Partial<CircuitBreakerSettings> = {}): CircuitBreakerSettings {
+export function resolveCircuitBreaker(
+  operation: string,
+  overrides: Partial<CircuitBreakerSettings> = {},
+): CircuitBreakerSettings {
   const settings: CircuitBreakerSettings = { ...DEFAULT_CIRCUIT_BREAKER, ...overrides };
   if (overrides.maxOpenMs === undefined) settings.maxOpenMs = Math.max(settings.maxOpenMs, settings.openMs);
   for (const key of Object.keys(overrides)) {
     if (!(key in RULES)) throw new CircuitBreakerSettingsError(`${operation}: unknown circuitBreaker setting "${key}"`);
   }
-  for (const [key, [valid, expected]] of Object.entries(RULES) as [keyof CircuitBreakerSettings, [(v: number) => boolean, string]][]) {
+  for (const [key, [valid, expected]] of Object.entries(RULES) as [
+    keyof CircuitBreakerSettings,
+    [(v: number) => boolean, string],
+  ][]) {
     const value = settings[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || !valid(value)) {
-      throw new CircuitBreakerSettingsError(`${operation}: circuitBreaker.${key} must be ${expected}, got ${String(value)}`);
+      throw new CircuitBreakerSettingsError(
+        `${operation}: circuitBreaker.${key} must be ${expected}, got ${String(value)}`,
+      );
     }
   }
   if (settings.maxOpenMs < settings.openMs) {

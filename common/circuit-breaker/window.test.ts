@@ -8,7 +8,8 @@ const NOW = 1_000_000;
 
 function windowOf(instances: Record<string, [calls: number, failures: number]>, at = NOW): OutcomeWindow {
   const window: OutcomeWindow = {};
-  for (const [instance, [calls, failures]] of Object.entries(instances)) addBuckets(window, instance, [{ at, calls, failures }], NOW, settings.windowMs);
+  for (const [instance, [calls, failures]] of Object.entries(instances))
+    addBuckets(window, instance, [{ at, calls, failures }], NOW, settings.windowMs);
   return window;
 }
 
@@ -28,7 +29,10 @@ describe('the breaker window', () => {
   it('needs every instance when fewer than the quorum report', () => {
     expect(summarize(windowOf({ a: [12, 12] }), settings, NOW)).toMatchObject({ requiredQuorum: 1, open: true });
     const three = resolveCircuitBreaker('op', { ...settings, quorum: 3 });
-    expect(summarize(windowOf({ a: [10, 10], b: [10, 0] }), three, NOW)).toMatchObject({ requiredQuorum: 2, open: false });
+    expect(summarize(windowOf({ a: [10, 10], b: [10, 0] }), three, NOW)).toMatchObject({
+      requiredQuorum: 2,
+      open: false,
+    });
   });
 
   it('stays closed under the minimum of calls and under the rate', () => {
@@ -52,11 +56,15 @@ describe('the breaker window', () => {
   });
 
   it('never opens without a quorum of failing instances (property)', () => {
-    const instance = fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 100 })).map(([calls, f]) => [calls, Math.min(calls, f)] as [number, number]);
+    const instance = fc
+      .tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 100 }))
+      .map(([calls, f]) => [calls, Math.min(calls, f)] as [number, number]);
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e'), instance, { minKeys: 1 }), (instances) => {
         const summary = summarize(windowOf(instances), settings, NOW);
-        const failing = Object.values(instances).filter(([calls, failures]) => failures > 0 && failures / calls >= 0.5).length;
+        const failing = Object.values(instances).filter(
+          ([calls, failures]) => failures > 0 && failures / calls >= 0.5,
+        ).length;
         const quorum = Math.min(2, Object.keys(instances).length);
         if (summary.open) expect(failing).toBeGreaterThanOrEqual(quorum);
         if (summary.open) expect(summary.failureRate).toBeGreaterThanOrEqual(0.5);

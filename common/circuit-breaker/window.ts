@@ -40,7 +40,13 @@ export interface WindowSummary {
 const GRANULES_PER_WINDOW = 20;
 
 /** Adds an instance's buckets (already in the breaker's clock, oldest first) and drops what left the window. */
-export function addBuckets(window: OutcomeWindow, instance: string, buckets: readonly OutcomeBucket[], now: number, windowMs: number): void {
+export function addBuckets(
+  window: OutcomeWindow,
+  instance: string,
+  buckets: readonly OutcomeBucket[],
+  now: number,
+  windowMs: number,
+): void {
   const granuleMs = windowMs / GRANULES_PER_WINDOW;
   const kept = window[instance] ?? [];
   for (const bucket of buckets) {
@@ -87,14 +93,31 @@ export function summarize(window: OutcomeWindow, settings: CircuitBreakerSetting
   const failureRate = calls === 0 ? 0 : failures / calls;
   const failingInstances = instances.filter((instance) => instance.failing).length;
   const requiredQuorum = Math.max(1, Math.min(settings.quorum, instances.length));
-  const verdict = (open: boolean, reason: string) => ({ calls, failures, failureRate, instances, failingInstances, requiredQuorum, open, reason });
+  const verdict = (open: boolean, reason: string) => ({
+    calls,
+    failures,
+    failureRate,
+    instances,
+    failingInstances,
+    requiredQuorum,
+    open,
+    reason,
+  });
   const rate = `${percent(failureRate)} of ${calls} calls failed`;
-  if (calls < settings.minimumCalls) return verdict(false, `${calls} calls in the window, fewer than ${settings.minimumCalls}`);
-  if (failures === 0 || failureRate < settings.failureRate) return verdict(false, `${rate}, under ${percent(settings.failureRate)}`);
+  if (calls < settings.minimumCalls)
+    return verdict(false, `${calls} calls in the window, fewer than ${settings.minimumCalls}`);
+  if (failures === 0 || failureRate < settings.failureRate)
+    return verdict(false, `${rate}, under ${percent(settings.failureRate)}`);
   if (failingInstances < requiredQuorum) {
-    return verdict(false, `${rate}, but only ${failingInstances} of ${instances.length} instances see the failures (quorum ${requiredQuorum})`);
+    return verdict(
+      false,
+      `${rate}, but only ${failingInstances} of ${instances.length} instances see the failures (quorum ${requiredQuorum})`,
+    );
   }
-  return verdict(true, `${rate} in ${settings.windowMs / 1000} s, seen by ${failingInstances} of ${instances.length} instances`);
+  return verdict(
+    true,
+    `${rate} in ${settings.windowMs / 1000} s, seen by ${failingInstances} of ${instances.length} instances`,
+  );
 }
 
 /** How long it stays open after `failedProbes` probes failed in a row: doubling from openMs, bounded. */

@@ -44,10 +44,14 @@ async function main(): Promise<void> {
       if (partitioned) throw Object.assign(new Error(`connect ECONNREFUSED ${dependency}`), { code: 'ECONNREFUSED' });
       // Re-runs and probes run in an activity of this worker: the dependency can tell them from direct calls.
       const response = await fetch(`${dependency}/${name}?n=${n}&via=${inActivity() ? 'activity' : 'call'}`);
-      if (!response.ok) throw Object.assign(new Error(`quote service answered HTTP ${response.status}`), { status: response.status });
+      if (!response.ok)
+        throw Object.assign(new Error(`quote service answered HTTP ${response.status}`), { status: response.status });
       return response.json();
     };
-    operations.set(name, healer.withSelfHealing(name, quote, { allowedStrategies: [], circuitBreaker: JSON.parse(env('BREAKER')) }));
+    operations.set(
+      name,
+      healer.withSelfHealing(name, quote, { allowedStrategies: [], circuitBreaker: JSON.parse(env('BREAKER')) }),
+    );
   }
   const worker = await healer.createWorker();
   const running = worker.run();
@@ -58,8 +62,15 @@ async function main(): Promise<void> {
       await operations.get(operation)!(n);
       return { ok: true, ms: Date.now() - started };
     } catch (error) {
-      if (error instanceof CircuitOpenError) return { ok: false, open: true, retryAt: error.retryAt?.getTime(), ms: Date.now() - started };
-      return { ok: false, open: false, error: (error as Error).message, healingOutcome: (error as HealingAnnotations).healingOutcome, ms: Date.now() - started };
+      if (error instanceof CircuitOpenError)
+        return { ok: false, open: true, retryAt: error.retryAt?.getTime(), ms: Date.now() - started };
+      return {
+        ok: false,
+        open: false,
+        error: (error as Error).message,
+        healingOutcome: (error as HealingAnnotations).healingOutcome,
+        ms: Date.now() - started,
+      };
     }
   };
 

@@ -79,7 +79,8 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     });
   return {
     pid: child.pid!,
-    calls: async (operation, count, pauseMs) => (await ask<{ results: CallResult[] }>({ cmd: 'calls', operation, count, pauseMs })).results,
+    calls: async (operation, count, pauseMs) =>
+      (await ask<{ results: CallResult[] }>({ cmd: 'calls', operation, count, pauseMs })).results,
     until: (operation, open, timeoutMs = 20_000) => ask({ cmd: 'until', operation, open, pauseMs: 50, timeoutMs }),
     partition: async (on) => void (await ask({ cmd: 'partition', on })),
     async stop() {
