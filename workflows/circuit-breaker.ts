@@ -29,6 +29,7 @@ import {
   type BreakerStatus,
   type BreakerView,
 } from '../common/circuit-breaker/contract.js';
+import { resolveCircuitBreaker, type CircuitBreakerSettings } from '../common/circuit-breaker/settings.js';
 import { addBuckets, openDelayMs, prune, summarize } from '../common/circuit-breaker/window.js';
 import type { AppActivities } from '../common/healing-contract.js';
 import * as attributes from '../common/search-attributes.js';
@@ -88,7 +89,7 @@ export async function circuitBreakerWorkflow(input: BreakerInput): Promise<Break
   const onReport = (report: BreakerReport) => {
     const now = Date.now();
     lastReportAt = now;
-    settings = report.settings;
+    settings = validSettings(report.settings) ?? settings;
     appTaskQueue = report.appTaskQueue;
     memory.rejected += report.rejected;
     if (report.probeArgs !== undefined) memory.probeArgs = report.probeArgs;
@@ -240,6 +241,15 @@ export async function circuitBreakerWorkflow(input: BreakerInput): Promise<Break
   }
   await Promise.all(pendingAlerts);
   return { state: memory.state, since: memory.since, reason: memory.reason };
+}
+
+/** The reporter's settings when they hold (an application validates them; an older or foreign one may not). */
+function validSettings(chosen: CircuitBreakerSettings): CircuitBreakerSettings | undefined {
+  try {
+    return resolveCircuitBreaker('breaker', chosen);
+  } catch {
+    return undefined;
+  }
 }
 
 function details(state: string, reason: string): string {
