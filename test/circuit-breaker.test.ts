@@ -4,7 +4,7 @@
 // system probes once per half-open and it closes everywhere; one partitioned instance does not
 // open it for the others; instance and worker restarts keep its state.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { and, count, eq } from 'drizzle-orm';
 import { breakerViewQuery, breakerWorkflowId, type BreakerView } from '../common/circuit-breaker/contract.js';
@@ -123,12 +123,13 @@ describe('a circuit breaker shared by three application processes', () => {
       expect(warm.flat().every((result) => result.ok)).toBe(true);
 
       dependencyUp = false;
+      onTestFinished(() => void (dependencyUp = true));
       const downAt = Date.now();
-      const reached = await Promise.all(apps.map((app) => app.until(operation, true, WINDOW_MS + 5_000)));
-      const openedAfterMs = Date.now() - downAt;
+      // Each instance calls until a call fails fast (a failing call waits for its healing run first).
+      const reached = await Promise.all(apps.map((app) => app.until(operation, true, WINDOW_MS + 10_000)));
       expect(reached.every((outcome) => outcome.reached)).toBe(true);
-      expect(openedAfterMs).toBeLessThan(WINDOW_MS);
       const opened = await view(operation);
+      expect(opened.since - downAt).toBeLessThan(WINDOW_MS);
       expect(['open', 'half-open']).toContain(opened.state);
       expect(opened.openings).toBe(1);
       expect(opened.window.failingInstances).toBeGreaterThanOrEqual(2);
@@ -191,15 +192,16 @@ describe('a circuit breaker shared by three application processes', () => {
 
   it('does not open for the others when only one partitioned instance fails', { timeout: 120_000 }, async () => {
     const operation = 'quote.partition';
-    // The healthy instances' traffic counts in the window first (they report every few seconds).
-    await Promise.all(apps.slice(0, 2).map((app) => app.calls(operation, 4, 100)));
+    // The healthy instances serve traffic all along (and report it every few seconds).
+    const healthy = apps.slice(0, 2).map((app) => app.calls(operation, 15, 1_000));
     await until(
-      async () => (await view(operation)).window.instances.length === 2 && true,
+      async () => (await view(operation)).window.instances.length === 2,
       'two healthy instances in the window',
     );
     await apps[2]!.partition(true);
     try {
-      const cutOff = await apps[2]!.calls(operation, 10);
+      // The cut-off instance fails more calls than the others make: the overall rate passes the threshold.
+      const cutOff = await apps[2]!.calls(operation, 40, 0, true);
       expect(cutOff.every((result) => !result.ok && !result.open)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // its last report
       const current = await view(operation);
@@ -207,8 +209,7 @@ describe('a circuit breaker shared by three application processes', () => {
       expect(current.window).toMatchObject({ failingInstances: 1, requiredQuorum: 2 });
       expect(current.window.instances).toHaveLength(3);
       expect(current.state).toBe('closed');
-      const healthy = (await Promise.all(apps.slice(0, 2).map((app) => app.calls(operation, 3)))).flat();
-      expect(healthy.every((result) => result.ok)).toBe(true);
+      expect((await Promise.all(healthy)).flat().every((result) => result.ok)).toBe(true);
     } finally {
       await apps[2]!.partition(false);
     }

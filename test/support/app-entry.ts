@@ -78,6 +78,10 @@ async function main(): Promise<void> {
     void (async () => {
       switch (command.cmd) {
         case 'calls': {
+          if (command.parallel) {
+            const calls = Array.from({ length: command.count }, (_, n) => call(command.operation, n));
+            return process.send!({ id: command.id, results: await Promise.all(calls) });
+          }
           const results: CallResult[] = [];
           for (let n = 0; n < command.count; n++) {
             results.push(await call(command.operation, n));

@@ -12,19 +12,21 @@ export type CallResult =
   | { ok: false; open: true; retryAt?: number; ms: number }
   | { ok: false; open: false; error: string; healingOutcome?: string; ms: number };
 
-export type AppCommand = { id: number } & (
-  | { cmd: 'calls'; operation: string; count: number; pauseMs?: number }
-  /** Calls until one fails fast (open: true) or one does not (open: false), or the time is up. */
-  | { cmd: 'until'; operation: string; open: boolean; pauseMs: number; timeoutMs: number }
-  | { cmd: 'partition'; on: boolean }
-  | { cmd: 'stop' }
-);
+export type AppCommand = { id: number } &
+  /** `count` calls one after the other (`pauseMs` apart), or all at once (`parallel`). */
+  (
+    | { cmd: 'calls'; operation: string; count: number; pauseMs?: number; parallel?: boolean }
+    /** Calls until one fails fast (open: true) or one does not (open: false), or the time is up. */
+    | { cmd: 'until'; operation: string; open: boolean; pauseMs: number; timeoutMs: number }
+    | { cmd: 'partition'; on: boolean }
+    | { cmd: 'stop' }
+  );
 
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export interface AppProcess {
   pid: number;
-  calls(operation: string, count: number, pauseMs?: number): Promise<CallResult[]>;
+  calls(operation: string, count: number, pauseMs?: number, parallel?: boolean): Promise<CallResult[]>;
   until(operation: string, open: boolean, timeoutMs?: number): Promise<{ results: CallResult[]; reached: boolean }>;
   partition(on: boolean): Promise<void>;
   /** Graceful: its last counts are sent. */
@@ -79,8 +81,8 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     });
   return {
     pid: child.pid!,
-    calls: async (operation, count, pauseMs) =>
-      (await ask<{ results: CallResult[] }>({ cmd: 'calls', operation, count, pauseMs })).results,
+    calls: async (operation, count, pauseMs, parallel) =>
+      (await ask<{ results: CallResult[] }>({ cmd: 'calls', operation, count, pauseMs, parallel })).results,
     until: (operation, open, timeoutMs = 20_000) => ask({ cmd: 'until', operation, open, pauseMs: 50, timeoutMs }),
     partition: async (on) => void (await ask({ cmd: 'partition', on })),
     async stop() {

@@ -11,7 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { decideApproval } from '../../cli/operator/approval.js';
+import { controlBreaker } from '../../cli/operator/breakers.js';
 import { cancelRun } from '../../cli/operator/control.js';
+import { CircuitOpenError } from '../../client/circuit-breaker.js';
+import { breakerViewQuery, breakerWorkflowId } from '../../common/circuit-breaker/contract.js';
 import { exportHistory } from '../../cli/operator/replay.js';
 import { OperationQueuedError } from '../../client/self-healing.js';
 import { healingStateQuery } from '../../common/healing-contract.js';
@@ -254,6 +257,43 @@ export const SCENARIOS: Record<string, Scenario> = {
     if (summary.healing_events?.deleted !== 3 || summary.system_health_checks?.deleted !== 1) {
       throw new Error(`expected 3 events and 1 health row pruned: ${JSON.stringify(summary)}`);
     }
+    return workflowId;
+  },
+
+  'circuit-breaker-opened-probed-closed': async (system, client) => {
+    // One instance (quorum 1): it opens on failures, a probe fails while the dependency is down,
+    // the next one closes it; then an operator holds it open and closes it by hand.
+    let up = false;
+    const quote = system.healer.withSelfHealing(
+      'quotes.recorded',
+      async () => {
+        if (!up) throw Object.assign(new Error('quote service answered HTTP 503'), { status: 503 });
+        return 42;
+      },
+      { allowedStrategies: [], waitForHealingMs: 1_000, circuitBreaker: { minimumCalls: 3, quorum: 1, windowMs: 5_000, openMs: 1_000 } },
+    );
+    const workflowId = breakerWorkflowId('quotes.recorded');
+    const view = () => client.workflow.getHandle(workflowId).query(breakerViewQuery);
+    const deadline = Date.now() + 60_000;
+    while (!(await quote().then(() => false, (error: unknown) => error instanceof CircuitOpenError))) {
+      if (Date.now() > deadline) throw new Error('the breaker did not open');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (;;) {
+      const current = await view();
+      if (current.failedProbes >= 1 && current.state === 'open') break;
+      if (Date.now() > deadline) throw new Error('no failed probe');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    up = true;
+    while ((await view()).state !== 'closed') {
+      if (Date.now() > deadline) throw new Error('the breaker did not close');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const control = (action: 'open' | 'close') =>
+      controlBreaker(client, { operation: 'quotes.recorded', action, reason: 'recorded', taskQueue: system.taskQueue });
+    await control('open');
+    await control('close');
     return workflowId;
   },
 
