@@ -1,16 +1,22 @@
 // Analysis: learned pattern first (no LLM call), then the LLM, then deterministic rules.
 // A signature is diagnosed once: later occurrences reuse the stored diagnosis (healing_patterns)
 // with what has been learned since, and concurrent ones share one lookup (storm control).
+// Each occurrence is also checked against the signature's latest heal (db/heal-watches.ts): a
+// fault that keeps coming back after it was healed is a recurring one.
 import { classifyError, diagnoseByRules, SPECIFIC_CONFIDENCE } from '../common/rules.js';
 import type { OperationPolicy } from '../common/strategies/index.js';
 import type { LearnedStrategyStats } from '../common/strategies/planner.js';
-import type { Diagnosis, ErrorReport, Strategy } from '../common/types.js';
+import { SEVERITIES, type Diagnosis, type ErrorReport, type Severity, type Strategy } from '../common/types.js';
 import type { AnalysisCaches } from './analysis-cache.js';
-import { getHealingPatterns, type Database, type HealingPatternRow } from '../db/index.js';
+import { checkRecurrence, getHealingPatterns, type Database, type HealingPatternRow, type Recurrence } from '../db/index.js';
 
 export interface AnalyseErrorInput {
+  /** The run analysing: at most one run alerts for a recurring fault's episode. */
+  workflowId: string;
   operation: string;
   signature: string;
+  /** When the occurrence was detected (ISO): after a watched heal, inside its window, it is a recurrence. */
+  detectedAt: string;
   error: ErrorReport;
   policy: OperationPolicy;
   /** Sanitised application context (the diagnoser bounds it again). */
@@ -20,6 +26,15 @@ export interface AnalyseErrorInput {
 export interface AnalysisResult {
   diagnosis: Diagnosis;
   learned: LearnedStrategyStats[];
+  /** The signature's latest heal(s) did not hold (absent in runs recorded before heals were checked). */
+  recurrence?: RecurringFault;
+}
+
+/** An open episode of a recurring fault, with the record of the strategy whose heal did not hold. */
+export interface RecurringFault extends Recurrence {
+  /** Heals by `healedBy` of this signature so far, and how many of them held. */
+  heals: number;
+  held: number;
 }
 
 /** What a language model is told about an error: sanitised facts only. */
@@ -40,9 +55,21 @@ export interface AnalysisOptions {
   llm?: LlmDiagnoser;
   /** A learned strategy at least this confident decides without asking the LLM. */
   patternConfidenceThreshold?: number;
+  /** How heals are checked (db/heal-watches.ts). */
+  recurrence?: RecurrenceOptions;
+}
+
+export interface RecurrenceOptions {
+  /** How long after a heal the same fault is a recurrence, unless the operation's policy says. Default 10 min. */
+  windowMs?: number;
+  /** Heals in a row that did not hold before the severity is raised, the cause addressed first and admins alerted. Default 1. */
+  escalateAfter?: number;
 }
 
 const DEFAULT_PATTERN_CONFIDENCE = 0.6;
+export const DEFAULT_RECURRENCE_WINDOW_MS = 10 * 60_000;
+/** A recurring fault is at least this severe. */
+const RECURRING_SEVERITY: Severity = 'high';
 
 function toLearned(row: HealingPatternRow): LearnedStrategyStats {
   return {
@@ -52,6 +79,7 @@ function toLearned(row: HealingPatternRow): LearnedStrategyStats {
     failureCount: row.failureCount,
     consecutiveFailures: row.consecutiveFailures,
     avgHealingMs: row.avgHealingMs,
+    recurrences: row.recurrences,
   };
 }
 
@@ -63,7 +91,9 @@ function diagnosisFromPattern(best: HealingPatternRow, threshold: number): Diagn
     recommendedStrategy: best.strategy as Strategy,
     confidence: best.confidence,
     source: 'pattern',
-    explanation: `Learned: ${best.strategy} healed this fault ${best.successCount} of ${best.successCount + best.failureCount} times.`,
+    explanation: `Learned: ${best.strategy} healed this fault ${best.successCount} of ${best.successCount + best.failureCount} times${
+      best.recurrences > 0 ? ` (${best.recurrences} of these heals did not hold)` : ''
+    }.`,
   };
 }
 
@@ -93,8 +123,29 @@ function keepPermanence(fromLlm: Diagnosis, rules: Diagnosis, rulesAreSure: bool
   };
 }
 
+/**
+ * At least RECURRING_SEVERITY. The run's diagnosis is what learning stores for the signature, so
+ * the raised severity stays with it.
+ */
+function asRecurring(diagnosis: Diagnosis): Diagnosis {
+  const severity = SEVERITIES[Math.max(SEVERITIES.indexOf(diagnosis.severity), SEVERITIES.indexOf(RECURRING_SEVERITY))]!;
+  return { ...diagnosis, severity };
+}
+
+function recurringFault(recurrence: Recurrence, patterns: HealingPatternRow[]): RecurringFault {
+  const record = patterns.find((row) => row.strategy === recurrence.healedBy);
+  const heals = record?.successCount ?? 0;
+  return { ...recurrence, heals, held: Math.max(0, heals - (record?.recurrences ?? 0)) };
+}
+
+/** The application's setting when it is a usable duration, else the worker's. */
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
 export function createAnalysisActivities(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
+  const loadPatterns = (signature: string) => caches.patterns.share(signature, () => getHealingPatterns(db, { signature }));
 
   async function diagnoseAfresh(input: AnalyseErrorInput, learned: LearnedStrategyStats[]): Promise<Diagnosis> {
     const rules = diagnoseByRules(input.error, { operation: input.operation, policy: input.policy });
@@ -106,12 +157,25 @@ export function createAnalysisActivities(db: Database, caches: AnalysisCaches, o
   return {
     // The signature includes the operation, whose allowed strategies shape the answer.
     async analyseError(input: AnalyseErrorInput): Promise<AnalysisResult> {
-      const patterns = await caches.patterns.share(input.signature, () => getHealingPatterns(db, { signature: input.signature }));
+      const [checked, shared] = await Promise.all([
+        checkRecurrence(db, {
+          signature: input.signature,
+          run: input.workflowId,
+          detectedAt: input.detectedAt,
+          windowMs: positiveOr(input.policy.recurrenceWindowMs, options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS),
+          escalateAfter: options.recurrence?.escalateAfter ?? 1,
+        }),
+        loadPatterns(input.signature),
+      ]);
+      // A counted recurrence lowered a strategy's confidence: this run and the next see it.
+      if (checked.counted) caches.patterns.forget(input.signature);
+      const patterns = checked.counted ? await loadPatterns(input.signature) : shared;
       const learned = patterns.map(toLearned);
+      const recurrence = checked.recurrence && recurringFault(checked.recurrence, patterns);
       const known = (patterns[0] && diagnosisFromPattern(patterns[0], threshold)) ?? storedDiagnosis(patterns);
-      if (known) return { diagnosis: known, learned };
-      const diagnosis = await caches.diagnoses.share(input.signature, () => diagnoseAfresh(input, learned));
-      return { diagnosis, learned };
+      const diagnosis = known ?? (await caches.diagnoses.share(input.signature, () => diagnoseAfresh(input, learned)));
+      if (!recurrence) return { diagnosis, learned };
+      return { diagnosis: recurrence.escalated ? asRecurring(diagnosis) : diagnosis, learned, recurrence };
     },
   };
 }

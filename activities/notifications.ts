@@ -41,6 +41,7 @@ import type {
   NotificationRow,
 } from '../db/schema.js';
 import { logger } from '../lib/logger.js';
+import type { RecurringFault } from './analysis.js';
 import { scrubOutgoingText } from '../lib/outgoing-text.js';
 
 export interface NotifyAdminsInput {
@@ -54,6 +55,8 @@ export interface NotifyAdminsInput {
   strategiesTried: Strategy[];
   result: HealingResult;
   reason: string;
+  /** The fault recurs despite healing: the alert says so, with the counts (once per episode). */
+  recurrence?: RecurringFault;
 }
 
 export interface NotifyRecoveryInput {
@@ -151,6 +154,7 @@ function namespaceOf(settings: NotificationSettings): string {
 const text = (value: unknown, limit: number) => sanitizeText(maskPii(String(value ?? '')), limit);
 
 function outcomeHeadline(input: NotifyAdminsInput): string {
+  if (input.recurrence) return `recurring despite healing (${input.recurrence.recurrences} heals in a row did not hold)`;
   switch (input.result) {
     case 'healed':
       return 'healed, but critical';
@@ -185,6 +189,7 @@ function alertMessage(
   } else {
     lines.push(`Self-healing: "${operation}" — ${headline} (${input.result}).`, '');
   }
+  if (input.recurrence) lines.push(...recurrenceLines(input.recurrence), '');
   lines.push(
     'What failed',
     `  Operation: ${operation}`,
@@ -218,6 +223,23 @@ function alertMessage(
     ? `[self-healing] ${operation} still failing: ${reminder.occurrences} occurrences. ${what} ${link}`
     : `[self-healing] ${severity.toUpperCase()} ${operation} ${headline}: ${what} ${link}`;
   return { subject, body: lines.join('\n'), sms: boundSms(sms, link) };
+}
+
+/** The counts behind "recurring despite healing". */
+function recurrenceLines(recurrence: RecurringFault): string[] {
+  const window = formatWindow(recurrence.windowMs);
+  const held = recurrence.heals === 0 ? 0 : Math.round((recurrence.held / recurrence.heals) * 100);
+  return [
+    'Recurring despite healing',
+    `  ${recurrence.recurrences} heal(s) in a row were followed by the same error within ${window}.`,
+    `  The latest heal: ${recurrence.healedBy} at ${recurrence.healedAt}.`,
+    `  ${recurrence.healedBy} healed this error ${recurrence.heals} time(s); ${recurrence.held} held (${held}%).`,
+    '  Strategies that address the cause (another endpoint, a new connection, a cleared cache) now go first.',
+  ];
+}
+
+function formatWindow(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
 }
 
 function recoveryMessage(input: NotifyRecoveryInput, settings: NotificationSettings, alert: NotificationRow): Message {

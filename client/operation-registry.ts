@@ -26,6 +26,8 @@ export interface OperationOptions<R> {
   /** Enables SWITCH_API_ENDPOINT; the operation reads its endpoint with currentEndpoint(). */
   alternateEndpoints?: string[];
   hooks?: Partial<Record<OperationHook, () => unknown>>;
+  /** After a heal, the same fault within this long is a recurrence (the heal did not hold); default: the worker's. */
+  recurrenceWindowMs?: number;
   /** How long the caller waits for healing before the original error is rethrown. */
   waitForHealingMs?: number;
   timing?: Partial<HealingTiming>;

@@ -447,6 +447,7 @@ export class SelfHealing {
       alternateEndpoints: options.alternateEndpoints ?? [],
       hooks: Object.keys(options.hooks ?? {}) as OperationPolicy['hooks'],
       circuitBreaker: breakerSettingsOf(operation, options),
+      ...(options.recurrenceWindowMs !== undefined ? { recurrenceWindowMs: options.recurrenceWindowMs } : {}),
     };
   }
 

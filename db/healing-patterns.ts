@@ -65,7 +65,8 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
         failureCount: sql`${failures}`,
         totalHealingMs: sql`${totalMs}`,
         avgHealingMs: sql`${totalMs}::double precision / nullif(${successes}, 0)`,
-        confidence: sql`${successes}::double precision / (${successes} + ${failures} + 1)`,
+        // Only heals that held count for it (see db/heal-watches.ts).
+        confidence: sql`greatest(0, ${successes} - ${healingPatterns.recurrences})::double precision / (${successes} + ${failures} + 1)`,
         consecutiveFailures: sql`case when excluded.success_count > 0 then 0 else ${healingPatterns.consecutiveFailures} + 1 end`,
         // Keep what we knew when this outcome does not say.
         category: sql`coalesce(excluded.category, ${healingPatterns.category})`,

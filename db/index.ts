@@ -4,6 +4,7 @@ export * from './schema.js';
 export * from './healing-events.js';
 export * from './health-checks.js';
 export * from './healing-patterns.js';
+export * from './heal-watches.js';
 export * from './joined-occurrences.js';
 export * from './llm-calls.js';
 export * from './retention.js';

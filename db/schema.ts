@@ -125,17 +125,41 @@ export const healingPatterns = pgTable(
     totalHealingMs: bigint('total_healing_ms', { mode: 'number' }).notNull().default(0),
     // Null until the first success (an average of nothing is not 0 ms).
     avgHealingMs: doublePrecision('avg_healing_ms'),
-    // successes / (successes + failures + 1): the +1 keeps a single lucky success below certainty.
+    // (successes - recurrences) / (successes + failures + 1): only heals that held count, and the
+    // +1 keeps a single lucky success below certainty.
     confidence: doublePrecision('confidence').notNull().default(0),
     // Failures since the last success: a strategy that stops working is demoted within a few
     // occurrences, however long its record of successes.
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    // Heals by this strategy that did not hold: the signature recurred inside the watch window
+    // (db/heal-watches.ts). Heals that held = successes - recurrences.
+    recurrences: integer('recurrences').notNull().default(0),
     diagnosis: jsonb('diagnosis').$type<Diagnosis>(),
     lastSeen: timestamptz('last_seen').notNull().defaultNow(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.signature, t.strategy] })],
 );
+
+/**
+ * The latest heal of each signature, watched for a recurrence of the fault (db/heal-watches.ts),
+ * and the signature's current episode: heals in a row that the fault outlived.
+ */
+export const healWatches = pgTable('heal_watches', {
+  signature: text('signature').primaryKey(),
+  healedAt: timestamptz('healed_at').notNull(),
+  healedBy: text('healed_by').$type<Strategy>().notNull(),
+  /** The attempt that healed: `<workflow id>:<n>`. */
+  healAttempt: text('heal_attempt').notNull(),
+  /** When the fault came back inside the window; null while the heal holds. */
+  recurredAt: timestamptz('recurred_at'),
+  /** Episodes so far: the current one's number names its alert. */
+  episode: integer('episode').notNull().default(0),
+  /** Heals of the current episode that did not hold; 0: no episode open. */
+  episodeRecurrences: integer('episode_recurrences').notNull().default(0),
+  /** The run that alerts for the current episode (at most one per episode). */
+  episodeAlertRun: text('episode_alert_run'),
+});
 
 // Outcomes already counted into healing_patterns, so a retried learning activity counts once.
 export const learnedOutcomes = pgTable('learned_outcomes', {
@@ -149,6 +173,7 @@ export type HealthCheckRow = typeof systemHealthChecks.$inferSelect;
 export type NewHealthCheckRow = typeof systemHealthChecks.$inferInsert;
 export type HealingPatternRow = typeof healingPatterns.$inferSelect;
 export type NewHealingPatternRow = typeof healingPatterns.$inferInsert;
+export type HealWatchRow = typeof healWatches.$inferSelect;
 
 // ---------------------------------------------------------------------------------------------
 // Admin notifications (alerts, reminders, recovery notices) and their per-recipient deliveries.
@@ -167,7 +192,7 @@ export const notifications = pgTable(
   'notifications',
   {
     // One decision, one row: the workflow's notificationId (`${workflowId}:${result}`) or, for a
-    // recovery notice, `${alertNotificationId}:recovered`.
+    // recovery notice, `${alertNotificationId}:recovered`; for a recurring fault, `${signature}:recurring:${episode}`.
     notificationId: text('notification_id').primaryKey(),
     // Decision order (decisions about one signature are serialised, so this is their true order).
     seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),

@@ -110,6 +110,10 @@ const envSchema = z.object({
   ADMIN_PHONES: list,
   // Per error signature: after an alert, further ones are only counted (then one reminder) for this long.
   NOTIFICATION_COOLDOWN_MS: z.coerce.number().int().min(0).default(15 * 60_000),
+  // After a heal, the same fault inside this window is a recurrence: the heal did not hold (docs/learning.md).
+  RECURRENCE_WINDOW_MS: z.coerce.number().int().min(1_000).default(10 * 60_000),
+  // Heals in a row that did not hold before a fault is escalated (severity, plan, one alert).
+  RECURRENCE_ESCALATE_AFTER: z.coerce.number().int().min(1).default(1),
   // Lowest severity that also goes out by SMS (e-mail always).
   SMS_MIN_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('critical'),
   HEALTH_CHECK_INTERVAL: z.string().default('2m').refine(isDuration, 'must be a duration such as 2m, 30s or 120000 (ms), at least 1s'),

@@ -95,8 +95,10 @@ function answer(overrides: Partial<LlmDiagnosisAnswer> = {}): LlmDiagnosisAnswer
 
 function input(overrides: { error?: ErrorReport; policy?: OperationPolicy; learned?: LearnedStrategyStats[] } = {}) {
   return {
+    workflowId: `heal-${randomUUID()}`,
     operation: 'payments.charge',
     signature: `sig-${randomUUID()}`,
+    detectedAt: new Date().toISOString(),
     error: overrides.error ?? networkError,
     policy: overrides.policy ?? policy(),
     learned: overrides.learned ?? [],

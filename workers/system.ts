@@ -80,7 +80,8 @@ function diagnosisAndNotifications(config: Config, db: Database, metrics?: Syste
   }
   const notifications = notificationSettingsFromConfig(config);
   logger.info({ channels: describeNotificationChannels(notifications) }, 'admin notifications');
-  return { analysis: { llm: llm.handle?.diagnose }, notifications };
+  const recurrence = { windowMs: config.RECURRENCE_WINDOW_MS, escalateAfter: config.RECURRENCE_ESCALATE_AFTER };
+  return { analysis: { llm: llm.handle?.diagnose, recurrence }, notifications };
 }
 
 /** Payload encryption on: the codec endpoint the Temporal UI and CLI use to show decoded payloads. */

@@ -27,7 +27,7 @@ import { needsApproval, STRATEGY_MODULES, type StrategyOutcome } from '../common
 import { planStrategies, type StrategyPlan } from '../common/strategies/planner.js';
 import type { Diagnosis, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
-import type { AnalysisResult } from '../activities/analysis.js';
+import type { AnalysisResult, RecurringFault } from '../activities/analysis.js';
 import type { OccurrenceRecord } from '../activities/audit.js';
 import { CallerAnswer } from './caller-answer.js';
 import { executeStrategy } from './strategy-execution.js';
@@ -81,7 +81,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   const record = <T>(write: () => Promise<T>): Promise<T> => CancellationScope.nonCancellable(write);
 
   try {
-    const { diagnosis, learned } = await recordAndAnalyse();
+    const { diagnosis, learned, recurrence } = await recordAndAnalyse();
     state.diagnosis = diagnosis;
     const plan: StrategyPlan = input.appTaskQueue
       ? planStrategies({
@@ -91,6 +91,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
           learned,
           random: Math.random(),
           callerWaits: input.callerWaitMs !== undefined,
+          recurring: recurrence?.escalated,
         })
       : { strategies: [] };
     state.plan = plan.strategies;
@@ -115,7 +116,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     // A queued run that did not work later on is a failure too; the caller already knows it was queued.
     if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
     caller.tell({ status: 'failed', reason: failureSummary(), attempts: state.attempts.length });
-    await finish(diagnosis, decisive);
+    await finish(diagnosis, decisive, recurrence);
     return summary();
   } catch (error) {
     if (!isCancellation(error)) throw error;
@@ -143,8 +144,10 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     const recorded = record(() => records.recordOccurrence(occurrence));
     state.phase = 'analysing';
     const analysed = analysis.analyseError({
+      workflowId: input.workflowId,
       operation: input.operation,
       signature: input.signature,
+      detectedAt: input.detectedAt,
       error: input.error,
       policy: input.policy,
       context: input.context,
@@ -245,7 +248,11 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
    * After the caller's answer: the outcome (with the deciding attempt) in one record, the deciding
    * attempt learned beside it, then the admins' notice if one is due.
    */
-  async function finish(diagnosis: Diagnosis | undefined, last?: { attempt: AttemptRecord; success: boolean }): Promise<void> {
+  async function finish(
+    diagnosis: Diagnosis | undefined,
+    last?: { attempt: AttemptRecord; success: boolean },
+    recurrence?: RecurringFault,
+  ): Promise<void> {
     state.phase = 'notifying';
     const healingDurationMs = Date.now() - startedAt;
     upsertSearchAttributes([{ key: attributes.HEALING_OUTCOME, value: state.result }]);
@@ -253,7 +260,9 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     // The health-check workflow alerts for its own faults, after N consecutive failures.
     const notify = input.notifyAdmins !== false;
     const alert = notify && needsNotification(diagnosis);
-    const recovery = notify && !alert && state.result === 'healed';
+    // A recurring fault alerts once per episode: the run given the episode's alert id does, whatever it did.
+    const recurring = notify && recurrence?.alertId !== undefined;
+    const recovery = notify && !alert && !recurring && state.result === 'healed';
     const recorded = {
       workflowId: input.workflowId,
       result: state.result,
@@ -267,16 +276,16 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     const learning =
       last && diagnosis && !STRATEGY_MODULES[last.attempt.strategy].degraded && record(() => learn(last.attempt, last.success, diagnosis));
     const [{ recoveryMayBeDue }] = await Promise.all([outcome, learning]);
-    if (alert) await alertAdmins(diagnosis);
+    if (alert || recurring) await alertAdmins(diagnosis, recurring ? recurrence : undefined);
     else if (recovery && recoveryMayBeDue) await announceRecovery();
     state.phase = 'done';
   }
 
-  /** An alert for a critical or unhealed error. */
-  async function alertAdmins(diagnosis: Diagnosis | undefined): Promise<void> {
+  /** An alert for a critical or unhealed error, or for a recurring one (once per episode: its alert id). */
+  async function alertAdmins(diagnosis: Diagnosis | undefined, recurrence?: RecurringFault): Promise<void> {
     await record(() =>
       alerts.notifyAdmins({
-        notificationId: `${input.workflowId}:${state.result}`,
+        notificationId: recurrence?.alertId ?? `${input.workflowId}:${state.result}`,
         workflowId: input.workflowId,
         operation: input.operation,
         signature: input.signature,
@@ -285,6 +294,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
         strategiesTried: state.attempts.map((attempt) => attempt.strategy),
         result: state.result,
         reason: failureSummary(),
+        ...(recurrence ? { recurrence } : {}),
       }),
     );
   }

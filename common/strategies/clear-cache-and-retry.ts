@@ -9,6 +9,7 @@ export const clearCacheAndRetry: HealingStrategy = {
   description: "Run the application's clearCache hook, then run the operation again.",
   degraded: false,
   rerunsOperation: true,
+  addressesCause: true,
   unmet: needsHook('clearCache'),
   rank(fault) {
     if (fault.kind === 'stale-cache') return RANK.specific;

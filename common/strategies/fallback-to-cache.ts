@@ -7,6 +7,7 @@ export const fallbackToCache: HealingStrategy = {
   description: 'Serve the last successful result cached for the same arguments.',
   degraded: true,
   rerunsOperation: false,
+  addressesCause: false,
   unmet: (policy) => (policy.cacheable ? undefined : 'operation is not cacheable'),
   rank: () => RANK.degraded,
   mayWait: false,

@@ -34,6 +34,7 @@ function stats(strategy: Strategy, successCount: number, failureCount: number, e
     confidence: successCount / (successCount + failureCount + 1),
     consecutiveFailures: 0,
     avgHealingMs: successCount > 0 ? 100 : null,
+    recurrences: 0,
     ...extra,
   };
 }
@@ -75,6 +76,63 @@ describe('planStrategies', () => {
   it('puts strategies that never healed this signature after the others', () => {
     const strategies = plan({ learned: [stats('RETRY_WITH_BACKOFF', 0, 3)] }).strategies;
     expect(strategies.indexOf('RETRY_WITH_BACKOFF')).toBe(strategies.length - 5);
+  });
+
+  describe('a recurring fault (its heals did not hold)', () => {
+    it('tries the strategies that address the cause before plain retries', () => {
+      expect(plan({ recurring: true }).strategies).toEqual([
+        'SWITCH_API_ENDPOINT',
+        'RESET_CONNECTION',
+        'RETRY_WITH_BACKOFF',
+        'FALLBACK_TO_CACHE',
+        'USE_DEFAULT_VALUE',
+        'QUEUE_FOR_LATER',
+        'SKIP_OPERATION',
+      ]);
+    });
+
+    it('puts the cause first even over a retry learned as working', () => {
+      const result = plan({ recurring: true, learned: [stats('RETRY_WITH_BACKOFF', 10, 0)] });
+      expect(result.strategies.slice(0, 3)).toEqual(['SWITCH_API_ENDPOINT', 'RESET_CONNECTION', 'RETRY_WITH_BACKOFF']);
+      expect(result.learnedBest).toBeUndefined();
+    });
+
+    it('keeps the learned order among the strategies that address the cause, and never explores', () => {
+      const learned = [stats('RESET_CONNECTION', 5, 3), stats('RETRY_WITH_BACKOFF', 9, 0)];
+      const result = plan({ recurring: true, random: 0, learned });
+      expect(result.strategies.slice(0, 3)).toEqual(['RESET_CONNECTION', 'SWITCH_API_ENDPOINT', 'RETRY_WITH_BACKOFF']);
+      expect(result.explored).toBeUndefined();
+    });
+
+    it('still tries a plain retry first when nothing that addresses the cause applies', () => {
+      const bare = defaultOperationPolicy('op');
+      expect(plan({ recurring: true, policy: bare }).strategies).toEqual(['RETRY_WITH_BACKOFF']);
+    });
+
+    it('leaves a strategy that never healed this signature last, even one that addresses the cause', () => {
+      const strategies = plan({ recurring: true, learned: [stats('SWITCH_API_ENDPOINT', 0, 3)] }).strategies;
+      expect(strategies.slice(0, 3)).toEqual(['RESET_CONNECTION', 'RETRY_WITH_BACKOFF', 'SWITCH_API_ENDPOINT']);
+    });
+  });
+
+  describe('heals that did not hold', () => {
+    it('are not learned as a cure: a retry whose heals all recurred is not put first by its record', () => {
+      const masked = stats('RETRY_WITH_BACKOFF', 4, 0, { recurrences: 4, confidence: 0 });
+      const result = plan({ diagnosis: { recommendedStrategy: 'RESET_CONNECTION', fallbackStrategies: [] }, learned: [masked] });
+      expect(result.strategies[0]).toBe('RESET_CONNECTION');
+      expect(result.learnedBest).toBeUndefined();
+    });
+
+    it('count against the reliability that stops exploration', () => {
+      const reliableOnPaper = stats('RESET_CONNECTION', 20, 1, { recurrences: 10 });
+      expect(plan({ random: 0, learned: [reliableOnPaper] }).explored).toBeDefined();
+      expect(plan({ random: 0, learned: [stats('RESET_CONNECTION', 20, 1)] }).explored).toBeUndefined();
+    });
+
+    it('are read as none from runs recorded before heals were checked (no recurrences field)', () => {
+      const { recurrences: _, ...recordedBefore } = stats('RESET_CONNECTION', 3, 0);
+      expect(plan({ learned: [recordedBefore] }).learnedBest).toBe('RESET_CONNECTION');
+    });
   });
 
   describe('exploration', () => {
@@ -121,6 +179,7 @@ describe('planStrategies', () => {
         failureCount: fc.nat(20),
         consecutiveFailures: fc.nat(5),
         avgHealingMs: fc.option(fc.nat(10_000), { nil: null }),
+        recurrences: fc.option(fc.nat(20), { nil: undefined }),
       }),
       { maxLength: 12 },
     );
@@ -129,8 +188,8 @@ describe('planStrategies', () => {
       transient: fc.boolean(),
     }) as fc.Arbitrary<FaultFacts>;
     fc.assert(
-      fc.property(fault, learned, fc.double({ min: 0, max: 0.999, noNaN: true }), strategy, (f, l, random, recommended) => {
-        const result = plan({ fault: f, learned: l, random, diagnosis: { recommendedStrategy: recommended, fallbackStrategies: [] } });
+      fc.property(fault, learned, fc.double({ min: 0, max: 0.999, noNaN: true }), strategy, fc.boolean(), (f, l, random, recommended, recurring) => {
+        const result = plan({ fault: f, learned: l, random, recurring, diagnosis: { recommendedStrategy: recommended, fallbackStrategies: [] } });
         expect(new Set(result.strategies).size).toBe(result.strategies.length);
         for (const s of result.strategies) expect(isStrategyApplicable(s, equipped, f)).toBe(true);
         const firstDegraded = result.strategies.findIndex((s) => STRATEGY_MODULES[s].degraded);

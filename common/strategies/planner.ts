@@ -15,6 +15,13 @@ export interface LearnedStrategyStats {
   consecutiveFailures: number;
   /** Mean time to heal over its successes; null before the first. */
   avgHealingMs: number | null;
+  /** Heals that did not hold (the fault recurred soon after); absent in runs recorded before heals were checked. */
+  recurrences?: number;
+}
+
+/** Successes that held: a heal the fault outlived is not learned as its cure. */
+function heldHeals(entry: LearnedStrategyStats): number {
+  return Math.max(0, entry.successCount - (entry.recurrences ?? 0));
 }
 
 /** A learned strategy at least this confident, with a success and no failure since, goes first. */
@@ -36,6 +43,8 @@ export interface PlanInput {
   explorationRate?: number;
   /** A caller waits for this run: strategies that may wait (timers, operators) are not explored. */
   callerWaits: boolean;
+  /** The fault keeps coming back after its heals: strategies that address its cause go first, nothing is explored. */
+  recurring?: boolean;
 }
 
 export interface StrategyPlan {
@@ -53,6 +62,7 @@ export interface StrategyPlan {
  *  3. the other strategies that fit the fault, by their rank (registered capabilities first);
  *  4. strategies that never healed this signature (failed 3 times or more);
  *  5. degraded answers the operation opted into (cache, default, queue, skip), always last.
+ * For a recurring fault, the strategies of 1-3 that address its cause go before the others.
  * Exploration (probability `explorationRate`) puts a less tried strategy first, only once a working
  * strategy is known and while the best one is not reliable, and never a strategy known to fail or
  * to be slow, nor one that may wait on a waiting caller.
@@ -62,7 +72,7 @@ export function planStrategies(input: PlanInput): StrategyPlan {
   const applicable = (strategy: Strategy) => isStrategyApplicable(strategy, policy, fault);
   const learned = input.learned.filter((entry) => applicable(entry.strategy) && !STRATEGY_MODULES[entry.strategy].degraded);
   const working = learned
-    .filter((entry) => entry.successCount > 0 && entry.consecutiveFailures === 0 && entry.confidence >= LEARNED_CONFIDENCE_THRESHOLD)
+    .filter((entry) => heldHeals(entry) > 0 && entry.consecutiveFailures === 0 && entry.confidence >= LEARNED_CONFIDENCE_THRESHOLD)
     .sort((a, b) => b.confidence - a.confidence || b.successCount - a.successCount || (a.avgHealingMs ?? 0) - (b.avgHealingMs ?? 0));
   const neverHealed = new Set(learned.filter((entry) => entry.successCount === 0 && entry.failureCount >= 3).map((entry) => entry.strategy));
 
@@ -73,15 +83,22 @@ export function planStrategies(input: PlanInput): StrategyPlan {
     ...fittingStrategies(fault, policy),
   ].filter((strategy) => applicable(strategy) && !neverHealed.has(strategy));
   const ordered = [...new Set(candidates)];
-  const real = [...ordered.filter((s) => !STRATEGY_MODULES[s].degraded), ...neverHealed];
+  const promising = ordered.filter((s) => !STRATEGY_MODULES[s].degraded);
+  const real = [...(input.recurring ? causeFirst(promising) : promising), ...neverHealed];
   const degraded = ordered.filter((s) => STRATEGY_MODULES[s].degraded);
   const strategies = [...real, ...degraded];
 
   const best = working[0];
   const plan: StrategyPlan = { strategies, ...(best && strategies[0] === best.strategy ? { learnedBest: best.strategy } : {}) };
-  const explored = best && explorationCandidate(input, best, real, learned);
+  const explored = best && !input.recurring && explorationCandidate(input, best, real, learned);
   if (!explored) return plan;
   return { strategies: [explored, ...strategies.filter((s) => s !== explored)], explored };
+}
+
+/** Strategies that address the cause first, each group in its order. */
+function causeFirst(strategies: Strategy[]): Strategy[] {
+  const addressing = strategies.filter((s) => STRATEGY_MODULES[s].addressesCause);
+  return [...addressing, ...strategies.filter((s) => !STRATEGY_MODULES[s].addressesCause)];
 }
 
 /** The strategy to explore on this run, if exploring is allowed and the dice say so. */
@@ -92,7 +109,7 @@ function explorationCandidate(
   learned: LearnedStrategyStats[],
 ): Strategy | undefined {
   const rate = input.explorationRate ?? DEFAULT_EXPLORATION_RATE;
-  const bestRatio = best.successCount / (best.successCount + best.failureCount);
+  const bestRatio = heldHeals(best) / (best.successCount + best.failureCount);
   if (input.random >= rate || bestRatio >= RELIABLE_SUCCESS_RATIO) return undefined;
   const stats = new Map(learned.map((entry) => [entry.strategy, entry]));
   const tries = (s: Strategy) => (stats.get(s)?.successCount ?? 0) + (stats.get(s)?.failureCount ?? 0);

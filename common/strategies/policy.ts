@@ -26,6 +26,8 @@ export interface OperationPolicy {
   hooks: OperationHook[];
   /** The operation's shared circuit breaker (opt-in), when it has one. */
   circuitBreaker?: CircuitBreakerSettings;
+  /** How long after a heal the same fault counts as a recurrence (the heal did not hold); default: the worker's. */
+  recurrenceWindowMs?: number;
 }
 
 /** A policy with every capability and degraded answer off; `overrides` win. */

@@ -9,6 +9,7 @@ export const queueForLater: HealingStrategy = {
   description: 'Tell the caller the call is queued, wait durably, then run the operation again.',
   degraded: true,
   rerunsOperation: true,
+  addressesCause: false,
   unmet: (policy) => (policy.queueable ? undefined : 'operation did not opt in to queueing'),
   rank: () => RANK.degraded + 2,
   mayWait: true,

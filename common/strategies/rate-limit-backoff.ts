@@ -14,6 +14,7 @@ export const rateLimitBackoff: HealingStrategy = {
   description: 'Wait as long as the server asked (Retry-After), then run the operation again.',
   degraded: false,
   rerunsOperation: true,
+  addressesCause: false,
   unmet: () => undefined,
   rank: (fault) => (fault.category === 'rate_limit' || fault.retryAfterMs !== undefined ? RANK.specific : undefined),
   mayWait: true,

@@ -9,6 +9,7 @@ export const resetConnection: HealingStrategy = {
   description: "Run the application's resetConnection hook (new pool/client), then run the operation again.",
   degraded: false,
   rerunsOperation: true,
+  addressesCause: true,
   unmet: needsHook('resetConnection'),
   rank(fault) {
     if (fault.category === 'database_connection' || fault.category === 'network') return RANK.capability;

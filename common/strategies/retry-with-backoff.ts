@@ -7,6 +7,7 @@ export const retryWithBackoff: HealingStrategy = {
   description: 'Run the operation again, backing off exponentially between tries.',
   degraded: false,
   rerunsOperation: true,
+  addressesCause: false,
   unmet: () => undefined,
   // Rate limits get RATE_LIMIT_BACKOFF, which honours the server's Retry-After.
   rank: (fault) => (fault.category === 'rate_limit' || fault.retryAfterMs !== undefined ? undefined : RANK.generic),

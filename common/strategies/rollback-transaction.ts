@@ -9,6 +9,7 @@ export const rollbackTransaction: HealingStrategy = {
   description: "Run the application's rollback hook, then run the operation (its transaction) again.",
   degraded: false,
   rerunsOperation: true,
+  addressesCause: false,
   unmet: needsHook('rollback'),
   rank: (fault) => (fault.kind === 'transaction-conflict' ? RANK.specific : undefined),
   mayWait: false,

@@ -7,6 +7,7 @@ export const skipOperation: HealingStrategy = {
   description: 'Give up on this call without a result (only for operations declared non-critical).',
   degraded: true,
   rerunsOperation: false,
+  addressesCause: false,
   unmet: (policy) => (policy.skippable && !policy.critical ? undefined : 'operation is not declared non-critical'),
   rank: () => RANK.degraded + 3,
   mayWait: false,

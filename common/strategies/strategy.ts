@@ -51,6 +51,11 @@ export interface HealingStrategy {
   readonly degraded: boolean;
   /** Runs the operation again: never after a permanent error. */
   readonly rerunsOperation: boolean;
+  /**
+   * It changes something before the operation runs again (another endpoint, a new connection, a
+   * cleared cache): preferred over plain re-runs for a fault whose heals do not hold.
+   */
+  readonly addressesCause: boolean;
   /** Why the operation's policy does not let it run; undefined when it does. */
   unmet(policy: OperationPolicy): string | undefined;
   /** Where it fits a fault: lower goes earlier; undefined when it does not fit. */

@@ -10,6 +10,7 @@ export const switchApiEndpoint: HealingStrategy = {
   description: 'Run the operation against each alternate endpoint in turn.',
   degraded: false,
   rerunsOperation: true,
+  addressesCause: true,
   unmet: (policy) => (policy.alternateEndpoints.length > 0 ? undefined : 'no alternate endpoints'),
   rank(fault) {
     if (fault.kind === 'unreachable') return RANK.specific;

@@ -7,6 +7,7 @@ export const useDefaultValue: HealingStrategy = {
   description: 'Give the caller the default value it supplied.',
   degraded: true,
   rerunsOperation: false,
+  addressesCause: false,
   unmet: (policy) => (policy.hasDefaultValue ? undefined : 'no default value'),
   rank: () => RANK.degraded + 1,
   mayWait: false,
