@@ -15,9 +15,10 @@ import {
   getHealthChecks,
   healingPatterns,
   type Database,
+  effectiveness,
   type HealingEventRow,
-  type HealingPatternRow,
   type HealthCheckRow,
+  type LearnedPattern,
 } from '../db/index.js';
 import { countByOutcome, groupOutcomes } from './outcomes.js';
 
@@ -219,7 +220,7 @@ export async function patternsResponse(db: Database, query: z.infer<typeof patte
   return { rows: rows.map(patternView) };
 }
 
-function patternView(row: HealingPatternRow) {
+function patternView(row: LearnedPattern) {
   const outcomes = row.successCount + row.failureCount;
   return {
     signature: row.signature,
@@ -228,6 +229,12 @@ function patternView(row: HealingPatternRow) {
     successCount: row.successCount,
     failureCount: row.failureCount,
     successRate: outcomes === 0 ? null : row.successCount / outcomes,
+    // Heals that held (the fault did not recur within the window) / heals: this strategy's and the signature's.
+    heals: row.successCount,
+    held: row.successCount - row.recurrences,
+    effectiveness: effectiveness(row.successCount, row.successCount - row.recurrences),
+    signatureEffectiveness: effectiveness(row.signatureHeals, row.signatureHeld),
+    recurring: row.recurring,
     confidence: row.confidence,
     avgHealingMs: row.avgHealingMs,
     rootCause: row.diagnosis?.rootCause ?? null,

@@ -69,8 +69,7 @@ export interface RecurrenceCheckResult {
 export async function checkRecurrence(db: Database, check: RecurrenceCheck): Promise<RecurrenceCheckResult> {
   const watch = await getHealWatch(db, check.signature);
   if (!watch) return { counted: false };
-  const current = await settle(db, watch, check);
-  const counted = current.recurredAt !== null && watch.recurredAt === null;
+  const { current, counted } = await settle(db, watch, check);
   if (current.episodeRecurrences === 0) return { counted };
   const escalated = current.episodeRecurrences >= Math.max(1, check.escalateAfter);
   const alerts = escalated && (await claimEpisodeAlert(db, current, check.run));
@@ -86,20 +85,34 @@ export async function checkRecurrence(db: Database, check: RecurrenceCheck): Pro
   return { recurrence, counted };
 }
 
-/** The watch after this occurrence: counted as a recurrence, as proof the heal held, or unchanged. */
-async function settle(db: Database, watch: HealWatchRow, check: RecurrenceCheck): Promise<HealWatchRow> {
-  if (watch.recurredAt !== null) return watch;
+/**
+ * The watch after this occurrence: counted as a recurrence, as proof the heal held, or unchanged.
+ * When a concurrent occurrence changed it first, as that one left it.
+ */
+async function settle(
+  db: Database,
+  watch: HealWatchRow,
+  check: RecurrenceCheck,
+): Promise<{ current: HealWatchRow; counted: boolean }> {
   const detectedAt = Date.parse(check.detectedAt);
   const healedAt = watch.healedAt.getTime();
-  if (!(detectedAt > healedAt)) return watch; // during the outage the heal ended, not after it
-  if (detectedAt <= healedAt + check.windowMs) return (await countRecurrence(db, watch)) ?? watch;
-  if (watch.episodeRecurrences === 0) return watch;
+  // Already recurred, or detected during the outage the heal ended rather than after it.
+  if (watch.recurredAt !== null || !(detectedAt > healedAt)) return { current: watch, counted: false };
+  const recurs = detectedAt <= healedAt + check.windowMs;
+  if (!recurs && watch.episodeRecurrences === 0) return { current: watch, counted: false };
+  const changed = recurs ? await countRecurrence(db, watch) : await endEpisode(db, watch);
+  if (changed) return { current: changed, counted: recurs };
+  return { current: (await getHealWatch(db, watch.signature)) ?? watch, counted: false };
+}
+
+/** The watched heal held for its whole window: the episode is over. */
+async function endEpisode(db: Database, watch: HealWatchRow): Promise<HealWatchRow | undefined> {
   const [ended] = await db
     .update(healWatches)
     .set({ episodeRecurrences: 0, episodeAlertRun: null })
     .where(unchanged(watch))
     .returning();
-  return ended ?? watch;
+  return ended;
 }
 
 /** The watched heal did not hold: once per heal, however many occurrences see it. */
@@ -122,6 +135,7 @@ async function countRecurrence(db: Database, watch: HealWatchRow): Promise<HealW
         recurrences: sql`${recurrences}`,
         confidence: sql`greatest(0, ${healingPatterns.successCount} - ${recurrences})::double precision
           / (${healingPatterns.successCount} + ${healingPatterns.failureCount} + 1)`,
+        lastSeen: sql`now()`, // the fault was seen again (and the dashboard's patterns change)
       })
       .where(and(eq(healingPatterns.signature, watch.signature), eq(healingPatterns.strategy, watch.healedBy)));
     return counted;

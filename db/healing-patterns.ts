@@ -1,8 +1,8 @@
 // healing_patterns: what worked for which error signature, learnt from every healing outcome.
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Diagnosis, ErrorCategory, Strategy } from '../common/types.js';
 import type { Database } from './connection.js';
-import { healingPatterns, learnedOutcomes, type HealingPatternRow } from './schema.js';
+import { healingPatterns, healWatches, learnedOutcomes, type HealingPatternRow } from './schema.js';
 
 export interface HealingOutcome {
   /** When given, an outcome with the same id is counted once however often it is recorded. */
@@ -85,14 +85,39 @@ export async function getHealingPattern(db: Database, signature: string): Promis
   return best;
 }
 
-/** Best first: highest confidence, then most successes, then most recently seen. */
+/** A learned pattern with how well its heals, and its signature's, held (db/heal-watches.ts). */
+export interface LearnedPattern extends HealingPatternRow {
+  /** Heals of its signature, by any strategy, and how many of them held. */
+  signatureHeals: number;
+  signatureHeld: number;
+  /** Its signature is recurring now: its latest heal(s) did not hold. */
+  recurring: boolean;
+}
+
+/** Heals that held / heals; null before the first heal. A heal still inside its window counts as held. */
+export function effectiveness(heals: number, held: number): number | null {
+  return heals === 0 ? null : held / heals;
+}
+
+const held = sql`greatest(0, ${healingPatterns.successCount} - ${healingPatterns.recurrences})`;
+
+/**
+ * Best first: highest confidence, then most successes, then most recently seen. The signature's
+ * totals are summed before the limit, so they cover strategies the page leaves out.
+ */
 export async function getHealingPatterns(
   db: Database,
   filters: { signature?: string; limit?: number } = {},
-): Promise<HealingPatternRow[]> {
+): Promise<LearnedPattern[]> {
   const query = db
-    .select()
+    .select({
+      ...getTableColumns(healingPatterns),
+      signatureHeals: sql<number>`sum(${healingPatterns.successCount}) over (partition by ${healingPatterns.signature})`.mapWith(Number),
+      signatureHeld: sql<number>`sum(${held}) over (partition by ${healingPatterns.signature})`.mapWith(Number),
+      recurring: sql<boolean>`coalesce(${healWatches.episodeRecurrences} > 0, false)`.mapWith(Boolean),
+    })
     .from(healingPatterns)
+    .leftJoin(healWatches, eq(healWatches.signature, healingPatterns.signature))
     .where(filters.signature === undefined ? undefined : eq(healingPatterns.signature, filters.signature))
     .orderBy(
       desc(healingPatterns.confidence),

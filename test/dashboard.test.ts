@@ -694,6 +694,8 @@ describe('the JSON API', () => {
     expect(rows).toHaveLength(2);
     const net = rows.find((row: any) => row.signature === 'sig-net');
     expect(net).toMatchObject({ strategy: 'RETRY_WITH_BACKOFF', successCount: 1, failureCount: 1, successRate: 0.5, rootCause: 'upstream reset the connection' });
+    // Nothing recurred: its one heal held.
+    expect(net).toMatchObject({ heals: 1, held: 1, effectiveness: 1, signatureEffectiveness: 1, recurring: false });
     expect((await json('/api/patterns?signature=sig-runtime')).rows).toEqual([
       expect.objectContaining({ strategy: 'USE_DEFAULT_VALUE', successRate: 1, avgHealingMs: 100 }),
     ]);

@@ -453,14 +453,17 @@
   function renderPatterns(patterns) {
     $('patterns-body').replaceChildren(
       ...(patterns.rows.length === 0
-        ? [el('tr', {}, el('td', { colSpan: 7, className: 'empty' }, 'Nothing learned yet.'))]
+        ? [el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, 'Nothing learned yet.'))]
         : patterns.rows.map((pattern) =>
             el('tr', {},
-              el('td', { className: 'sig', title: pattern.rootCause ? `${pattern.signature}\n${pattern.rootCause}` : pattern.signature }, pattern.signature.slice(0, 12)),
+              el('td', { className: 'sig', title: signatureTitle(pattern) },
+                pattern.signature.slice(0, 12),
+                ...(pattern.recurring ? [' ', el('span', { className: 'badge sev', dataset: { value: 'high' } }, 'recurring')] : [])),
               el('td', {}, pattern.strategy),
               el('td', {}, pattern.category ? pattern.category.replaceAll('_', ' ') : '—'),
               el('td', { className: 'num' }, `${pattern.successCount} / ${pattern.failureCount}`),
               el('td', {}, rateCell(pattern.successRate)),
+              el('td', { title: `${pattern.held} of ${pattern.heals} heals held` }, rateCell(pattern.effectiveness)),
               el('td', { className: 'num' }, formatDuration(pattern.avgHealingMs)),
               el('td', { title: new Date(pattern.lastSeen).toLocaleString() }, relativeTime(pattern.lastSeen))))),
     );
@@ -482,6 +485,12 @@
               el('td', { className: 'num' }, breaker.rejected === null ? '—' : String(breaker.rejected)),
               el('td', {}, breaker.reason || '—')))),
     );
+  }
+
+  /** The full signature, its root cause, and how well its heals held (all strategies). */
+  function signatureTitle(pattern) {
+    const held = `heals held (signature): ${formatPercent(pattern.signatureEffectiveness)}${pattern.recurring ? ', recurring now' : ''}`;
+    return [pattern.signature, pattern.rootCause, held].filter(Boolean).join('\n');
   }
 
   function renderOperations(list) {
