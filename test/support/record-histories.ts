@@ -102,6 +102,26 @@ export const SCENARIOS: Record<string, Scenario> = {
     return finished(client, await onlyRun(system, 'users.get'));
   },
 
+  'healing-recurring-alerted': async (system, client) => {
+    let failNext = true;
+    const quote = system.healer.withSelfHealing(
+      'quotes.get',
+      async () => {
+        if (!failNext) return 'quote';
+        failNext = false;
+        throw networkError();
+      },
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
+    );
+    await quote();
+    const healed = await finished(client, await onlyRun(system, 'quotes.get'));
+    failNext = true; // back within the window: the retry's heal did not hold, this run alerts
+    await quote();
+    const { getHealingEvents } = await import('../../db/index.js');
+    const { rows } = await getHealingEvents(system.database.db, { operation: 'quotes.get' });
+    return finished(client, rows.find((row) => row.workflowId !== healed)!.workflowId!);
+  },
+
   'healing-rate-limit-healed': async (system, client) => {
     let calls = 0;
     const search = system.healer.withSelfHealing(
