@@ -4,6 +4,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Strategy } from '../common/types.js';
 import type { Database } from './connection.js';
+import { confidenceOf } from './healing-patterns.js';
 import { healingPatterns, healWatches, type HealWatchRow } from './schema.js';
 
 export interface WatchedHeal {
@@ -133,8 +134,7 @@ async function countRecurrence(db: Database, watch: HealWatchRow): Promise<HealW
       .update(healingPatterns)
       .set({
         recurrences: sql`${recurrences}`,
-        confidence: sql`greatest(0, ${healingPatterns.successCount} - ${recurrences})::double precision
-          / (${healingPatterns.successCount} + ${healingPatterns.failureCount} + 1)`,
+        confidence: confidenceOf(watch.healedBy, sql`${healingPatterns.successCount}`, sql`${healingPatterns.failureCount}`, recurrences),
         lastSeen: sql`now()`, // the fault was seen again (and the dashboard's patterns change)
       })
       .where(and(eq(healingPatterns.signature, watch.signature), eq(healingPatterns.strategy, watch.healedBy)));

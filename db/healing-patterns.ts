@@ -1,5 +1,6 @@
 // healing_patterns: what worked for which error signature, learnt from every healing outcome.
-import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { STRATEGY_MODULES } from '../common/strategies/index.js';
 import type { Diagnosis, ErrorCategory, Strategy } from '../common/types.js';
 import type { Database } from './connection.js';
 import { healingPatterns, healWatches, learnedOutcomes, type HealingPatternRow } from './schema.js';
@@ -65,8 +66,7 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
         failureCount: sql`${failures}`,
         totalHealingMs: sql`${totalMs}`,
         avgHealingMs: sql`${totalMs}::double precision / nullif(${successes}, 0)`,
-        // Only heals that held count for it (see db/heal-watches.ts).
-        confidence: sql`greatest(0, ${successes} - ${healingPatterns.recurrences})::double precision / (${successes} + ${failures} + 1)`,
+        confidence: confidenceOf(outcome.strategy, successes, failures, healingPatterns.recurrences),
         consecutiveFailures: sql`case when excluded.success_count > 0 then 0 else ${healingPatterns.consecutiveFailures} + 1 end`,
         // Keep what we knew when this outcome does not say.
         category: sql`coalesce(excluded.category, ${healingPatterns.category})`,
@@ -77,6 +77,17 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
     .returning();
   if (!row) throw new Error(`upsert of healing pattern ${outcome.signature}/${outcome.strategy} returned no row`);
   return row;
+}
+
+/**
+ * successes / (successes + failures + 1), the +1 keeping a single lucky success below certainty.
+ * A plain re-run's heal that did not hold (db/heal-watches.ts) is no success: it hid the fault. A
+ * strategy that addresses the cause keeps the credit: it did fix that occurrence, and it is what a
+ * recurring fault needs (the planner's creditedHeals is the same rule).
+ */
+export function confidenceOf(strategy: Strategy, successes: SQL, failures: SQL, recurrences: SQL | typeof healingPatterns.recurrences): SQL {
+  const credited = STRATEGY_MODULES[strategy].addressesCause ? successes : sql`greatest(0, ${successes} - ${recurrences})`;
+  return sql`${credited}::double precision / (${successes} + ${failures} + 1)`;
 }
 
 /** The strategy to try first for this signature, or undefined when it was never seen. */

@@ -125,8 +125,8 @@ export const healingPatterns = pgTable(
     totalHealingMs: bigint('total_healing_ms', { mode: 'number' }).notNull().default(0),
     // Null until the first success (an average of nothing is not 0 ms).
     avgHealingMs: doublePrecision('avg_healing_ms'),
-    // (successes - recurrences) / (successes + failures + 1): only heals that held count, and the
-    // +1 keeps a single lucky success below certainty.
+    // successes / (successes + failures + 1), a plain re-run's heals that did not hold not counted
+    // as successes (confidenceOf in db/healing-patterns.ts).
     confidence: doublePrecision('confidence').notNull().default(0),
     // Failures since the last success: a strategy that stops working is demoted within a few
     // occurrences, however long its record of successes.

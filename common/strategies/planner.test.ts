@@ -124,9 +124,16 @@ describe('planStrategies', () => {
     });
 
     it('count against the reliability that stops exploration', () => {
-      const reliableOnPaper = stats('RESET_CONNECTION', 20, 1, { recurrences: 10 });
+      const reliableOnPaper = stats('RETRY_WITH_BACKOFF', 20, 1, { recurrences: 10 });
       expect(plan({ random: 0, learned: [reliableOnPaper] }).explored).toBeDefined();
-      expect(plan({ random: 0, learned: [stats('RESET_CONNECTION', 20, 1)] }).explored).toBeUndefined();
+      expect(plan({ random: 0, learned: [stats('RETRY_WITH_BACKOFF', 20, 1)] }).explored).toBeUndefined();
+    });
+
+    it('leave the credit of a strategy that addresses the cause: it fixed each occurrence', () => {
+      const resetEachTime = stats('RESET_CONNECTION', 20, 1, { recurrences: 20 });
+      const result = plan({ random: 0, recurring: true, learned: [resetEachTime, stats('SWITCH_API_ENDPOINT', 0, 0)] });
+      expect(result.strategies[0]).toBe('RESET_CONNECTION');
+      expect(result.learnedBest).toBe('RESET_CONNECTION');
     });
 
     it('are read as none from runs recorded before heals were checked (no recurrences field)', () => {

@@ -19,8 +19,13 @@ export interface LearnedStrategyStats {
   recurrences?: number;
 }
 
-/** Successes that held: a heal the fault outlived is not learned as its cure. */
-function heldHeals(entry: LearnedStrategyStats): number {
+/**
+ * The successes a strategy is credited with: a plain re-run's heal that the fault outlived hid
+ * it, and is not learned as its cure; a strategy that addresses the cause keeps the credit (the
+ * database's confidence follows the same rule: confidenceOf in db/healing-patterns.ts).
+ */
+function creditedHeals(entry: LearnedStrategyStats): number {
+  if (STRATEGY_MODULES[entry.strategy].addressesCause) return entry.successCount;
   return Math.max(0, entry.successCount - (entry.recurrences ?? 0));
 }
 
@@ -72,7 +77,7 @@ export function planStrategies(input: PlanInput): StrategyPlan {
   const applicable = (strategy: Strategy) => isStrategyApplicable(strategy, policy, fault);
   const learned = input.learned.filter((entry) => applicable(entry.strategy) && !STRATEGY_MODULES[entry.strategy].degraded);
   const working = learned
-    .filter((entry) => heldHeals(entry) > 0 && entry.consecutiveFailures === 0 && entry.confidence >= LEARNED_CONFIDENCE_THRESHOLD)
+    .filter((entry) => creditedHeals(entry) > 0 && entry.consecutiveFailures === 0 && entry.confidence >= LEARNED_CONFIDENCE_THRESHOLD)
     .sort((a, b) => b.confidence - a.confidence || b.successCount - a.successCount || (a.avgHealingMs ?? 0) - (b.avgHealingMs ?? 0));
   const neverHealed = new Set(learned.filter((entry) => entry.successCount === 0 && entry.failureCount >= 3).map((entry) => entry.strategy));
 
@@ -109,7 +114,7 @@ function explorationCandidate(
   learned: LearnedStrategyStats[],
 ): Strategy | undefined {
   const rate = input.explorationRate ?? DEFAULT_EXPLORATION_RATE;
-  const bestRatio = heldHeals(best) / (best.successCount + best.failureCount);
+  const bestRatio = creditedHeals(best) / (best.successCount + best.failureCount);
   if (input.random >= rate || bestRatio >= RELIABLE_SUCCESS_RATIO) return undefined;
   const stats = new Map(learned.map((entry) => [entry.strategy, entry]));
   const tries = (s: Strategy) => (stats.get(s)?.successCount ?? 0) + (stats.get(s)?.failureCount ?? 0);
