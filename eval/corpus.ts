@@ -39,6 +39,11 @@ export interface Scenario {
   /** An operator's answer to the approval request (none: it times out). */
   approval?: 'approve' | 'reject';
   llm?: LlmReply;
+  /**
+   * Occurrences of the same fault before the one measured, each healed (its run finished) and the
+   * fault back right after: a fault whose heals do not hold (docs/learning.md).
+   */
+  earlier?: number;
   /** How long after an error answer the eval watches for re-runs (honest deadlines). Default 4 s. */
   quietMs?: number;
   /** In the fast subset (`--quick`, test/eval.test.ts). */
@@ -215,6 +220,16 @@ export const CORPUS: Scenario[] = [
     fault: fails(1, thrown.postgres('57P01', 'terminating connection due to administrator command')),
     options: {},
     expect: value('RETRY_WITH_BACKOFF'),
+  },
+  // A timeout a retry masks but that comes back after every heal: once it recurs, the strategy
+  // that addresses its cause goes before the retry (docs/learning.md).
+  {
+    id: 'recurring-timeout-reset',
+    kind: 'healable',
+    fault: fails(1, thrown.timedOut()),
+    options: { hooks: ['resetConnection'] },
+    earlier: 2,
+    expect: value('RESET_CONNECTION'),
   },
   {
     id: 'deadlock-rollback',

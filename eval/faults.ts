@@ -132,6 +132,8 @@ export interface ScriptedOperation {
   defaultValue: string;
   /** Calls `wrapped` once while the fault is off (it answers `cachedValue`), so cacheResults has a result. */
   prime(wrapped: (key: string) => Promise<string>, key: string): Promise<void>;
+  /** Forgets the invocations so far: the fault strikes again as it did on the first one. */
+  rearm(): void;
 }
 
 export function scriptedOperation(id: string, fault: Fault): ScriptedOperation {
@@ -162,6 +164,12 @@ export function scriptedOperation(id: string, fault: Fault): ScriptedOperation {
       const value = fault.throws(failure);
       operation.firstThrown ??= { value };
       throw value;
+    },
+    rearm() {
+      operation.calls.length = 0;
+      operation.firstThrown = undefined;
+      hooksRan.clear();
+      limitedUntil = undefined;
     },
     async prime(wrapped, key) {
       priming = true;

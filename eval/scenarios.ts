@@ -61,6 +61,12 @@ async function runScenario(system: EvalSystem, scenario: Scenario): Promise<Scen
   if (scenario.llm) system.scriptLlm(operation, scenario.llm);
   const call = system.healer.withSelfHealing(operation, script.fn, operationOptions(scenario.options, script));
   if (scenario.options.cached) await script.prime(call, KEY);
+  const earlier = scenario.earlier ?? 0;
+  for (let run = 1; run <= earlier; run++) {
+    await call(KEY).catch(() => undefined);
+    await finishedRun(system, operation, run);
+    script.rearm();
+  }
 
   const approving = scenario.approval ? answerApproval(system, operation, scenario.approval === 'approve') : undefined;
   const started = performance.now();
@@ -73,7 +79,7 @@ async function runScenario(system: EvalSystem, scenario: Scenario): Promise<Scen
   const got = classify(settled, script);
   const answeredWithError = !settled.ok && got !== 'queued';
   if (answeredWithError) await sleep(scenario.quietMs ?? DEFAULT_QUIET_MS);
-  const event = await settledEvent(system, operation);
+  const event = await settledEvent(system, operation, earlier + 1);
   await approving;
 
   const callsByAnswer = script.calls.filter((at) => at <= answeredAt).length;
@@ -145,14 +151,20 @@ function missesOf(result: ScenarioResult): string[] {
   return misses;
 }
 
-/** The run's row once it has an outcome (or whatever it has after RECORD_WAIT_MS). */
-async function settledEvent(system: EvalSystem, operation: string): Promise<HealingEventRow | undefined> {
+/** The row of the operation's `run`th run once it has an outcome (or whatever it has after RECORD_WAIT_MS). */
+async function settledEvent(system: EvalSystem, operation: string, run = 1): Promise<HealingEventRow | undefined> {
   const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
-    const [event] = await system.eventsOf(operation);
+    const event = (await system.eventsOf(operation))[run - 1];
     if ((event && event.result !== 'pending') || Date.now() > deadline) return event;
     await sleep(200);
   }
+}
+
+/** Waits until the operation's `run`th run has closed: learned from and watched, like a past occurrence. */
+async function finishedRun(system: EvalSystem, operation: string, run: number): Promise<void> {
+  const event = await settledEvent(system, operation, run);
+  if (event?.workflowId) await system.client.workflow.getHandle(event.workflowId).result().catch(() => undefined);
 }
 
 /** Answers the run's approval request as an operator would, once the run waits for it. */
