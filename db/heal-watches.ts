@@ -134,7 +134,12 @@ async function countRecurrence(db: Database, watch: HealWatchRow): Promise<HealW
       .update(healingPatterns)
       .set({
         recurrences: sql`${recurrences}`,
-        confidence: confidenceOf(watch.healedBy, sql`${healingPatterns.successCount}`, sql`${healingPatterns.failureCount}`, recurrences),
+        confidence: confidenceOf(
+          watch.healedBy,
+          sql`${healingPatterns.successCount}`,
+          sql`${healingPatterns.failureCount}`,
+          recurrences,
+        ),
         lastSeen: sql`now()`, // the fault was seen again (and the dashboard's patterns change)
       })
       .where(and(eq(healingPatterns.signature, watch.signature), eq(healingPatterns.strategy, watch.healedBy)));
@@ -144,7 +149,11 @@ async function countRecurrence(db: Database, watch: HealWatchRow): Promise<HealW
 
 /** The same heal, not yet counted as recurred. */
 function unchanged(watch: HealWatchRow) {
-  return and(eq(healWatches.signature, watch.signature), eq(healWatches.healAttempt, watch.healAttempt), isNull(healWatches.recurredAt));
+  return and(
+    eq(healWatches.signature, watch.signature),
+    eq(healWatches.healAttempt, watch.healAttempt),
+    isNull(healWatches.recurredAt),
+  );
 }
 
 /** Whether `run` alerts for the episode: the first run to ask does, and keeps doing so when it asks again. */
@@ -153,7 +162,13 @@ async function claimEpisodeAlert(db: Database, watch: HealWatchRow, run: string)
   const [claimed] = await db
     .update(healWatches)
     .set({ episodeAlertRun: run })
-    .where(and(eq(healWatches.signature, watch.signature), eq(healWatches.episode, watch.episode), isNull(healWatches.episodeAlertRun)))
+    .where(
+      and(
+        eq(healWatches.signature, watch.signature),
+        eq(healWatches.episode, watch.episode),
+        isNull(healWatches.episodeAlertRun),
+      ),
+    )
     .returning({ run: healWatches.episodeAlertRun });
   return claimed?.run === run;
 }

@@ -35,7 +35,13 @@ async function heal(signature: string, strategy: Strategy, attempt: string): Pro
 
 /** An occurrence of `signature` in run `run`, detected `afterMs` from now. */
 function occurrence(signature: string, run: string, afterMs: number, escalateAfter = 1): RecurrenceCheck {
-  return { signature, run, detectedAt: new Date(Date.now() + afterMs).toISOString(), windowMs: WINDOW_MS, escalateAfter };
+  return {
+    signature,
+    run,
+    detectedAt: new Date(Date.now() + afterMs).toISOString(),
+    windowMs: WINDOW_MS,
+    escalateAfter,
+  };
 }
 
 describe('heal watches', () => {
@@ -47,7 +53,9 @@ describe('heal watches', () => {
 
   it('counts a recurrence once per heal, however many occurrences see it at once', async () => {
     await heal('sig-storm', 'RETRY_WITH_BACKOFF', 'heal-b:1');
-    const checks = await Promise.all(['s1', 's2', 's3', 's4', 's5'].map((run) => checkRecurrence(db, occurrence('sig-storm', run, 5_000))));
+    const checks = await Promise.all(
+      ['s1', 's2', 's3', 's4', 's5'].map((run) => checkRecurrence(db, occurrence('sig-storm', run, 5_000))),
+    );
     expect(checks.filter((check) => check.counted)).toHaveLength(1);
     expect(checks.every((check) => check.recurrence?.recurrences === 1 && check.recurrence.escalated)).toBe(true);
     // One run of the episode alerts; it keeps its alert when its analysis is retried.
@@ -55,7 +63,14 @@ describe('heal watches', () => {
     expect(alerting).toHaveLength(1);
     expect(alerting[0]!.recurrence!.alertId).toBe('sig-storm:recurring:1');
     const [pattern] = await getHealingPatterns(db, { signature: 'sig-storm' });
-    expect(pattern).toMatchObject({ successCount: 1, recurrences: 1, confidence: 0, signatureHeals: 1, signatureHeld: 0, recurring: true });
+    expect(pattern).toMatchObject({
+      successCount: 1,
+      recurrences: 1,
+      confidence: 0,
+      signatureHeals: 1,
+      signatureHeld: 0,
+      recurring: true,
+    });
 
     const alertRun = (await getHealWatch(db, 'sig-storm'))!.episodeAlertRun!;
     const retried = await checkRecurrence(db, occurrence('sig-storm', alertRun, 6_000));
@@ -74,17 +89,30 @@ describe('heal watches', () => {
 
   it('ends the episode when a heal holds for its window; the next recurrence opens a new one with a new alert', async () => {
     await heal('sig-episodes', 'RETRY_WITH_BACKOFF', 'heal-d:1');
-    expect((await checkRecurrence(db, occurrence('sig-episodes', 'd2', 1_000))).recurrence).toMatchObject({ alertId: 'sig-episodes:recurring:1' });
+    expect((await checkRecurrence(db, occurrence('sig-episodes', 'd2', 1_000))).recurrence).toMatchObject({
+      alertId: 'sig-episodes:recurring:1',
+    });
     await heal('sig-episodes', 'RESET_CONNECTION', 'heal-d2:1');
     // The next occurrence comes after the window: the reset held, the episode is over.
     expect(await checkRecurrence(db, occurrence('sig-episodes', 'd3', WINDOW_MS + 1_000))).toEqual({ counted: false });
-    expect(await getHealWatch(db, 'sig-episodes')).toMatchObject({ episode: 1, episodeRecurrences: 0, episodeAlertRun: null });
+    expect(await getHealWatch(db, 'sig-episodes')).toMatchObject({
+      episode: 1,
+      episodeRecurrences: 0,
+      episodeAlertRun: null,
+    });
 
     await heal('sig-episodes', 'RETRY_WITH_BACKOFF', 'heal-d3:1');
     const next = await checkRecurrence(db, occurrence('sig-episodes', 'd4', 1_000));
     expect(next.recurrence).toMatchObject({ recurrences: 1, alertId: 'sig-episodes:recurring:2' });
-    const byStrategy = Object.fromEntries((await getHealingPatterns(db, { signature: 'sig-episodes' })).map((row) => [row.strategy, row]));
-    expect(byStrategy.RETRY_WITH_BACKOFF).toMatchObject({ successCount: 2, recurrences: 2, signatureHeals: 3, signatureHeld: 1 });
+    const byStrategy = Object.fromEntries(
+      (await getHealingPatterns(db, { signature: 'sig-episodes' })).map((row) => [row.strategy, row]),
+    );
+    expect(byStrategy.RETRY_WITH_BACKOFF).toMatchObject({
+      successCount: 2,
+      recurrences: 2,
+      signatureHeals: 3,
+      signatureHeld: 1,
+    });
     expect(byStrategy.RESET_CONNECTION).toMatchObject({ successCount: 1, recurrences: 0 });
   });
 

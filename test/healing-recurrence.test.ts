@@ -32,7 +32,13 @@ beforeAll(async () => {
       analysis: { recurrence: { windowMs: 60_000, escalateAfter: 2 } },
       notifications: {
         email: { apiKey: 're_recur', baseUrl: resend.url, from: 'alerts@example.com', to: ['ops@example.com'] },
-        sms: { accountSid: `AC${'7e'.repeat(16)}`, authToken: 'tok', from: '+15550000000', to: ['+15551112222'], baseUrl: twilio.url },
+        sms: {
+          accountSid: `AC${'7e'.repeat(16)}`,
+          authToken: 'tok',
+          from: '+15550000000',
+          to: ['+15551112222'],
+          baseUrl: twilio.url,
+        },
         smsMinSeverity: 'high',
       },
     },
@@ -151,7 +157,10 @@ describe('heals that are checked', () => {
     const operation = 'fixed.quote';
     const fault = breaksOnce();
     // A short window of its own: the next fault, two windows later, is a new one, not a recurrence.
-    const quote = system.healer.withSelfHealing(operation, fault.fn, { recurrenceWindowMs: 1_500, timing: { maximumAttempts: 2 } });
+    const quote = system.healer.withSelfHealing(operation, fault.fn, {
+      recurrenceWindowMs: 1_500,
+      timing: { maximumAttempts: 2 },
+    });
 
     fault.breakOnce();
     await expect(quote()).resolves.toBe('ok');
