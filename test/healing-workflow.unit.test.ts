@@ -8,6 +8,7 @@ import { CancelledFailure, WorkflowFailedError, type WorkflowHandle } from '@tem
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { RecurringFault } from '../activities/analysis.js';
 import type { SelfHealingActivities } from '../activities/index.js';
 import {
   callerOutcomeUpdate,
@@ -33,6 +34,7 @@ type ActivityName = keyof SelfHealingActivities | keyof AppActivities;
 let calls: Array<{ name: ActivityName; input: any }>;
 /** What the analysis stub answers in the current test. */
 let diagnosis: Diagnosis;
+let recurrence: RecurringFault | undefined;
 /** The application's operation in the current test. */
 let runOperation: (input: RunOperationInput) => Promise<{ sealedValue: string }>;
 
@@ -49,7 +51,7 @@ const centralActivities = {
   recordAttempt: record('recordAttempt', () => undefined),
   completeHealing: record('completeHealing', () => undefined),
   recordOutcome: record('recordOutcome', () => ({ recoveryMayBeDue: false })),
-  analyseError: record('analyseError', () => ({ diagnosis, learned: [] })),
+  analyseError: record('analyseError', () => ({ diagnosis, learned: [], ...(recurrence ? { recurrence } : {}) })),
   learnOutcome: record('learnOutcome', () => undefined),
   notifyAdmins: record('notifyAdmins', () => ({ notified: true })),
   notifyRecoveryIfAlerted: record('notifyRecoveryIfAlerted', () => ({ notified: false, reason: 'no alert' })),
@@ -101,6 +103,7 @@ afterAll(async () => {
 beforeEach(() => {
   calls = [];
   diagnosis = networkDiagnosis({ severity: 'medium' });
+  recurrence = undefined;
   runOperation = async () => ({ sealedValue: 'sealed-result' });
 });
 
@@ -239,6 +242,42 @@ describe('healingWorkflow with stubbed activities', () => {
     expect(callsOf('notifyAdmins')).toEqual([
       expect.objectContaining({ result: 'healed', reason: 'approval timed out; a safer strategy was used' }),
     ]);
+  });
+
+  it('addresses a recurring fault first, and alerts once for its episode: only the run given the alert id', async () => {
+    const policy: Partial<OperationPolicy> = { hooks: ['resetConnection'] };
+    const episode: RecurringFault = {
+      healedBy: 'RETRY_WITH_BACKOFF',
+      healedAt: new Date().toISOString(),
+      healAttempt: 'heal-earlier:1',
+      recurrences: 2,
+      windowMs: 600_000,
+      escalated: true,
+      heals: 2,
+      held: 0,
+    };
+    recurrence = { ...episode, alertId: 'sig-x:recurring:1' };
+    const alerting = await start(policy);
+    expect(await alerting.result()).toMatchObject({ result: 'healed', strategy: 'RESET_CONNECTION' });
+    expect((await alerting.query(healingStateQuery)).plan.slice(0, 2)).toEqual([
+      'RESET_CONNECTION',
+      'RETRY_WITH_BACKOFF',
+    ]);
+    expect(callsOf('runOperationHook')).toEqual([{ operation: 'orders.sync', hook: 'resetConnection' }]);
+    expect(callsOf('notifyAdmins')).toEqual([
+      expect.objectContaining({ notificationId: 'sig-x:recurring:1', result: 'healed', recurrence }),
+    ]);
+    expect(callsOf('notifyRecoveryIfAlerted')).toEqual([]);
+
+    calls = [];
+    recurrence = episode; // the same episode, another run: its alert went out already
+    const next = await start(policy);
+    expect(await next.result()).toMatchObject({ result: 'healed', strategy: 'RESET_CONNECTION' });
+    expect(callsOf('notifyAdmins')).toEqual([]);
+
+    calls = [];
+    recurrence = undefined; // not recurring: the diagnosis' retry goes first
+    expect(await (await start(policy)).result()).toMatchObject({ strategy: 'RETRY_WITH_BACKOFF' });
   });
 
   it('stops a cancelled run: nothing re-run, recorded as cancelled, admins alerted once', async () => {
