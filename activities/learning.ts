@@ -27,7 +27,8 @@ export function createLearningActivities(db: Database, analysisCaches: AnalysisC
         healingMs: input.healingMs,
         diagnosis: input.diagnosis,
       });
-      if (input.success) await watchHeal(db, { signature: input.signature, strategy: input.strategy, healAttempt: input.attemptId });
+      if (input.success)
+        await watchHeal(db, { signature: input.signature, strategy: input.strategy, healAttempt: input.attemptId });
       analysisCaches.patterns.forget(input.signature); // the next occurrence should see what was just learned
     },
   };

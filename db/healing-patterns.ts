@@ -85,8 +85,15 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
  * strategy that addresses the cause keeps the credit: it did fix that occurrence, and it is what a
  * recurring fault needs (the planner's creditedHeals is the same rule).
  */
-export function confidenceOf(strategy: Strategy, successes: SQL, failures: SQL, recurrences: SQL | typeof healingPatterns.recurrences): SQL {
-  const credited = STRATEGY_MODULES[strategy].addressesCause ? successes : sql`greatest(0, ${successes} - ${recurrences})`;
+export function confidenceOf(
+  strategy: Strategy,
+  successes: SQL,
+  failures: SQL,
+  recurrences: SQL | typeof healingPatterns.recurrences,
+): SQL {
+  const credited = STRATEGY_MODULES[strategy].addressesCause
+    ? successes
+    : sql`greatest(0, ${successes} - ${recurrences})`;
   return sql`${credited}::double precision / (${successes} + ${failures} + 1)`;
 }
 
@@ -123,7 +130,10 @@ export async function getHealingPatterns(
   const query = db
     .select({
       ...getTableColumns(healingPatterns),
-      signatureHeals: sql<number>`sum(${healingPatterns.successCount}) over (partition by ${healingPatterns.signature})`.mapWith(Number),
+      signatureHeals:
+        sql<number>`sum(${healingPatterns.successCount}) over (partition by ${healingPatterns.signature})`.mapWith(
+          Number,
+        ),
       signatureHeld: sql<number>`sum(${held}) over (partition by ${healingPatterns.signature})`.mapWith(Number),
       recurring: sql<boolean>`coalesce(${healWatches.episodeRecurrences} > 0, false)`.mapWith(Boolean),
     })

@@ -164,7 +164,11 @@ async function settledEvent(system: EvalSystem, operation: string, run = 1): Pro
 /** Waits until the operation's `run`th run has closed: learned from and watched, like a past occurrence. */
 async function finishedRun(system: EvalSystem, operation: string, run: number): Promise<void> {
   const event = await settledEvent(system, operation, run);
-  if (event?.workflowId) await system.client.workflow.getHandle(event.workflowId).result().catch(() => undefined);
+  if (event?.workflowId)
+    await system.client.workflow
+      .getHandle(event.workflowId)
+      .result()
+      .catch(() => undefined);
 }
 
 /** Answers the run's approval request as an operator would, once the run waits for it. */

@@ -23,10 +23,15 @@ export const register: RegisterCommands = (program, run) => {
                 { header: 'OK', value: (row) => row.successCount, align: 'right' },
                 { header: 'FAILED', value: (row) => row.failureCount, align: 'right' },
                 // Heals that held (the fault did not come back within the window) / heals.
-                { header: 'HELD', value: (row) => heldCell(row.successCount - row.recurrences, row.successCount), align: 'right' },
+                {
+                  header: 'HELD',
+                  value: (row) => heldCell(row.successCount - row.recurrences, row.successCount),
+                  align: 'right',
+                },
                 {
                   header: 'SIGNATURE HELD',
-                  value: (row) => `${heldCell(row.signatureHeld, row.signatureHeals)}${row.recurring ? ' recurring' : ''}`,
+                  value: (row) =>
+                    `${heldCell(row.signatureHeld, row.signatureHeals)}${row.recurring ? ' recurring' : ''}`,
                 },
                 { header: 'CONFIDENCE', value: (row) => row.confidence.toFixed(2), align: 'right' },
                 { header: 'AVG HEAL', value: (row) => formatDuration(row.avgHealingMs), align: 'right' },
