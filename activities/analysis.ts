@@ -4,6 +4,7 @@
 import { classifyError, diagnoseByRules, SPECIFIC_CONFIDENCE } from '../common/rules.js';
 import type { OperationPolicy } from '../common/strategies/index.js';
 import type { LearnedStrategyStats } from '../common/strategies/planner.js';
+import type { KnownFault } from '../common/healing-contract.js';
 import type { Diagnosis, ErrorReport, Strategy } from '../common/types.js';
 import type { AnalysisCaches } from './analysis-cache.js';
 import { getHealingPatterns, type Database, type HealingPatternRow } from '../db/index.js';
@@ -17,10 +18,8 @@ export interface AnalyseErrorInput {
   context?: Record<string, unknown>;
 }
 
-export interface AnalysisResult {
-  diagnosis: Diagnosis;
-  learned: LearnedStrategyStats[];
-}
+/** A diagnosis and what has been learned about its signature. */
+export type AnalysisResult = KnownFault;
 
 /** What a language model is told about an error: sanitised facts only. */
 export interface LlmDiagnosisRequest {
@@ -93,6 +92,26 @@ function keepPermanence(fromLlm: Diagnosis, rules: Diagnosis, rulesAreSure: bool
   };
 }
 
+/** A signature's learned patterns, one lookup shared by concurrent runs (storm control). */
+function patternsOf(db: Database, caches: AnalysisCaches, signature: string): Promise<HealingPatternRow[]> {
+  return caches.patterns.share(signature, () => getHealingPatterns(db, { signature }));
+}
+
+/** What a signature's patterns answer without the LLM: a learned or a stored diagnosis. */
+function fromPatterns(patterns: HealingPatternRow[], threshold: number): KnownFault | undefined {
+  const known = (patterns[0] && diagnosisFromPattern(patterns[0], threshold)) ?? storedDiagnosis(patterns);
+  return known && { diagnosis: known, learned: patterns.map(toLearned) };
+}
+
+/**
+ * Reads a signature's known fault (as analyseError would answer it without the LLM), or undefined
+ * when its patterns do not decide: the outcome record hands it back to the caller after learning.
+ */
+export function knownFaultReader(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
+  const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
+  return async (signature: string): Promise<KnownFault | undefined> => fromPatterns(await patternsOf(db, caches, signature), threshold);
+}
+
 export function createAnalysisActivities(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
 
@@ -106,10 +125,10 @@ export function createAnalysisActivities(db: Database, caches: AnalysisCaches, o
   return {
     // The signature includes the operation, whose allowed strategies shape the answer.
     async analyseError(input: AnalyseErrorInput): Promise<AnalysisResult> {
-      const patterns = await caches.patterns.share(input.signature, () => getHealingPatterns(db, { signature: input.signature }));
+      const patterns = await patternsOf(db, caches, input.signature);
+      const known = fromPatterns(patterns, threshold);
+      if (known) return known;
       const learned = patterns.map(toLearned);
-      const known = (patterns[0] && diagnosisFromPattern(patterns[0], threshold)) ?? storedDiagnosis(patterns);
-      if (known) return { diagnosis: known, learned };
       const diagnosis = await caches.diagnoses.share(input.signature, () => diagnoseAfresh(input, learned));
       return { diagnosis, learned };
     },
