@@ -95,13 +95,15 @@ export function createAuditActivities(db: Database, deps?: AuditDependencies) {
     },
 
     async recordAttempt(input: RecordAttemptInput): Promise<void> {
-      if (input.occurrence) await insertOccurrence(input.occurrence);
-      await updateHealingEvent(db, input.workflowId, {
-        ...diagnosisColumns(input.diagnosis),
-        strategy: input.attempt.strategy,
-        appendAttempt: input.attempt,
-      });
-      await learn(input.learning);
+      const attempt = async () => {
+        if (input.occurrence) await insertOccurrence(input.occurrence);
+        await updateHealingEvent(db, input.workflowId, {
+          ...diagnosisColumns(input.diagnosis),
+          strategy: input.attempt.strategy,
+          appendAttempt: input.attempt,
+        });
+      };
+      await Promise.all([attempt(), learn(input.learning)]); // different tables: side by side
     },
 
     async completeHealing(input: CompleteHealingInput): Promise<void> {
@@ -117,17 +119,23 @@ export function createAuditActivities(db: Database, deps?: AuditDependencies) {
      * completeHealing), after the occurrence when no earlier record carried it, and the attempt learned.
      */
     async recordOutcome(input: RecordOutcomeInput): Promise<RecordOutcomeResult> {
-      if (input.occurrence) await insertOccurrence(input.occurrence);
-      const { recoveryMayBeDue } = await recordHealingOutcome(db, input.workflowId, {
-        result: input.result,
-        strategy: input.strategy,
-        healingDurationMs: input.healingDurationMs,
-        attempt: input.attempt,
-        recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
-        ...diagnosisColumns(input.diagnosis),
-      });
-      await learn(input.learning);
-      const known = input.learning && (await deps?.knownFault(input.learning.signature));
+      const outcome = async () => {
+        if (input.occurrence) await insertOccurrence(input.occurrence);
+        return recordHealingOutcome(db, input.workflowId, {
+          result: input.result,
+          strategy: input.strategy,
+          healingDurationMs: input.healingDurationMs,
+          attempt: input.attempt,
+          recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
+          ...diagnosisColumns(input.diagnosis),
+        });
+      };
+      const learning = async () => {
+        await learn(input.learning);
+        return input.learning && deps?.knownFault(input.learning.signature);
+      };
+      // The run's row and the signature's patterns are different tables: written side by side.
+      const [{ recoveryMayBeDue }, known] = await Promise.all([outcome(), learning()]);
       return known ? { recoveryMayBeDue, known } : { recoveryMayBeDue };
     },
   };

@@ -1,9 +1,9 @@
-// A healing run's audit trail (activities/audit.ts), as the workflow writes it. The occurrence is
-// not written on its own: the run's first record carries it (and the diagnosis), so a simple run
-// writes once, after it knows its outcome, in the workflow task that answers its caller and
-// completes the run. Records are never cancelled, and every one is awaited where it happens (local
+// A healing run's audit trail (activities/audit.ts), as the workflow writes it. For a known fault
+// the occurrence is not written on its own: the run's first record carries it (and the diagnosis),
+// so a simple run writes once, after it knows its outcome, in the workflow task that answers its
+// caller and completes the run. An unknown fault's occurrence is recorded while it is analysed. Records are never cancelled, and every one is awaited where it happens (local
 // activities racing the main flow would make the order of commands depend on timing).
-import { ActivityFailure, CancellationScope, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, proxyLocalActivities, TemporalFailure } from '@temporalio/workflow';
 import type { AttemptRecord, HealingInput } from '../common/healing-contract.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
@@ -34,6 +34,7 @@ const durable = proxyActivities<SelfHealingActivities>({
 export class HealingRecords {
   /** The occurrence, until a record carries it. */
   private occurrence: OccurrenceRecord | undefined;
+  private diagnosisRecorded = false;
 
   constructor(
     private readonly input: HealingInput,
@@ -43,17 +44,36 @@ export class HealingRecords {
     this.occurrence = { workflowId, operation, error, signature, context, detectedAt, runId };
   }
 
-  /** Before a strategy that may wait (an operator, Retry-After, the queue): the occurrence now. */
+  /**
+   * While an unknown fault is analysed (which may take an LLM's time), the occurrence is recorded
+   * beside it: both are issued in this activation and both are awaited, whatever happens to the
+   * analysis, before anything else is issued.
+   */
+  async occurrenceWhile<T>(analysis: () => Promise<T>): Promise<T> {
+    const occurrence = this.takeOccurrence(undefined);
+    const recorded = occurrence && keep(() => waited.recordOccurrence(occurrence));
+    const analysed = analysis();
+    try {
+      return await analysed;
+    } finally {
+      await recorded; // also when the analysis failed or was cancelled: the record comes first
+    }
+  }
+
+  /** Before a strategy that may wait (an operator, Retry-After, the queue): occurrence and diagnosis now. */
   async occurrenceNow(diagnosis: Diagnosis): Promise<void> {
     const occurrence = this.takeOccurrence(diagnosis);
+    const unrecorded = this.unrecordedDiagnosis(diagnosis);
     if (occurrence) await keep(() => waited.recordOccurrence(occurrence));
+    else if (unrecorded) await keep(() => waited.recordDiagnosis({ workflowId: this.input.workflowId, diagnosis: unrecorded }));
   }
 
   /** A failed attempt, before the next strategy: recorded and learned together. */
   async failedAttempt(attempt: AttemptRecord, diagnosis: Diagnosis, learn: boolean): Promise<void> {
     const occurrence = this.takeOccurrence(diagnosis);
     const learning = learn ? this.learning(attempt, false, diagnosis) : undefined;
-    await keep(() => waited.recordAttempt({ workflowId: this.input.workflowId, attempt, occurrence, learning }));
+    const recorded = { workflowId: this.input.workflowId, attempt, occurrence, learning, diagnosis: this.unrecordedDiagnosis(diagnosis) };
+    await keep(() => waited.recordAttempt(recorded));
   }
 
   /**
@@ -90,7 +110,15 @@ export class HealingRecords {
   private takeOccurrence(diagnosis: Diagnosis | undefined): (OccurrenceRecord & { diagnosis?: Diagnosis }) | undefined {
     const occurrence = this.occurrence;
     this.occurrence = undefined;
+    if (occurrence && diagnosis) this.diagnosisRecorded = true;
     return occurrence && { ...occurrence, diagnosis };
+  }
+
+  /** The diagnosis, the first time a record carries it. */
+  private unrecordedDiagnosis(diagnosis: Diagnosis): Diagnosis | undefined {
+    if (this.diagnosisRecorded) return undefined;
+    this.diagnosisRecorded = true;
+    return diagnosis;
   }
 
   private learning(attempt: AttemptRecord, success: boolean, diagnosis: Diagnosis): LearnOutcomeInput {
@@ -112,7 +140,9 @@ function quickThenDurable<T>(quickWrite: () => Promise<T>, durableWrite: () => P
       const now = await quickWrite();
       return { now, written: Promise.resolve(now) };
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
+      // A failed local activity throws its failure (an ApplicationFailure, a TimeoutFailure…);
+      // anything else is a bug of this code, which fails the workflow task.
+      if (!(error instanceof TemporalFailure)) throw error;
       return { written: keep(durableWrite) };
     }
   });

@@ -74,7 +74,7 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   setHandler(approvalSignal, (decision) => void (approval = decision));
 
   try {
-    const { diagnosis, learned } = known ?? (await analysis.analyseError(analysisInput()));
+    const { diagnosis, learned } = known ?? (await records.occurrenceWhile(() => analysis.analyseError(analysisInput())));
     state.diagnosis = diagnosis;
     const plan: StrategyPlan = input.appTaskQueue
       ? planStrategies({
