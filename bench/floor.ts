@@ -68,13 +68,23 @@ function subjects(env: BenchEnvironment, scenario: Scenario): Record<FloorSubjec
   };
   const withStart = (type: string, workflowId: string, args: unknown[]) =>
     client.workflow.executeUpdateWithStart(floorAnswerUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(type, { workflowId, taskQueue, args, workflowIdConflictPolicy: 'FAIL' }),
+      startWorkflowOperation: new WithStartWorkflowOperation(type, {
+        workflowId,
+        taskQueue,
+        args,
+        workflowIdConflictPolicy: 'FAIL',
+      }),
     });
   return {
-    empty: (id) => timed(`floor-empty-${id}`, () => client.workflow.execute('emptyWorkflow', { taskQueue, workflowId: `floor-empty-${id}` })),
+    empty: (id) =>
+      timed(`floor-empty-${id}`, () =>
+        client.workflow.execute('emptyWorkflow', { taskQueue, workflowId: `floor-empty-${id}` }),
+      ),
     answer: (id) => timed(`floor-answer-${id}`, () => withStart('answerAtOnceWorkflow', `floor-answer-${id}`, [])),
     skeleton: (id) =>
-      timed(`floor-skeleton-${id}`, () => withStart('skeletonWorkflow', `floor-skeleton-${id}`, [{ appTaskQueue, operation: 'bench.floor.echo' }])),
+      timed(`floor-skeleton-${id}`, () =>
+        withStart('skeletonWorkflow', `floor-skeleton-${id}`, [{ appTaskQueue, operation: 'bench.floor.echo' }]),
+      ),
     healing: async (id) => {
       const sample = await healOnce(id);
       return { elapsed: sample.elapsed, workflowId: sample.workflowId };
@@ -99,7 +109,12 @@ export async function benchFloor(
       'application (client + app worker)': () => [process.pid],
       'PostgreSQL backends': () => postgresBackendsOf(scenario.database.url.split('/').pop()!),
     };
-    const samples = Object.fromEntries(FLOOR_SUBJECTS.map((subject) => [subject, { latency: [] as number[], cpuMs: [] as number[], ids: [] as string[] }]));
+    const samples = Object.fromEntries(
+      FLOOR_SUBJECTS.map((subject) => [
+        subject,
+        { latency: [] as number[], cpuMs: [] as number[], ids: [] as string[] },
+      ]),
+    );
     for (let round = 0; round < options.warmup + options.runs; round++) {
       // Interleaved, the order rotating every round: load from elsewhere hits every subject alike.
       for (let k = 0; k < FLOOR_SUBJECTS.length; k++) {
@@ -132,7 +147,11 @@ export async function benchFloor(
               cpuMs: cpuMs.reduce((sum, value) => sum + value, 0) / cpuMs.length,
               historyEvents: median(timelines.map((timeline) => timeline.events)),
               workflowTasks: median(timelines.map((timeline) => timeline.workflowTasks)),
-              openAfterAnswerMs: median(timelines.map((timeline) => (timeline.closedAt ?? Number.NaN) - (timeline.updateCompletedAt ?? Number.NaN))),
+              openAfterAnswerMs: median(
+                timelines.map(
+                  (timeline) => (timeline.closedAt ?? Number.NaN) - (timeline.updateCompletedAt ?? Number.NaN),
+                ),
+              ),
             },
           ];
         }),
@@ -145,9 +164,17 @@ export async function benchFloor(
     benchThroughput(env, { runs: options.backlog, workers: 1, tuning: options.tuning, subject, learnedFirst: true });
   const empty = await drain('empty');
   const healing = await drain('healing');
-  return { runs: options.runs, warmup: options.warmup, subjects: figures, throughput: { empty, healing }, loadBefore, loadAfter: (await import('node:os')).loadavg() };
+  return {
+    runs: options.runs,
+    warmup: options.warmup,
+    subjects: figures,
+    throughput: { empty, healing },
+    loadBefore,
+    loadAfter: (await import('node:os')).loadavg(),
+  };
 }
 
+const cpu = (result: ThroughputResult) => result.cpuMsPerRun.total!;
 const load = (values: number[]) => values.map((value) => fmt(value, 2)).join(', ');
 
 /** The section bench/results.md keeps for this benchmark (its heading is its key there). */
@@ -159,10 +186,12 @@ export function floorSection(result: FloorResult): string {
   return [
     FLOOR_HEADING,
     '',
-    `${result.runs} runs per subject after ${result.warmup} warm-up rounds, interleaved one call at a time (order rotating), one dev server, one central ` +
-      'worker process serving every subject, the application (client + app worker) in the bench process. Latency: call → answer in hand. ' +
-      "CPU: every process's CPU time from the call to the run's close (dev server, central worker, application, PostgreSQL backends). " +
-      `Load average before: ${load(result.loadBefore)}; after: ${load(result.loadAfter)} (a shared 2-core machine: ratios, not absolute times, matter).`,
+    `${result.runs} runs per subject after ${result.warmup} warm-up rounds, interleaved one call at a time ` +
+      '(order rotating), one dev server, one central worker process serving every subject, the application ' +
+      '(client + app worker) in the bench process. Latency: call → answer in hand. CPU: every process\'s CPU ' +
+      "time from the call to the run's close (dev server, central worker, application, PostgreSQL backends). " +
+      `Load average before: ${load(result.loadBefore)}; after: ${load(result.loadAfter)} ` +
+      '(a shared 2-core machine: ratios, not absolute times, matter).',
     '',
     table(
       ['subject', 'p50 ms', 'p99 ms', 'CPU ms per run', 'history events', 'workflow tasks', 'open after answering, ms'],
@@ -177,15 +206,25 @@ export function floorSection(result: FloorResult): string {
       ]),
     ),
     '',
-    `Throughput, a backlog of ${drained.empty.runs} drained by one worker: empty workflows ${fmt(drained.empty.perSecond)}/s, ` +
-      `healing runs ${fmt(drained.healing.perSecond)}/s; CPU per run ${fmt(drained.empty.cpuMsPerRun.total!)} vs ${fmt(drained.healing.cpuMsPerRun.total!)} ms ` +
-      `(load average ${fmt(drained.empty.loadAverage, 2)}, ${fmt(drained.healing.loadAverage, 2)}). All healing runs healed: ${drained.healing.healed}/${drained.healing.runs}.`,
+    `Throughput, a backlog of ${drained.empty.runs} drained by one worker: ` +
+      `empty workflows ${fmt(drained.empty.perSecond)}/s, healing runs ${fmt(drained.healing.perSecond)}/s; ` +
+      `CPU per run ${fmt(cpu(drained.empty))} vs ${fmt(cpu(drained.healing))} ms ` +
+      `(load average ${fmt(drained.empty.loadAverage, 2)}, ${fmt(drained.healing.loadAverage, 2)}). ` +
+      `All healing runs healed: ${drained.healing.healed}/${drained.healing.runs}.`,
     '',
     table(
       ['target', 'measured', 'verdict'],
       [
-        ['healing p50 ≤ 1.5× the floor (answer at once)', ratio(healing.p50, answer.p50), verdict(healing.p50 <= 1.5 * answer.p50)],
-        ['healing p50 ≤ 1.1× the skeleton', ratio(healing.p50, skeleton.p50), verdict(healing.p50 <= 1.1 * skeleton.p50)],
+        [
+          'healing p50 ≤ 1.5× the floor (answer at once)',
+          ratio(healing.p50, answer.p50),
+          verdict(healing.p50 <= 1.5 * answer.p50),
+        ],
+        [
+          'healing p50 ≤ 1.1× the skeleton',
+          ratio(healing.p50, skeleton.p50),
+          verdict(healing.p50 <= 1.1 * skeleton.p50),
+        ],
         ["healing p99 ≤ 2× the floor's p99", ratio(healing.p99, answer.p99), verdict(healing.p99 <= 2 * answer.p99)],
         [
           'healing throughput ≥ 50 % of empty workflows (one worker)',
@@ -197,10 +236,18 @@ export function floorSection(result: FloorResult): string {
           ratio(drained.healing.cpuMsPerRun.total!, drained.empty.cpuMsPerRun.total!),
           verdict(drained.healing.cpuMsPerRun.total! <= 2 * drained.empty.cpuMsPerRun.total!),
         ],
-        ["CPU per healing run ≤ 2× an empty workflow's (one call at a time)", ratio(healing.cpuMs, empty.cpuMs), verdict(healing.cpuMs <= 2 * empty.cpuMs)],
+        [
+          "CPU per healing run ≤ 2× an empty workflow's (one call at a time)",
+          ratio(healing.cpuMs, empty.cpuMs),
+          verdict(healing.cpuMs <= 2 * empty.cpuMs),
+        ],
         ['a simple heal: ≤ 14 history events', String(healing.historyEvents), verdict(healing.historyEvents <= 14)],
         ['a simple heal: 2 workflow tasks', String(healing.workflowTasks), verdict(healing.workflowTasks <= 2)],
-        ['the run closes within 100 ms of answering', `${ms(healing.openAfterAnswerMs)} ms`, verdict(healing.openAfterAnswerMs <= 100)],
+        [
+          'the run closes within 100 ms of answering',
+          `${ms(healing.openAfterAnswerMs)} ms`,
+          verdict(healing.openAfterAnswerMs <= 100),
+        ],
       ],
     ),
   ].join('\n');

@@ -1,8 +1,9 @@
 // A healing run's audit trail (activities/audit.ts), as the workflow writes it. For a known fault
 // the occurrence is not written on its own: the run's first record carries it (and the diagnosis),
 // so a simple run writes once, after it knows its outcome, in the workflow task that answers its
-// caller and completes the run. An unknown fault's occurrence is recorded while it is analysed. Records are never cancelled, and every one is awaited where it happens (local
-// activities racing the main flow would make the order of commands depend on timing).
+// caller and completes the run. An unknown fault's occurrence is recorded while it is analysed.
+// Records are never cancelled, and every one is awaited where it happens (local activities racing
+// the main flow would make the order of commands depend on timing).
 import { CancellationScope, proxyActivities, proxyLocalActivities, TemporalFailure } from '@temporalio/workflow';
 import type { AttemptRecord, HealingInput } from '../common/healing-contract.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
@@ -65,14 +66,21 @@ export class HealingRecords {
     const occurrence = this.takeOccurrence(diagnosis);
     const unrecorded = this.unrecordedDiagnosis(diagnosis);
     if (occurrence) await keep(() => waited.recordOccurrence(occurrence));
-    else if (unrecorded) await keep(() => waited.recordDiagnosis({ workflowId: this.input.workflowId, diagnosis: unrecorded }));
+    else if (unrecorded)
+      await keep(() => waited.recordDiagnosis({ workflowId: this.input.workflowId, diagnosis: unrecorded }));
   }
 
   /** A failed attempt, before the next strategy: recorded and learned together. */
   async failedAttempt(attempt: AttemptRecord, diagnosis: Diagnosis, learn: boolean): Promise<void> {
     const occurrence = this.takeOccurrence(diagnosis);
     const learning = learn ? this.learning(attempt, false, diagnosis) : undefined;
-    const recorded = { workflowId: this.input.workflowId, attempt, occurrence, learning, diagnosis: this.unrecordedDiagnosis(diagnosis) };
+    const recorded = {
+      workflowId: this.input.workflowId,
+      attempt,
+      occurrence,
+      learning,
+      diagnosis: this.unrecordedDiagnosis(diagnosis),
+    };
     await keep(() => waited.recordAttempt(recorded));
   }
 
@@ -97,13 +105,24 @@ export class HealingRecords {
       occurrence: this.takeOccurrence(diagnosis),
       learning: decisive?.learn && diagnosis ? this.learning(decisive.attempt, decisive.success, diagnosis) : undefined,
     };
-    return quickThenDurable(() => quick.recordOutcome(record), () => durable.recordOutcome(record));
+    return quickThenDurable(
+      () => quick.recordOutcome(record),
+      () => durable.recordOutcome(record),
+    );
   }
 
   /** A queued call (QUEUE_FOR_LATER), once its caller was told. */
   async queued(healingDurationMs: number): Promise<void> {
-    const record = { workflowId: this.input.workflowId, result: 'queued' as const, strategy: 'QUEUE_FOR_LATER' as const, healingDurationMs };
-    const { written } = await quickThenDurable(() => quick.completeHealing(record), () => durable.completeHealing(record));
+    const record = {
+      workflowId: this.input.workflowId,
+      result: 'queued' as const,
+      strategy: 'QUEUE_FOR_LATER' as const,
+      healingDurationMs,
+    };
+    const { written } = await quickThenDurable(
+      () => quick.completeHealing(record),
+      () => durable.completeHealing(record),
+    );
     await written;
   }
 
@@ -134,7 +153,10 @@ export class HealingRecords {
 }
 
 /** One short try (see `quick`); if it fails, the durable write starts and `written` waits for it. */
-function quickThenDurable<T>(quickWrite: () => Promise<T>, durableWrite: () => Promise<T>): Promise<{ now?: T; written: Promise<T> }> {
+function quickThenDurable<T>(
+  quickWrite: () => Promise<T>,
+  durableWrite: () => Promise<T>,
+): Promise<{ now?: T; written: Promise<T> }> {
   return keep(async () => {
     try {
       const now = await quickWrite();

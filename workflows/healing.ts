@@ -1,6 +1,6 @@
 // The healing workflow: one run per error occurrence. It reads like the runbook:
-// analyse → plan → (record, before a wait) → try strategies in order of promise → record, learn,
-// answer → notify. A fault the caller's client knows (HealingInput.known: what a previous run of it
+// analyse → plan → (record, before a wait) → try strategies in order of promise → record and
+// learn → answer → notify. A fault the caller's client knows (HealingInput.known: what a previous run of it
 // told it) is planned at once: a simple heal is then two workflow tasks, the re-run scheduled by
 // the first, and the outcome recorded and learned (one local activity, which also records the
 // occurrence), the caller answered and the run closed by the second.
@@ -26,6 +26,7 @@ import {
   type HealingState,
   type HealingSummary,
   type HealingTiming,
+  type KnownFault,
 } from '../common/healing-contract.js';
 import { faultFacts } from '../common/rules.js';
 import * as attributes from '../common/search-attributes.js';
@@ -74,8 +75,28 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   setHandler(approvalSignal, (decision) => void (approval = decision));
 
   try {
-    const { diagnosis, learned } = known ?? (await records.occurrenceWhile(() => analysis.analyseError(analysisInput())));
+    // Analyse: a fault the client knows is planned from what it was told, with no activity before
+    // its first strategy; an unknown one is analysed (and its occurrence recorded meanwhile).
+    const analyse = () => analysis.analyseError(analysisInput());
+    const { diagnosis, learned } = known ?? (await records.occurrenceWhile(analyse));
     state.diagnosis = diagnosis;
+    const plan = planFor(diagnosis, learned);
+    await beforeFirstStrategy(diagnosis);
+    if (input.appTaskQueue) await tryStrategiesInOrder(diagnosis, plan);
+    else state.result = 'skipped'; // reported only: nothing of the application's to re-run
+    // A queued run that did not work later on is a failure too; the caller already knows it was queued.
+    if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
+    await finish(diagnosis); // record and learn, answer the caller, notify
+    return summary();
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    state.result = 'cancelled';
+    caller.tell({ status: 'cancelled' });
+    await CancellationScope.nonCancellable(() => finish(state.diagnosis));
+    throw error;
+  }
+
+  function planFor(diagnosis: Diagnosis, learned: KnownFault['learned']): StrategyPlan {
     const plan: StrategyPlan = input.appTaskQueue
       ? planStrategies({
           diagnosis,
@@ -88,26 +109,21 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       : { strategies: [] };
     state.plan = plan.strategies;
     state.explored = plan.explored;
-    // A known fault's category and severity were set at the start by the client.
-    if (!known) say({ key: attributes.ERROR_CATEGORY, value: diagnosis.category }, { key: attributes.ERROR_SEVERITY, value: diagnosis.severity });
+    return plan;
+  }
+
+  /**
+   * Before a first strategy that may wait (an operator, Retry-After, the queue) the run is made
+   * findable and its occurrence recorded now; otherwise both go with the outcome. A known fault's
+   * category and severity were set at the start by the client.
+   */
+  async function beforeFirstStrategy(diagnosis: Diagnosis): Promise<void> {
+    if (!known) {
+      say({ key: attributes.ERROR_CATEGORY, value: diagnosis.category }, { key: attributes.ERROR_SEVERITY, value: diagnosis.severity });
+    }
     if (state.plan[0]) say({ key: attributes.HEALING_STRATEGY, value: state.plan[0] });
-    // Before a first strategy that may wait (an operator, Retry-After, the queue) the run is
-    // findable and its occurrence recorded now; otherwise both go with the outcome.
     if (firstStrategyMayWait() || !known) sayNow();
     if (firstStrategyMayWait()) await records.occurrenceNow(diagnosis);
-
-    if (input.appTaskQueue) await tryStrategiesInOrder(diagnosis, plan);
-    else state.result = 'skipped'; // reported only: nothing of the application's to re-run
-    // A queued run that did not work later on is a failure too; the caller already knows it was queued.
-    if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
-    await finish(diagnosis);
-    return summary();
-  } catch (error) {
-    if (!isCancellation(error)) throw error;
-    state.result = 'cancelled';
-    caller.tell({ status: 'cancelled' });
-    await CancellationScope.nonCancellable(() => finish(state.diagnosis));
-    throw error;
   }
 
   function analysisInput() {
@@ -168,11 +184,14 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     const notify = input.notifyAdmins !== false;
     const alert = notify && needsNotification(diagnosis);
     const recovery = notify && !alert && state.result === 'healed';
-    const last = decisive && { attempt: decisive.attempt, success: true, learn: !STRATEGY_MODULES[decisive.attempt.strategy].degraded };
-    const outcome = { result: state.result, strategy: state.currentStrategy, healingDurationMs: Date.now() - startedAt, recoveryCheck: recovery };
+    const learn = decisive !== undefined && !STRATEGY_MODULES[decisive.attempt.strategy].degraded;
+    const last = decisive && { attempt: decisive.attempt, success: true, learn };
+    const healingDurationMs = Date.now() - startedAt;
+    const outcome = { result: state.result, strategy: state.currentStrategy, healingDurationMs, recoveryCheck: recovery };
     const { now, written } = await records.outcome(outcome, diagnosis, last);
     const knownNow = now?.known ? { known: now.known } : {};
-    caller.tell(decisive ? { ...decisive.answer, ...knownNow } : { status: 'failed', reason: failureSummary(), attempts: state.attempts.length, ...knownNow });
+    const failed = { status: 'failed', reason: failureSummary(), attempts: state.attempts.length } as const;
+    caller.tell({ ...(decisive?.answer ?? failed), ...knownNow });
     say({ key: attributes.HEALING_OUTCOME, value: state.result });
     sayNow();
     showDetails(state);

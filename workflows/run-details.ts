@@ -13,7 +13,9 @@ export function showDetails(state: HealingState): void {
   }
   if (state.plan.length) {
     const current = state.currentStrategy ? ` · **now:** ${state.currentStrategy}` : '';
-    lines.push(`**Plan:** ${state.plan.join(' → ')}${state.explored ? ` (exploring ${state.explored})` : ''}${current}`);
+    lines.push(
+      `**Plan:** ${state.plan.join(' → ')}${state.explored ? ` (exploring ${state.explored})` : ''}${current}`,
+    );
   }
   if (state.attempts.length) {
     lines.push(`**Attempts:** ${state.attempts.map((attempt) => `${attempt.strategy} ${attempt.result}`).join(', ')}`);
