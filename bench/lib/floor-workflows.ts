@@ -24,12 +24,12 @@ export async function answerAtOnceWorkflow(): Promise<void> {
 /** The design's bare skeleton: update-with-start answered with one re-run on the application's task queue. */
 export async function skeletonWorkflow(input: { appTaskQueue: string; operation: string }): Promise<void> {
   const app = proxyActivities<AppActivities>({ taskQueue: input.appTaskQueue, startToCloseTimeout: '30s' });
-  let outcome: CallerOutcome | undefined;
+  const answer: { outcome?: CallerOutcome } = {};
   setHandler(floorAnswerUpdate, async () => {
-    await condition(() => outcome !== undefined);
-    return outcome!;
+    await condition(() => answer.outcome !== undefined);
+    return answer.outcome!;
   });
   const { sealedValue } = await app.runOperation({ operation: input.operation });
-  outcome = { status: 'healed', strategy: 'RETRY_WITH_BACKOFF', sealedValue };
+  answer.outcome = { status: 'healed', strategy: 'RETRY_WITH_BACKOFF', sealedValue };
   await condition(allHandlersFinished);
 }
