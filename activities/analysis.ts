@@ -6,9 +6,10 @@
 import { classifyError, diagnoseByRules, SPECIFIC_CONFIDENCE } from '../common/rules.js';
 import type { OperationPolicy } from '../common/strategies/index.js';
 import type { LearnedStrategyStats } from '../common/strategies/planner.js';
+import type { KnownFault } from '../common/healing-contract.js';
 import { SEVERITIES, type Diagnosis, type ErrorReport, type Severity, type Strategy } from '../common/types.js';
 import type { AnalysisCaches } from './analysis-cache.js';
-import { checkRecurrence, getHealingPatterns, type Database, type HealingPatternRow, type Recurrence } from '../db/index.js';
+import { checkRecurrence, getHealingPatterns, getHealWatch, type Database, type HealingPatternRow, type Recurrence } from '../db/index.js';
 
 export interface AnalyseErrorInput {
   /** The run analysing: at most one run alerts for a recurring fault's episode. */
@@ -23,9 +24,8 @@ export interface AnalyseErrorInput {
   context?: Record<string, unknown>;
 }
 
-export interface AnalysisResult {
-  diagnosis: Diagnosis;
-  learned: LearnedStrategyStats[];
+/** A diagnosis and what has been learned about its signature, with a recurrence when its heals do not hold. */
+export interface AnalysisResult extends KnownFault {
   /** The signature's latest heal(s) did not hold (absent in runs recorded before heals were checked). */
   recurrence?: RecurringFault;
 }
@@ -143,9 +143,37 @@ function positiveOr(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
+/** A signature's learned patterns, one lookup shared by concurrent runs (storm control). */
+function patternsOf(db: Database, caches: AnalysisCaches, signature: string): Promise<HealingPatternRow[]> {
+  return caches.patterns.share(signature, () => getHealingPatterns(db, { signature }));
+}
+
+/** What a signature's patterns answer without the LLM: a learned or a stored diagnosis. */
+function fromPatterns(patterns: HealingPatternRow[], threshold: number): KnownFault | undefined {
+  const known = (patterns[0] && diagnosisFromPattern(patterns[0], threshold)) ?? storedDiagnosis(patterns);
+  return known && { diagnosis: known, learned: patterns.map(toLearned) };
+}
+
+/**
+ * Reads a signature's known fault (as analyseError would answer it without the LLM), or undefined
+ * when its patterns do not decide: the outcome record hands it back to the caller after learning.
+ */
+export function knownFaultReader(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
+  const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
+    const windowMs = options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS;
+  return async (signature: string): Promise<KnownFault | undefined> => {
+    const [patterns, watch] = await Promise.all([patternsOf(db, caches, signature), getHealWatch(db, signature)]);
+    // A recurring fault's runs are analysed: each is checked against its episode (db/heal-watches.ts).
+    if (watch && watch.episodeRecurrences > 0) return undefined;
+    const known = fromPatterns(patterns, threshold);
+    // A heal not yet proved or disproved: occurrences inside its window are analysed, so they are checked.
+    const unsettled = watch && watch.recurredAt === null;
+    return known && unsettled ? { ...known, watch: { healedAt: watch.healedAt.toISOString(), windowMs } } : known;
+  };
+}
+
 export function createAnalysisActivities(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
-  const loadPatterns = (signature: string) => caches.patterns.share(signature, () => getHealingPatterns(db, { signature }));
 
   async function diagnoseAfresh(input: AnalyseErrorInput, learned: LearnedStrategyStats[]): Promise<Diagnosis> {
     const rules = diagnoseByRules(input.error, { operation: input.operation, policy: input.policy });
@@ -165,15 +193,16 @@ export function createAnalysisActivities(db: Database, caches: AnalysisCaches, o
           windowMs: positiveOr(input.policy.recurrenceWindowMs, options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS),
           escalateAfter: options.recurrence?.escalateAfter ?? 1,
         }),
-        loadPatterns(input.signature),
+        patternsOf(db, caches, input.signature),
       ]);
       // A counted recurrence lowered a strategy's confidence: this run and the next see it.
       if (checked.counted) caches.patterns.forget(input.signature);
-      const patterns = checked.counted ? await loadPatterns(input.signature) : shared;
+      const patterns = checked.counted ? await patternsOf(db, caches, input.signature) : shared;
       const learned = patterns.map(toLearned);
       const recurrence = checked.recurrence && recurringFault(checked.recurrence, patterns);
-      const known = (patterns[0] && diagnosisFromPattern(patterns[0], threshold)) ?? storedDiagnosis(patterns);
-      const diagnosis = known ?? (await caches.diagnoses.share(input.signature, () => diagnoseAfresh(input, learned)));
+      const diagnosis =
+        fromPatterns(patterns, threshold)?.diagnosis ??
+        (await caches.diagnoses.share(input.signature, () => diagnoseAfresh(input, learned)));
       if (!recurrence) return { diagnosis, learned };
       return { diagnosis: recurrence.escalated ? asRecurring(diagnosis) : diagnosis, learned, recurrence };
     },

@@ -1,14 +1,20 @@
-// Audit trail activities: every occurrence, attempt and outcome lands in healing_events.
-// Each is idempotent on the workflow id (and attempt id), so an activity retry writes nothing twice.
-// Each is one statement that reads nothing back: they run as local activities on every healing run.
-import type { AttemptRecord, HealingInput } from '../common/healing-contract.js';
+// Audit trail activities: every occurrence, attempt and outcome lands in healing_events, and what
+// an attempt taught is learned (learning.ts) by the same call. Each is idempotent on the workflow
+// id (and attempt id), so an activity retry writes nothing twice. A run's first record also
+// carries its occurrence (inserted unless it exists), so that a simple run writes once, after
+// answering its caller: one local activity for occurrence, outcome and learning together.
+import type { AttemptRecord, HealingInput, KnownFault } from '../common/healing-contract.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
 import { updateHealingEvent, recordHealingEvent, recordHealingOutcome, type Database } from '../db/index.js';
+import type { LearnOutcomeInput } from './learning.js';
 
 /** What the audit trail keeps of a healing run's input (not its sealed arguments, policy or timing). */
 export type OccurrenceRecord = Pick<HealingInput, 'workflowId' | 'operation' | 'error' | 'signature' | 'context' | 'detectedAt'> & {
   runId: string;
 };
+
+/** The occurrence and its diagnosis, carried by a run's first record. */
+export type FirstRecord = OccurrenceRecord & { diagnosis?: Diagnosis };
 
 export interface CompleteHealingInput {
   workflowId: string;
@@ -22,6 +28,10 @@ export interface RecordAttemptInput {
   attempt: AttemptRecord;
   /** The run's diagnosis, when it was not recorded before its first strategy (recordDiagnosis). */
   diagnosis?: Diagnosis;
+  /** The occurrence, when this is the run's first record. */
+  occurrence?: OccurrenceRecord;
+  /** The attempt's outcome to learn (absent for degraded answers, which teach nothing). */
+  learning?: LearnOutcomeInput;
 }
 
 export interface RecordOutcomeInput extends CompleteHealingInput {
@@ -31,29 +41,53 @@ export interface RecordOutcomeInput extends CompleteHealingInput {
   recoveryCheck?: { signature: string };
   /** The run's diagnosis, when no earlier record carried it. */
   diagnosis?: Diagnosis;
+  /** The occurrence, when this is the run's first record. */
+  occurrence?: OccurrenceRecord;
+  /** The deciding attempt's outcome to learn; the result then carries the signature's known fault. */
+  learning?: LearnOutcomeInput;
 }
 
 export interface RecordOutcomeResult {
   /** False: no alert of this signature can be recovered, notifyRecoveryIfAlerted has nothing to do. */
   recoveryMayBeDue: boolean;
+  /** After learning: what the next run of this signature may plan from at once (CallerOutcome.known). */
+  known?: KnownFault;
 }
 
-export function createAuditActivities(db: Database) {
+/** What the records need of learning and analysis (built in activities/index.ts). */
+export interface AuditDependencies {
+  learnOutcome(input: LearnOutcomeInput): Promise<void>;
+  knownFault(signature: string): Promise<KnownFault | undefined>;
+}
+
+export function createAuditActivities(db: Database, deps?: AuditDependencies) {
+  async function insertOccurrence(input: FirstRecord): Promise<void> {
+    await recordHealingEvent(db, {
+      eventKey: input.workflowId,
+      operation: input.operation,
+      errorClass: input.error.name,
+      errorMessage: input.error.message,
+      errorStack: input.error.stack,
+      errorCode: input.error.code,
+      signature: input.signature,
+      workflowId: input.workflowId,
+      runId: input.runId,
+      context: input.context,
+      detectedAt: new Date(input.detectedAt),
+      ...diagnosisColumns(input.diagnosis),
+    });
+  }
+
+  async function learn(learning: LearnOutcomeInput | undefined): Promise<void> {
+    if (!learning) return;
+    if (!deps) throw new Error('learning is not wired into the audit activities');
+    await deps.learnOutcome(learning);
+  }
+
   return {
-    async recordOccurrence(input: OccurrenceRecord): Promise<void> {
-      await recordHealingEvent(db, {
-        eventKey: input.workflowId,
-        operation: input.operation,
-        errorClass: input.error.name,
-        errorMessage: input.error.message,
-        errorStack: input.error.stack,
-        errorCode: input.error.code,
-        signature: input.signature,
-        workflowId: input.workflowId,
-        runId: input.runId,
-        context: input.context,
-        detectedAt: new Date(input.detectedAt),
-      });
+    /** The occurrence (with its diagnosis, when known): before a first strategy that may wait. */
+    async recordOccurrence(input: FirstRecord): Promise<void> {
+      await insertOccurrence(input);
     },
 
     async recordDiagnosis(input: { workflowId: string; diagnosis: Diagnosis }): Promise<void> {
@@ -61,11 +95,15 @@ export function createAuditActivities(db: Database) {
     },
 
     async recordAttempt(input: RecordAttemptInput): Promise<void> {
-      await updateHealingEvent(db, input.workflowId, {
-        ...diagnosisColumns(input.diagnosis),
-        strategy: input.attempt.strategy,
-        appendAttempt: input.attempt,
-      });
+      const attempt = async () => {
+        if (input.occurrence) await insertOccurrence(input.occurrence);
+        await updateHealingEvent(db, input.workflowId, {
+          ...diagnosisColumns(input.diagnosis),
+          strategy: input.attempt.strategy,
+          appendAttempt: input.attempt,
+        });
+      };
+      await Promise.all([attempt(), learn(input.learning)]); // different tables: side by side
     },
 
     async completeHealing(input: CompleteHealingInput): Promise<void> {
@@ -76,17 +114,29 @@ export function createAuditActivities(db: Database) {
       });
     },
 
-    /** The outcome of a run: its deciding attempt and its result in one statement (recordAttempt + completeHealing). */
+    /**
+     * The outcome of a run: its deciding attempt and its result in one statement (recordAttempt +
+     * completeHealing), after the occurrence when no earlier record carried it, and the attempt learned.
+     */
     async recordOutcome(input: RecordOutcomeInput): Promise<RecordOutcomeResult> {
-      const { recoveryMayBeDue } = await recordHealingOutcome(db, input.workflowId, {
-        result: input.result,
-        strategy: input.strategy,
-        healingDurationMs: input.healingDurationMs,
-        attempt: input.attempt,
-        recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
-        ...diagnosisColumns(input.diagnosis),
-      });
-      return { recoveryMayBeDue };
+      const outcome = async () => {
+        if (input.occurrence) await insertOccurrence(input.occurrence);
+        return recordHealingOutcome(db, input.workflowId, {
+          result: input.result,
+          strategy: input.strategy,
+          healingDurationMs: input.healingDurationMs,
+          attempt: input.attempt,
+          recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
+          ...diagnosisColumns(input.diagnosis),
+        });
+      };
+      const learning = async () => {
+        await learn(input.learning);
+        return input.learning && deps?.knownFault(input.learning.signature);
+      };
+      // The run's row and the signature's patterns are different tables: written side by side.
+      const [{ recoveryMayBeDue }, known] = await Promise.all([outcome(), learning()]);
+      return known ? { recoveryMayBeDue, known } : { recoveryMayBeDue };
     },
   };
 }

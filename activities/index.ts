@@ -1,7 +1,7 @@
 // The central worker's activities, built from their dependencies.
 import type { Database } from '../db/index.js';
 import type { SystemMetrics } from '../lib/metrics.js';
-import { createAnalysisActivities, type AnalysisOptions } from './analysis.js';
+import { createAnalysisActivities, knownFaultReader, type AnalysisOptions } from './analysis.js';
 import { createAnalysisCaches } from './analysis-cache.js';
 import { createAuditActivities } from './audit.js';
 import { createCircuitBreakerActivities } from './circuit-breaker.js';
@@ -33,11 +33,12 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const notifications = createNotificationActivities(deps.db, deps.notifications);
   const analysisCaches = createAnalysisCaches();
+  const learning = createLearningActivities(deps.db, analysisCaches);
   const health = createHealthCheckRunner({ db: deps.db, database: deps.database, options: deps.health });
   const activities = {
-    ...createAuditActivities(deps.db),
+    ...createAuditActivities(deps.db, { ...learning, knownFault: knownFaultReader(deps.db, analysisCaches, deps.analysis) }),
     ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
-    ...createLearningActivities(deps.db, analysisCaches),
+    ...learning,
     ...createOccurrenceLogActivities(deps.db),
     ...createRetentionActivities(deps.db),
     ...notifications,

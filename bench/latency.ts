@@ -5,6 +5,7 @@
 // after the previous run has finished its records.
 import { median, percentile } from './lib/stats.js';
 import { startScenario, type BenchEnvironment } from './lib/environment.js';
+import { healedOnFirstRerun, type CallSample } from './lib/healed-call.js';
 import { timelineOf, type Timeline } from './lib/history.js';
 import type { WorkerTuning } from '../test/support/worker-entry.js';
 
@@ -28,30 +29,10 @@ export interface LatencyResult {
 export async function benchLatency(env: BenchEnvironment, options: { runs: number; warmup: number; tuning?: WorkerTuning; bundlePath?: string }): Promise<LatencyResult> {
   const scenario = await startScenario(env);
   try {
-    let failNext = false;
-    const lookup = scenario.healer.withSelfHealing(
-      'bench.latency',
-      async (id: number) => {
-        if (failNext) {
-          failNext = false;
-          throw Object.assign(new Error(`read ECONNRESET 10.0.${id % 250}.${id % 7}:443`), { code: 'ECONNRESET' });
-        }
-        return id;
-      },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
-    );
+    const call = healedOnFirstRerun(scenario.healer, 'bench.latency');
     await scenario.startAppWorker();
     await scenario.startWorkers(1, { tuning: options.tuning, bundlePath: options.bundlePath });
 
-    const call = async (id: number) => {
-      failNext = true;
-      const at = Date.now();
-      const started = performance.now();
-      const value = await lookup(id);
-      const elapsed = performance.now() - started;
-      if (value !== id) throw new Error(`run ${id} was not healed`);
-      return { elapsed, at, end: at + elapsed };
-    };
     // Errors are sporadic: each call starts once the previous run has written its last record, so
     // that a run's trailing work (records, notices) is not measured as the next call's latency.
     let finished = 0;
@@ -69,7 +50,7 @@ export async function benchLatency(env: BenchEnvironment, options: { runs: numbe
       await call(i);
       await previousRunFinished();
     }
-    const samples: Sample[] = [];
+    const samples: CallSample[] = [];
     for (let i = 0; i < options.runs; i++) {
       samples.push(await call(options.warmup + i));
       await previousRunFinished();
@@ -108,15 +89,8 @@ export async function benchLatency(env: BenchEnvironment, options: { runs: numbe
   }
 }
 
-interface Sample {
-  elapsed: number;
-  /** Epoch ms of the call and of the healed value in hand (same clock as the server's events). */
-  at: number;
-  end: number;
-}
-
-function breakdown(runs: Array<{ timeline: Timeline; sample: Sample }>): Array<{ phase: string; medianMs: number }> {
-  const phase = (name: string, pick: (timeline: Timeline, sample: Sample) => number | undefined) => ({
+function breakdown(runs: Array<{ timeline: Timeline; sample: CallSample }>): Array<{ phase: string; medianMs: number }> {
+  const phase = (name: string, pick: (timeline: Timeline, sample: CallSample) => number | undefined) => ({
     phase: name,
     medianMs: median(runs.map(({ timeline, sample }) => pick(timeline, sample) ?? Number.NaN).filter(Number.isFinite)),
   });

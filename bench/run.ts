@@ -4,12 +4,14 @@
 //   3. healing throughput, 1 and 2 central workers                (target ≥ 100 runs/s with 1)
 //   4. storm: 10,000 failures of one signature within 10 s
 //   5. health-check cycle time, all healthy and one check hung
+//   7. a healing run against Temporal's own floor (issue 14): `--only=floor` (also kept in results.md)
 // `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
-// Options: --only=overhead,latency,throughput,storm,health,sanitize,scale   --out=FILE
+// Options: --only=overhead,latency,throughput,storm,health,sanitize,scale,floor   --out=FILE
 //          --tuning='{"maxCachedWorkflows":500}'
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchFloor, FLOOR_HEADING, floorSection } from './floor.js';
 import { benchHealth, type HealthResult } from './health.js';
 import { benchLatency, type LatencyResult } from './latency.js';
 import { machine, startBenchEnvironment, type BenchEnvironment } from './lib/environment.js';
@@ -21,15 +23,15 @@ import { benchStorm, type StormResult } from './storm.js';
 import { benchThroughput, type ThroughputResult } from './throughput.js';
 import type { WorkerTuning } from '../test/support/worker-entry.js';
 
-const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health', 'sanitize', 'scale'] as const;
+const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health', 'sanitize', 'scale', 'floor'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function parseArgs(argv: string[]) {
   const flag = (name: string) => argv.find((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
   const value = (name: string) => flag(name)?.split('=').slice(1).join('=');
   const quick = Boolean(flag('quick'));
-  // scale (the audit trail at 1 M and 10 M rows, ~15 min) runs only when asked for.
-  const selected = value('only')?.split(',').filter(Boolean) ?? BENCHES.filter((name) => name !== 'scale');
+  // scale (the audit trail at 1 M and 10 M rows, ~15 min) and floor (~10 min) run only when asked for.
+  const selected = value('only')?.split(',').filter(Boolean) ?? BENCHES.filter((name) => name !== 'scale' && name !== 'floor');
   for (const name of selected) {
     if (!BENCHES.includes(name as Bench)) throw new Error(`unknown benchmark ${name}; one of ${BENCHES.join(', ')}`);
   }
@@ -37,7 +39,8 @@ function parseArgs(argv: string[]) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const out = value('out') ?? (quick || value('only') ? undefined : path.join(here, 'results.md'));
   const tuning = value('tuning') ? (JSON.parse(value('tuning')!) as WorkerTuning) : undefined;
-  return { quick, only, out, tuning };
+  const results = path.join(here, 'results.md');
+  return { quick, only, out, tuning, results };
 }
 
 const sizes = (quick: boolean) =>
@@ -48,6 +51,7 @@ const sizes = (quick: boolean) =>
         throughput: 150,
         storm: { failures: 500, withinSeconds: 5 },
         healthCycles: 3,
+        floor: { runs: 20, warmup: 3, backlog: 100 },
       }
     : {
         overhead: { iterations: 50_000, rounds: 21, warmupRounds: 3 },
@@ -55,6 +59,7 @@ const sizes = (quick: boolean) =>
         throughput: 1_000,
         storm: { failures: 10_000, withinSeconds: 10 },
         healthCycles: 10,
+        floor: { runs: 100, warmup: 10, backlog: 500 },
       };
 
 function log(line = ''): void {
@@ -183,6 +188,19 @@ function healthSection(result: HealthResult): string {
   ].join('\n');
 }
 
+/** Replaces the section under `heading` in `file` (up to the next `## `), or appends it. */
+function keepSection(file: string, heading: string, section: string): void {
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(`${heading}\n`);
+  if (start < 0) {
+    writeFileSync(file, `${text.trimEnd()}\n\n${section}\n`);
+  } else {
+    const next = text.indexOf('\n## ', start + heading.length);
+    writeFileSync(file, `${text.slice(0, start)}${section}\n${next < 0 ? '' : text.slice(next)}`);
+  }
+  log(`\nSection "${heading}" kept in ${file}`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const size = sizes(args.quick);
@@ -217,6 +235,11 @@ async function main(): Promise<void> {
     }
     if (env && args.only.includes('storm')) emit(stormSection(await benchStorm(env, { ...size.storm, tuning: args.tuning })));
     if (env && args.only.includes('health')) emit(healthSection(await benchHealth(env, { cycles: size.healthCycles })));
+    if (env && args.only.includes('floor')) {
+      const section = floorSection(await benchFloor(env, { ...size.floor, tuning: args.tuning }));
+      emit(section);
+      if (!args.quick && !args.out) keepSection(args.results, FLOOR_HEADING, section);
+    }
   } finally {
     await env?.close();
   }

@@ -6,9 +6,14 @@ import os from 'node:os';
 import { startScenario, waitForClosed, workflowTimes, type BenchEnvironment } from './lib/environment.js';
 import { peakRssOf } from '../test/support/worker-process.js';
 import { CpuMeter, postgresBackendsOf } from './lib/cpu.js';
+import { healedOnFirstRerun } from './lib/healed-call.js';
 import type { WorkerTuning } from '../test/support/worker-entry.js';
 
+/** What the backlog holds: healing runs, or (the floor) empty workflows on the same worker. */
+export type ThroughputSubject = 'healing' | 'empty';
+
 export interface ThroughputResult {
+  subject: ThroughputSubject;
   workers: number;
   runs: number;
   tuning?: WorkerTuning;
@@ -27,23 +32,45 @@ export interface ThroughputResult {
 
 export async function benchThroughput(
   env: BenchEnvironment,
-  options: { runs: number; workers: number; tuning?: WorkerTuning; startConcurrency?: number; bundlePath?: string },
+  options: {
+    runs: number;
+    workers: number;
+    tuning?: WorkerTuning;
+    startConcurrency?: number;
+    bundlePath?: string;
+    subject?: ThroughputSubject;
+    /** Heal calls of the fault first, until the client knows it: every run of the backlog then plans at once. */
+    learnedFirst?: boolean;
+  },
 ): Promise<ThroughputResult> {
+  const subject = options.subject ?? 'healing';
   const scenario = await startScenario(env);
   try {
     const operation = 'bench.throughput';
-    scenario.healer.withSelfHealing(operation, async (id: number) => id, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+    const healOnce = healedOnFirstRerun(scenario.healer, operation);
     await scenario.startAppWorker();
+    let warmups = 0;
+    if (subject === 'healing' && options.learnedFirst) {
+      await scenario.startWorkers(1, { tuning: options.tuning, bundlePath: options.bundlePath });
+      // Learned confidently after two heals (2 of 3): the third answer tells the client what is known.
+      for (; warmups < 3; warmups++) await healOnce(warmups);
+      await waitForClosed(env.client, scenario.taskQueue, warmups, 100);
+      await scenario.stopWorkers();
+    }
 
     // The backlog: N runs as the application would start them after N failed calls.
     const startedAt = performance.now();
     let next = 0;
-    const starter = async () => {
-      while (next < options.runs) {
-        const id = next++;
-        const error = Object.assign(new Error(`read ECONNRESET 10.1.${id % 250}.7:443`), { code: 'ECONNRESET' });
-        await scenario.healer.startHealing(operation, [id], error);
+    const startOne = async (id: number) => {
+      if (subject === 'empty') {
+        await env.client.workflow.start('emptyWorkflow', { taskQueue: scenario.taskQueue, workflowId: `${scenario.taskQueue}-empty-${id}` });
+        return;
       }
+      const error = Object.assign(new Error(`read ECONNRESET 10.0.${id % 250}.${id % 7}:443`), { code: 'ECONNRESET' });
+      await scenario.healer.startHealing(operation, [id], error);
+    };
+    const starter = async () => {
+      while (next < options.runs) await startOne(next++);
     };
     await Promise.all(Array.from({ length: options.startConcurrency ?? 32 }, starter));
     const startsPerSecond = options.runs / ((performance.now() - startedAt) / 1000);
@@ -64,7 +91,7 @@ export async function benchThroughput(
       }
     }, 250);
     try {
-      await waitForClosed(env.client, scenario.taskQueue, options.runs, 250);
+      await waitForClosed(env.client, scenario.taskQueue, warmups + options.runs, 250);
     } finally {
       clearInterval(sampler);
     }
@@ -79,14 +106,15 @@ export async function benchThroughput(
       `select count(*) filter (where result = 'healed') as healed from healing_events`,
     );
     return {
+      subject,
       workers: options.workers,
       runs: options.runs,
       tuning: options.tuning,
       perSecond: options.runs / drainSeconds,
       drainSeconds,
       startsPerSecond,
-      completed: times.filter((time) => time.status === 'COMPLETED').length,
-      healed: Number(rows[0]!.healed),
+      completed: times.filter((time) => time.status === 'COMPLETED').length - warmups,
+      healed: Number(rows[0]!.healed) - warmups,
       workerPeakRssBytes: [...peaks.values()],
       cpuMsPerRun,
       cpuBoundCapacityPerSecond: (os.availableParallelism() * 1000) / totalMs,

@@ -21,6 +21,7 @@ import { tracingFromEnv, type Tracing } from '../lib/telemetry.js';
 import { clientConnectionOptions, temporalSettings, workerConnectionOptions } from '../lib/temporal-connection.js';
 import { breakerSettingsOf, CircuitBreakers } from './circuit-breaker.js';
 import { HealingAdmission, type AdmissionLimits, type Remedy } from './healing-admission.js';
+import { KnownFaults } from './known-faults.js';
 import { OccurrenceBatcher } from './occurrence-batcher.js';
 import { createOperationActivities } from './operation-activities.js';
 import { runInOperationContext } from './operation-context.js';
@@ -110,6 +111,7 @@ export class SelfHealing {
   private readonly breakers: CircuitBreakers;
   private readonly options: ResolvedOptions;
   private readonly outcomeListeners = new Set<(event: CallOutcomeEvent) => void>();
+  private readonly knownFaults = new KnownFaults();
 
   /** Prefer `SelfHealing.connect`; this form reuses an existing client (tests, apps that have one). */
   constructor(
@@ -368,6 +370,7 @@ export class SelfHealing {
     const outcome = this.client.workflow
       .executeUpdateWithStart(callerOutcomeUpdate, { startWorkflowOperation: start })
       .then((answer) => {
+        if (answer.known) this.knownFaults.remember(input.signature, answer.known);
         this.shareRemedy(input, answer);
         return answer;
       })
@@ -423,6 +426,7 @@ export class SelfHealing {
 
   private healingInput(operation: string, error: ErrorReport, policy: OperationPolicy, context: Record<string, unknown>): HealingInput {
     const { signature } = errorSignature({ report: error, operation });
+    const known = this.knownFaults.get(signature);
     return {
       workflowId: healingWorkflowId(operation, signature),
       operation,
@@ -431,6 +435,7 @@ export class SelfHealing {
       policy,
       context: sanitize(context) as Record<string, unknown>,
       detectedAt: new Date().toISOString(),
+      ...(known ? { known } : {}),
     };
   }
 
@@ -462,6 +467,13 @@ export class SelfHealing {
         { key: attributes.OPERATION, value: input.operation },
         { key: attributes.ERROR_SIGNATURE, value: input.signature },
         { key: attributes.HEALING_OUTCOME, value: 'pending' },
+        // A known fault's run plans from it at once and leaves these to its start (healing.ts).
+        ...(input.known
+          ? [
+              { key: attributes.ERROR_CATEGORY, value: input.known.diagnosis.category },
+              { key: attributes.ERROR_SEVERITY, value: input.known.diagnosis.severity },
+            ]
+          : []),
       ],
     };
   }

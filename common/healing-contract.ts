@@ -1,8 +1,11 @@
 // The contract between the client library, the healing workflow and its activities:
 // inputs, outcomes, and the messages a running healing workflow answers.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LearnedStrategyStats } from './strategies/planner.js';
 import type { OperationPolicy } from './strategies/policy.js';
-import type { Diagnosis, ErrorReport, HealingResult, Strategy } from './types.js';
+import { ERROR_CATEGORIES, SEVERITIES, STRATEGIES, type Diagnosis, type ErrorReport, type HealingResult, type Strategy } from './types.js';
+
+const isStrategy = (value: unknown): value is Strategy => (STRATEGIES as readonly unknown[]).includes(value);
 
 export const HEALING_WORKFLOW_TYPE = 'healingWorkflow';
 
@@ -32,6 +35,12 @@ export interface HealingInput {
   callerWaitMs?: number;
   timing?: Partial<HealingTiming>;
   /**
+   * What the central system had learned about this signature, as a previous run told this client
+   * (CallerOutcome.known): the run plans from it at once, without an analysis before its first
+   * strategy. Absent for a fault the client has not seen answered lately: the run analyses it.
+   */
+  known?: KnownFault;
+  /**
    * False when the starter owns alerting for this fault (the health-check workflow alerts after
    * N consecutive failures; its healing runs must not alert on the first one).
    */
@@ -56,13 +65,51 @@ export const DEFAULT_HEALING_TIMING: HealingTiming = {
   approvalTimeoutMs: 10 * 60_000,
 };
 
-/** What the caller waiting in `withSelfHealing` is told. */
-export type CallerOutcome =
+/**
+ * A signature's diagnosis and learned record, read from the database by the central worker: what
+ * the analysis answers without asking a language model (a learned or stored diagnosis).
+ */
+export interface KnownFault {
+  diagnosis: Diagnosis;
+  learned: LearnedStrategyStats[];
+  /** The signature's latest heal, not yet proved or disproved: occurrences in its window are checked. */
+  watch?: { healedAt: string; windowMs: number };
+}
+
+/**
+ * Whether a client's `known` is usable: the run plans from it, so a malformed one (a client of
+ * another version, a tampered payload) is ignored and the run analyses the error instead.
+ */
+export function isKnownFault(value: unknown): value is KnownFault {
+  const known = value as Partial<KnownFault> | null | undefined;
+  const diagnosis = known?.diagnosis;
+  return (
+    typeof diagnosis === 'object' &&
+    diagnosis !== null &&
+    (ERROR_CATEGORIES as readonly string[]).includes(diagnosis.category) &&
+    (SEVERITIES as readonly string[]).includes(diagnosis.severity) &&
+    typeof diagnosis.transient === 'boolean' &&
+    isStrategy(diagnosis.recommendedStrategy) &&
+    Array.isArray(diagnosis.fallbackStrategies) &&
+    diagnosis.fallbackStrategies.every(isStrategy) &&
+    Array.isArray(known!.learned) &&
+    known!.learned.every((stats) => isStrategy(stats?.strategy) && Number.isFinite(stats.confidence)) &&
+    (known!.watch === undefined ||
+      (typeof known!.watch?.healedAt === 'string' && Number.isFinite(known!.watch.windowMs)))
+  );
+}
+
+/**
+ * What the caller waiting in `withSelfHealing` is told; `known`: the signature's record as the run
+ * left it, which the client passes to the next run of the same fault (HealingInput.known).
+ */
+export type CallerOutcome = (
   | { status: 'healed'; strategy: Strategy; sealedValue?: string; useDefaultValue?: boolean; endpoint?: string; attempts?: number }
   | { status: 'skipped'; strategy: 'SKIP_OPERATION' }
   | { status: 'queued'; strategy: 'QUEUE_FOR_LATER'; runAt: string }
   | { status: 'failed'; reason: string; attempts?: number }
-  | { status: 'cancelled' };
+  | { status: 'cancelled' }
+) & { known?: KnownFault };
 
 export interface AttemptRecord {
   id: string;

@@ -29,6 +29,8 @@ export interface NewHealingEvent {
   signature: string;
   category?: ErrorCategory | null;
   severity?: Severity | null;
+  diagnosis?: Diagnosis | null;
+  diagnosisSource?: DiagnosisSource | null;
   workflowId?: string | null;
   runId?: string | null;
   /** Already-sanitised application context. */

@@ -52,7 +52,6 @@ const centralActivities = {
   completeHealing: record('completeHealing', () => undefined),
   recordOutcome: record('recordOutcome', () => ({ recoveryMayBeDue: false })),
   analyseError: record('analyseError', () => ({ diagnosis, learned: [], ...(recurrence ? { recurrence } : {}) })),
-  learnOutcome: record('learnOutcome', () => undefined),
   notifyAdmins: record('notifyAdmins', () => ({ notified: true })),
   notifyRecoveryIfAlerted: record('notifyRecoveryIfAlerted', () => ({ notified: false, reason: 'no alert' })),
 };
@@ -137,6 +136,11 @@ function callsOf(name: ActivityName): any[] {
   return calls.filter((call) => call.name === name).map((call) => call.input);
 }
 
+/** What the run learned: the `learning` its attempt and outcome records carry. */
+function learnedOutcomes(): any[] {
+  return [...callsOf('recordAttempt'), ...callsOf('recordOutcome')].flatMap((call) => (call.learning ? [call.learning] : []));
+}
+
 /** The outcome as recorded: one recordOutcome call with the run's result. */
 function recordedOutcome() {
   const outcomes = callsOf('recordOutcome');
@@ -170,7 +174,7 @@ describe('healingWorkflow with stubbed activities', () => {
       result: 'healed',
       strategy: 'RETRY_WITH_BACKOFF',
     });
-    expect(callsOf('learnOutcome')).toEqual([
+    expect(learnedOutcomes()).toEqual([
       expect.objectContaining({ signature: `sig-${run.workflowId}`, strategy: 'RETRY_WITH_BACKOFF', success: true }),
     ]);
     expect(callsOf('notifyAdmins')).toEqual([]);
@@ -186,7 +190,7 @@ describe('healingWorkflow with stubbed activities', () => {
     expect(summary).toMatchObject({ result: 'failed', attempts: [] });
     expect((await run.query(healingStateQuery)).plan).toEqual([]);
     expect(callsOf('runOperation')).toEqual([]);
-    expect(callsOf('learnOutcome')).toEqual([]);
+    expect(learnedOutcomes()).toEqual([]);
     expect(recordedOutcome()).toMatchObject({ result: 'failed' });
     expect(callsOf('notifyAdmins')).toEqual([
       expect.objectContaining({
@@ -212,7 +216,7 @@ describe('healingWorkflow with stubbed activities', () => {
     });
     expect(callsOf('runOperation')).toHaveLength(3); // timing.maximumAttempts
     expect(recordedOutcome()).toMatchObject({ result: 'failed' });
-    expect(callsOf('learnOutcome')).toEqual([
+    expect(learnedOutcomes()).toEqual([
       expect.objectContaining({ strategy: 'RETRY_WITH_BACKOFF', success: false }),
     ]);
     const alerts = callsOf('notifyAdmins');
@@ -293,7 +297,7 @@ describe('healingWorkflow with stubbed activities', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect(callsOf('runOperation')).toEqual([]);
-    expect(callsOf('learnOutcome')).toEqual([]);
+    expect(learnedOutcomes()).toEqual([]);
     expect(recordedOutcome()).toMatchObject({ workflowId: run.workflowId, result: 'cancelled' });
     expect(callsOf('notifyAdmins')).toEqual([expect.objectContaining({ result: 'cancelled' })]);
   });

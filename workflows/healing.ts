@@ -1,7 +1,10 @@
-// The healing workflow: one run per error occurrence. It reads like the process:
-// record → analyse → try strategies in order of promise → learn → notify → close the record.
+// The healing workflow: one run per error occurrence. It reads like the runbook:
+// analyse → plan → (record, before a wait) → try strategies in order of promise → record and
+// learn → answer → notify. A fault the caller's client knows (HealingInput.known: what a previous run of it
+// told it) is planned at once: a simple heal is then two workflow tasks, the re-run scheduled by
+// the first, and the outcome recorded and learned (one local activity, which also records the
+// occurrence), the caller answered and the run closed by the second.
 import {
-  CancellationScope,
   condition,
   isCancellation,
   proxyActivities,
@@ -9,17 +12,21 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  CancellationScope,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   approvalSignal,
   DEFAULT_HEALING_TIMING,
   healingStateQuery,
+  isKnownFault,
   type AttemptRecord,
   type CallerOutcome,
   type HealingInput,
   type HealingState,
   type HealingSummary,
   type HealingTiming,
+  type KnownFault,
 } from '../common/healing-contract.js';
 import { faultFacts } from '../common/rules.js';
 import * as attributes from '../common/search-attributes.js';
@@ -28,20 +35,12 @@ import { planStrategies, type StrategyPlan } from '../common/strategies/planner.
 import type { Diagnosis, Strategy } from '../common/types.js';
 import type { SelfHealingActivities } from '../activities/index.js';
 import type { AnalysisResult, RecurringFault } from '../activities/analysis.js';
-import type { OccurrenceRecord } from '../activities/audit.js';
 import { CallerAnswer } from './caller-answer.js';
+import { HealingRecords } from './healing-records.js';
+import { showDetails } from './run-details.js';
 import { executeStrategy } from './strategy-execution.js';
 
-// Records and analysis are short calls on this worker: local activities spare the server a round
-// trip per step (they are what makes error-to-healed fast). Records retry until the database
-// answers, so nothing is lost in an outage. A workflow task that runs local activities completes
-// (and with it the update that answers the caller) only once they have all finished: so the run
-// has as few of them as it can before the caller's answer, and none between that answer and the
-// end of its workflow task (see CallerAnswer.flush).
-const records = proxyLocalActivities<SelfHealingActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '30s' },
-});
+// The analysis of a fault the client did not know: a short call on this worker (a local activity).
 const analysis = proxyLocalActivities<SelfHealingActivities>({
   startToCloseTimeout: '60s',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
@@ -53,36 +52,52 @@ const alerts = proxyActivities<SelfHealingActivities>({
   retry: { initialInterval: '2s', maximumInterval: '1m' },
   summary: 'notify admins',
 });
+// A recovery notice is due only after an alert of the fault: a short local activity, then.
+const notices = proxyLocalActivities<SelfHealingActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
+});
 
 export async function healingWorkflow(input: HealingInput): Promise<HealingSummary> {
   const startedAt = Date.now();
   const timing: HealingTiming = { ...DEFAULT_HEALING_TIMING, ...input.timing };
-  const state: HealingState = { phase: 'recording', plan: [], attempts: [], result: 'pending' };
+  const state: HealingState = { phase: 'analysing', plan: [], attempts: [], result: 'pending' };
   const caller = new CallerAnswer(input.callerWaitMs);
+  const records = new HealingRecords(input, workflowInfo().runId);
+  const known = isKnownFault(input.known) && !mustBeChecked(input, input.known) ? input.known : undefined;
   let approval: { approved: boolean } | undefined;
   let approvalTimedOut = false;
-  /** The attempt that ended the run: recorded (and learned) with the outcome, after the caller's answer. */
-  let decisive: { attempt: AttemptRecord; success: boolean } | undefined;
-  /** A diagnosis that the next record carries (see firstStrategyMayWait). */
-  let unrecordedDiagnosis: Diagnosis | undefined;
-  /** The diagnosis for the record about to be written, once. */
-  const diagnosisToRecord = () => {
-    const diagnosis = unrecordedDiagnosis;
-    unrecordedDiagnosis = undefined;
-    return diagnosis;
-  };
+  /** The attempt that ended the run, with the answer it gives: recorded and learned with the outcome. */
+  let decisive: { attempt: AttemptRecord; answer: CallerOutcome } | undefined;
+  /** Search attributes not upserted yet: they go with the next upsert (one history event for several). */
+  let unsaid: SearchAttributeUpdatePair[] = [];
 
   setHandler(healingStateQuery, () => state);
   setHandler(approvalSignal, (decision) => void (approval = decision));
 
-  // Every record is awaited where it happens: records running beside the main flow would make
-  // the order of commands depend on when local activities finish, which replay cannot reproduce.
-  // Cancellation does not stop a record.
-  const record = <T>(write: () => Promise<T>): Promise<T> => CancellationScope.nonCancellable(write);
-
   try {
-    const { diagnosis, learned, recurrence } = await recordAndAnalyse();
+    // Analyse: a fault the client knows is planned from what it was told, with no activity before
+    // its first strategy; an unknown one is analysed (and its occurrence recorded meanwhile).
+    const analyse = () => analysis.analyseError(analysisInput());
+    const { diagnosis, learned, recurrence }: AnalysisResult = known ?? (await records.occurrenceWhile(analyse));
     state.diagnosis = diagnosis;
+    const plan = planFor(diagnosis, learned, recurrence);
+    await beforeFirstStrategy(diagnosis);
+    if (input.appTaskQueue) await tryStrategiesInOrder(diagnosis, plan);
+    else state.result = 'skipped'; // reported only: nothing of the application's to re-run
+    // A queued run that did not work later on is a failure too; the caller already knows it was queued.
+    if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
+    await finish(diagnosis, recurrence); // record and learn, answer the caller, notify
+    return summary();
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    state.result = 'cancelled';
+    caller.tell({ status: 'cancelled' });
+    await CancellationScope.nonCancellable(() => finish(state.diagnosis));
+    throw error;
+  }
+
+  function planFor(diagnosis: Diagnosis, learned: KnownFault['learned'], recurrence?: RecurringFault): StrategyPlan {
     const plan: StrategyPlan = input.appTaskQueue
       ? planStrategies({
           diagnosis,
@@ -96,77 +111,40 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       : { strategies: [] };
     state.plan = plan.strategies;
     state.explored = plan.explored;
-    // One upsert for what is known now, the first strategy included (it starts in this workflow task).
-    upsertSearchAttributes([
-      { key: attributes.ERROR_CATEGORY, value: diagnosis.category },
-      { key: attributes.ERROR_SEVERITY, value: diagnosis.severity },
-      ...(state.plan[0] ? [{ key: attributes.HEALING_STRATEGY, value: state.plan[0] }] : []),
-    ]);
-    // Before a first strategy that may wait (an operator, Retry-After, the queue), the diagnosis is
-    // recorded now; otherwise it goes with the next record, that of the first attempt or of the
-    // outcome (one local activity less before the caller's answer).
-    if (firstStrategyMayWait()) await record(() => records.recordDiagnosis({ workflowId: input.workflowId, diagnosis }));
-    else unrecordedDiagnosis = diagnosis;
-
-    if (input.appTaskQueue) {
-      await tryStrategiesInOrder(diagnosis, plan);
-    } else {
-      state.result = 'skipped'; // reported only: nothing of the application's to re-run
-    }
-    // A queued run that did not work later on is a failure too; the caller already knows it was queued.
-    if (state.result === 'pending' || state.result === 'queued') state.result = 'failed';
-    caller.tell({ status: 'failed', reason: failureSummary(), attempts: state.attempts.length });
-    await finish(diagnosis, decisive, recurrence);
-    return summary();
-  } catch (error) {
-    if (!isCancellation(error)) throw error;
-    state.result = 'cancelled';
-    caller.tell({ status: 'cancelled' });
-    await CancellationScope.nonCancellable(() => finish(state.diagnosis));
-    throw error;
+    return plan;
   }
 
   /**
-   * The occurrence is recorded while the error is analysed (a slow LLM never delays the record):
-   * both are issued in this activation and both are awaited, whatever happens to the analysis,
-   * before anything else is issued.
+   * Before a first strategy that may wait (an operator, Retry-After, the queue) the run is made
+   * findable and its occurrence recorded now; otherwise both go with the outcome. A known fault's
+   * category and severity were set at the start by the client.
    */
-  async function recordAndAnalyse(): Promise<AnalysisResult> {
-    const occurrence: OccurrenceRecord = {
-      workflowId: input.workflowId,
-      operation: input.operation,
-      error: input.error,
-      signature: input.signature,
-      context: input.context,
-      detectedAt: input.detectedAt,
-      runId: workflowInfo().runId,
-    };
-    const recorded = record(() => records.recordOccurrence(occurrence));
-    state.phase = 'analysing';
-    const analysed = analysis.analyseError({
-      workflowId: input.workflowId,
-      operation: input.operation,
-      signature: input.signature,
-      detectedAt: input.detectedAt,
-      error: input.error,
-      policy: input.policy,
-      context: input.context,
-    });
-    try {
-      return await analysed;
-    } finally {
-      await recorded; // also when the analysis failed or was cancelled: the record comes first
+  async function beforeFirstStrategy(diagnosis: Diagnosis): Promise<void> {
+    if (!known) {
+      say({ key: attributes.ERROR_CATEGORY, value: diagnosis.category }, { key: attributes.ERROR_SEVERITY, value: diagnosis.severity });
     }
+    if (state.plan[0]) say({ key: attributes.HEALING_STRATEGY, value: state.plan[0] });
+    if (firstStrategyMayWait() || !known) sayNow();
+    if (firstStrategyMayWait()) await records.occurrenceNow(diagnosis);
+  }
+
+  function analysisInput() {
+    const { workflowId, operation, signature, detectedAt, error, policy, context } = input;
+    return { workflowId, operation, signature, detectedAt, error, policy, context };
   }
 
   async function tryStrategiesInOrder(diagnosis: Diagnosis, plan: StrategyPlan): Promise<void> {
-    state.phase = 'healing';
     for (const [index, strategy] of plan.strategies.entries()) {
       // Past the caller's deadline nothing re-runs the operation on its behalf: only the degraded
       // answers it opted into are left (they answer at once, or queue the call as it allowed).
       if (caller.remainingMs() <= 0 && !STRATEGY_MODULES[strategy].degraded) continue;
+      state.phase = 'healing';
       state.currentStrategy = strategy;
-      if (index > 0) upsertSearchAttributes([{ key: attributes.HEALING_STRATEGY, value: strategy }]);
+      showDetails(state);
+      if (index > 0) {
+        say({ key: attributes.HEALING_STRATEGY, value: strategy });
+        sayNow();
+      }
       const explored = plan.explored === strategy && index === 0;
       const outcome = needsApproval(strategy, input.policy) && !(await approved())
         ? ({ ok: false, reason: 'not approved by an operator' } as const)
@@ -174,11 +152,11 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
       const attempt = attemptOf(strategy, outcome, explored);
       if (outcome.ok) {
         state.result = resultOf(outcome.outcome);
-        caller.tell(outcome.outcome.status === 'healed' ? { ...outcome.outcome, attempts: state.attempts.length } : outcome.outcome);
-        decisive = { attempt, success: true };
+        const answer = outcome.outcome;
+        decisive = { attempt, answer: answer.status === 'healed' ? { ...answer, attempts: state.attempts.length } : answer };
         return;
       }
-      await logAttempt(attempt, diagnosis);
+      await records.failedAttempt(attempt, diagnosis, !STRATEGY_MODULES[strategy].degraded);
     }
   }
 
@@ -186,11 +164,9 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     state.phase = 'queued';
     state.result = 'queued';
     state.nextRunAt = runAt;
+    showDetails(state);
     caller.tell({ status: 'queued', strategy: 'QUEUE_FOR_LATER', runAt });
-    await caller.flush();
-    await record(() =>
-      records.completeHealing({ workflowId: input.workflowId, result: 'queued', strategy: 'QUEUE_FOR_LATER', healingDurationMs: Date.now() - startedAt }),
-    );
+    await records.queued(Date.now() - startedAt);
   }
 
   /** Whether the first strategy waits before its outcome for more than the operation itself. */
@@ -199,9 +175,41 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     return first !== undefined && (STRATEGY_MODULES[first].mayWait || needsApproval(first, input.policy));
   }
 
+  /**
+   * The outcome with its deciding attempt, learned, in one record (with the occurrence if no record
+   * carried it yet); then the caller's answer, with what the run leaves known of its fault for the
+   * next run of it; then the admins' notice if one is due.
+   */
+  async function finish(diagnosis: Diagnosis | undefined, recurrence?: RecurringFault): Promise<void> {
+    state.phase = 'notifying';
+    // The health-check workflow alerts for its own faults, after N consecutive failures.
+    const notify = input.notifyAdmins !== false;
+    const alert = notify && needsNotification(diagnosis);
+    // A recurring fault alerts once per episode: the run given the episode's alert id does, whatever it did.
+    const recurring = notify && recurrence?.alertId !== undefined;
+    const recovery = notify && !alert && !recurring && state.result === 'healed';
+    const learn = decisive !== undefined && !STRATEGY_MODULES[decisive.attempt.strategy].degraded;
+    const last = decisive && { attempt: decisive.attempt, success: true, learn };
+    const healingDurationMs = Date.now() - startedAt;
+    const outcome = { result: state.result, strategy: state.currentStrategy, healingDurationMs, recoveryCheck: recovery };
+    const { now, written } = await records.outcome(outcome, diagnosis, last);
+    const knownNow = now?.known ? { known: now.known } : {};
+    const failed = { status: 'failed', reason: failureSummary(), attempts: state.attempts.length } as const;
+    caller.tell({ ...(decisive?.answer ?? failed), ...knownNow });
+    say({ key: attributes.HEALING_OUTCOME, value: state.result });
+    sayNow();
+    showDetails(state);
+    const { recoveryMayBeDue } = await written;
+    if (alert || recurring) await alertAdmins(diagnosis, recurring ? recurrence : undefined);
+    else if (recovery && recoveryMayBeDue) await announceRecovery();
+    state.phase = 'done';
+    showDetails(state);
+  }
+
   /** An operator's decision, waited for at most until the approval timeout or the caller's deadline. */
   async function approved(): Promise<boolean> {
     state.phase = 'awaiting-approval';
+    showDetails(state);
     approval = undefined;
     const decided = await condition(() => approval !== undefined, Math.min(timing.approvalTimeoutMs, caller.remainingMs()));
     state.phase = 'healing';
@@ -225,65 +233,20 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     return attempt;
   }
 
-  /** A failed attempt, before the next strategy: recorded and learned at the same time. */
-  async function logAttempt(attempt: AttemptRecord, diagnosis: Diagnosis): Promise<void> {
-    const recorded = { workflowId: input.workflowId, attempt, diagnosis: diagnosisToRecord() };
-    const writes = [record(() => records.recordAttempt(recorded))];
-    if (!STRATEGY_MODULES[attempt.strategy].degraded) writes.push(record(() => learn(attempt, false, diagnosis)));
-    await Promise.all(writes);
+  /** Adds search attributes to the next upsert (a later value of the same key wins). */
+  function say(...pairs: SearchAttributeUpdatePair[]): void {
+    unsaid = [...unsaid.filter((said) => !pairs.some((pair) => pair.key.name === said.key.name)), ...pairs];
   }
 
-  function learn(attempt: AttemptRecord, success: boolean, diagnosis: Diagnosis): Promise<void> {
-    return records.learnOutcome({
-      attemptId: attempt.id,
-      signature: input.signature,
-      strategy: attempt.strategy,
-      success,
-      healingMs: attempt.durationMs,
-      diagnosis,
-    });
-  }
-
-  /**
-   * After the caller's answer: the outcome (with the deciding attempt) in one record, the deciding
-   * attempt learned beside it, then the admins' notice if one is due.
-   */
-  async function finish(
-    diagnosis: Diagnosis | undefined,
-    last?: { attempt: AttemptRecord; success: boolean },
-    recurrence?: RecurringFault,
-  ): Promise<void> {
-    state.phase = 'notifying';
-    const healingDurationMs = Date.now() - startedAt;
-    upsertSearchAttributes([{ key: attributes.HEALING_OUTCOME, value: state.result }]);
-    await caller.flush();
-    // The health-check workflow alerts for its own faults, after N consecutive failures.
-    const notify = input.notifyAdmins !== false;
-    const alert = notify && needsNotification(diagnosis);
-    // A recurring fault alerts once per episode: the run given the episode's alert id does, whatever it did.
-    const recurring = notify && recurrence?.alertId !== undefined;
-    const recovery = notify && !alert && !recurring && state.result === 'healed';
-    const recorded = {
-      workflowId: input.workflowId,
-      result: state.result,
-      strategy: state.currentStrategy,
-      healingDurationMs,
-      attempt: last?.attempt,
-      recoveryCheck: recovery ? { signature: input.signature } : undefined,
-      diagnosis: diagnosisToRecord(),
-    };
-    const outcome = record(() => records.recordOutcome(recorded));
-    const learning =
-      last && diagnosis && !STRATEGY_MODULES[last.attempt.strategy].degraded && record(() => learn(last.attempt, last.success, diagnosis));
-    const [{ recoveryMayBeDue }] = await Promise.all([outcome, learning]);
-    if (alert || recurring) await alertAdmins(diagnosis, recurring ? recurrence : undefined);
-    else if (recovery && recoveryMayBeDue) await announceRecovery();
-    state.phase = 'done';
+  /** Upserts what is unsaid (one history event). */
+  function sayNow(): void {
+    if (unsaid.length) upsertSearchAttributes(unsaid);
+    unsaid = [];
   }
 
   /** An alert for a critical or unhealed error, or for a recurring one (once per episode: its alert id). */
   async function alertAdmins(diagnosis: Diagnosis | undefined, recurrence?: RecurringFault): Promise<void> {
-    await record(() =>
+    await CancellationScope.nonCancellable(() =>
       alerts.notifyAdmins({
         notificationId: recurrence?.alertId ?? `${input.workflowId}:${state.result}`,
         workflowId: input.workflowId,
@@ -301,8 +264,8 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
 
   /** A recovery notice when a fault that alerted healed (recordOutcome said one may be due): a local activity. */
   async function announceRecovery(): Promise<void> {
-    await record(() =>
-      records.notifyRecoveryIfAlerted({
+    await CancellationScope.nonCancellable(() =>
+      notices.notifyRecoveryIfAlerted({
         signature: input.signature,
         workflowId: input.workflowId,
         operation: input.operation,
@@ -330,4 +293,16 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
 /** A strategy that worked either healed the call or (SKIP_OPERATION) skipped it. */
 function resultOf(outcome: CallerOutcome): 'healed' | 'skipped' {
   return outcome.status === 'skipped' ? 'skipped' : 'healed';
+}
+
+/**
+ * An occurrence inside the window of its fault's latest heal must be checked against it (the
+ * analysis does: db/heal-watches.ts), so the run does not plan from what its client knew.
+ */
+function mustBeChecked(input: HealingInput, known: KnownFault): boolean {
+  if (!known.watch) return false;
+  const detectedAt = Date.parse(input.detectedAt);
+  const healedAt = Date.parse(known.watch.healedAt);
+  const windowMs = (input.policy.recurrenceWindowMs ?? 0) > 0 ? input.policy.recurrenceWindowMs! : known.watch.windowMs;
+  return detectedAt > healedAt && detectedAt <= healedAt + windowMs;
 }

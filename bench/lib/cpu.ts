@@ -32,48 +32,68 @@ export function postgresBackendsOf(database: string): number[] {
   return pids;
 }
 
+/** Named groups of processes: each a function listing its pids now. */
+export type ProcessGroups = Record<string, () => number[]>;
+
+/** The pids of each group now (listing PostgreSQL backends reads /proc: do it outside a timed window). */
+export function pidsOf(groups: ProcessGroups): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(groups).map(([group, pids]) => [group, pids()]));
+}
+
+/** CPU seconds so far of each listed process, by group (processes gone are left out). */
+export function cpuSnapshot(pids: Record<string, number[]>): Map<string, Map<number, number>> {
+  const snapshot = new Map<string, Map<number, number>>();
+  for (const [group, list] of Object.entries(pids)) {
+    const byPid = new Map<number, number>();
+    for (const pid of list) {
+      const cpu = pid === process.pid ? ownCpuSeconds() : cpuSecondsOf(pid);
+      if (cpu !== undefined) byPid.set(pid, cpu);
+    }
+    snapshot.set(group, byPid);
+  }
+  return snapshot;
+}
+
+/** CPU seconds per group between two snapshots (a process first seen in `after` counts from zero). */
+export function cpuBetween(before: Map<string, Map<number, number>>, after: Map<string, Map<number, number>>): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const [group, last] of after) {
+    const base = before.get(group);
+    used[group] = [...last].reduce((sum, [pid, cpu]) => sum + cpu - (base?.get(pid) ?? 0), 0);
+  }
+  return used;
+}
+
 /**
  * Samples CPU seconds of named groups of processes. Processes that exit between samples keep
  * their last sampled value (pooled database connections come and go).
  */
 export class CpuMeter {
+  private baseline = new Map<string, Map<number, number>>();
+  /** The last CPU seconds seen of every process, gone ones included. */
   private readonly last = new Map<string, Map<number, number>>();
-  private readonly baseline = new Map<string, Map<number, number>>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly groups: Record<string, () => number[]>) {}
+  constructor(private readonly groups: ProcessGroups) {}
 
   start(intervalMs = 200): void {
-    this.sample(true);
-    this.timer = setInterval(() => this.sample(false), intervalMs);
+    this.baseline = cpuSnapshot(pidsOf(this.groups));
+    this.timer = setInterval(() => this.sample(), intervalMs);
   }
 
-  private sample(isBaseline: boolean): void {
-    for (const [group, pids] of Object.entries(this.groups)) {
+  private sample(): void {
+    for (const [group, byPid] of cpuSnapshot(pidsOf(this.groups))) {
       const last = this.last.get(group) ?? new Map<number, number>();
-      const base = this.baseline.get(group) ?? new Map<number, number>();
-      for (const pid of pids()) {
-        const cpu = pid === process.pid ? ownCpuSeconds() : cpuSecondsOf(pid);
-        if (cpu === undefined) continue;
-        // A process first seen after the start counts from zero (it was started for this run).
-        if (!base.has(pid)) base.set(pid, isBaseline ? cpu : 0);
-        last.set(pid, cpu);
-      }
+      for (const [pid, cpu] of byPid) last.set(pid, cpu);
       this.last.set(group, last);
-      this.baseline.set(group, base);
     }
   }
 
   /** CPU seconds used per group since start(). */
   stop(): Record<string, number> {
-    this.sample(false);
+    this.sample();
     clearInterval(this.timer);
-    const used: Record<string, number> = {};
-    for (const [group, last] of this.last) {
-      const base = this.baseline.get(group)!;
-      used[group] = [...last].reduce((sum, [pid, cpu]) => sum + cpu - (base.get(pid) ?? 0), 0);
-    }
-    return used;
+    return cpuBetween(this.baseline, this.last);
   }
 }
 

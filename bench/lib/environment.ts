@@ -3,6 +3,7 @@
 // processes, and this process as "the application" (client, withSelfHealing, app worker).
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pg from 'pg';
@@ -12,6 +13,8 @@ import { freePort } from '../../lib/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import type { WorkerTuning } from '../../test/support/worker-entry.js';
 import { startWorkerProcess, writeWorkflowBundle, type WorkerProcess } from '../../test/support/worker-process.js';
+
+const FLOOR_WORKFLOWS_PATH = fileURLToPath(new URL('./floor-workflows.ts', import.meta.url));
 
 export interface BenchEnvironment {
   devServer: DevServer;
@@ -34,7 +37,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const connection = await Connection.connect({ address: devServer.address });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: devServer.address });
-  const bundle = await writeWorkflowBundle();
+  // The floor workflows ride along (bench/floor.ts): inert for the other benchmarks.
+  const bundle = await writeWorkflowBundle(FLOOR_WORKFLOWS_PATH);
   const databases: Array<TestDatabase & { pool: pg.Pool }> = [];
   return {
     devServer,

@@ -122,6 +122,32 @@ export const SCENARIOS: Record<string, Scenario> = {
     return finished(client, rows.find((row) => row.workflowId !== healed)!.workflowId!);
   },
 
+  // A fault the client knows (what earlier runs of it told it): planned at once, one record after the outcome.
+  'healing-known-fault-healed': async (system, client) => {
+    let failNext = false;
+    const runs: string[] = [];
+    system.healer.onCallOutcome((event) => event.operation === 'prices.get' && runs.push(event.healingWorkflowId!));
+    const getPrice = system.healer.withSelfHealing(
+      'prices.get',
+      async (sku: string) => {
+        if (failNext) {
+          failNext = false;
+          throw networkError(`read ECONNRESET 10.0.0.${sku.length}:443`);
+        }
+        return { sku, price: 10 };
+      },
+      // Heals checked for 1 ms only: each call's fault is outside its predecessor's watch window.
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'], recurrenceWindowMs: 1 },
+    );
+    // Learned confidently after two heals (2 of 3): the third call's run plans from what it was told.
+    for (const sku of ['a', 'bb', 'ccc']) {
+      failNext = true;
+      await getPrice(sku);
+      await finished(client, runs.at(-1)!);
+    }
+    return runs.at(-1)!;
+  },
+
   'healing-rate-limit-healed': async (system, client) => {
     let calls = 0;
     const search = system.healer.withSelfHealing(

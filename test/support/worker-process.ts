@@ -42,10 +42,13 @@ export interface WorkerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Bundles the workflows once into a file that worker processes load (a restart then takes ~1 s). */
-export async function writeWorkflowBundle(): Promise<{ path: string; remove(): void }> {
+/**
+ * Bundles the workflows once into a file that worker processes load (a restart then takes ~1 s).
+ * `workflowsPath`: another module exporting the workflows (the benchmarks add their floor's).
+ */
+export async function writeWorkflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<{ path: string; remove(): void }> {
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });
   const dir = mkdtempSync(path.join(tmpdir(), 'healing-bundle-'));
   const file = path.join(dir, 'workflows.js');
   writeFileSync(file, code);
