@@ -1,13 +1,13 @@
 // `npm run bench -- --only=scale`: the audit trail's queries at two table sizes. Builds synthetic
 // healing_events and system_health_checks in SQL (generate_series) in a scratch PostgreSQL
 // database, first at the small size, then grown to the big one; times every query the dashboard
-// and the CLI make, through the project's own functions (median of 5 after one warm-up), and
+// and the CLI make, through the project's own functions (median of 9 after one warm-up), and
 // prints each time with its target and the growth ratio. Then the same on PGlite (smaller sizes).
 // The shape: one event every ~2.8 s (31,250 a day) going back from now, so both sizes hold the
 // same last 30 days and only the history grows; 7 health checks every 2 minutes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { ERROR_CATEGORIES, STRATEGIES } from '../common/types.js';
@@ -28,6 +28,8 @@ const DAY_MS = 86_400_000;
 const EVENTS_PER_DAY = 31_250;
 const HEALTH_ROWS_PER_DAY = 7 * 720;
 const BUILD_CHUNK = 500_000;
+/** Timed runs per query (after one warm-up): the median of 9 damps the other work on a shared machine. */
+const RUNS = 9;
 const LINKS = { temporalUiUrl: 'http://127.0.0.1:8233', temporalNamespace: 'default' };
 
 export interface ScaleSize {
@@ -50,6 +52,8 @@ interface SizeRun {
   size: ScaleSize;
   buildSeconds: number;
   databaseMb: number;
+  /** os.loadavg() when the timings began: the machine is shared. */
+  load: number[];
   timings: Timed[];
 }
 
@@ -107,7 +111,8 @@ async function measureSizes(handle: DatabaseHandle, plan: ScaleSize[]): Promise<
     built = size;
     const buildSeconds = (performance.now() - started) / 1000;
     console.log(`  ${handle.kind}: ${size.events.toLocaleString('en-US')} events built in ${fmt(buildSeconds)} s`);
-    runs.push({ size, buildSeconds, databaseMb: await databaseMb(handle.db), timings: await timeQueries(handle.db, now) });
+    const mb = await databaseMb(handle.db);
+    runs.push({ size, buildSeconds, databaseMb: mb, load: loadavg(), timings: await timeQueries(handle.db, now) });
   }
   return runs;
 }
@@ -116,7 +121,7 @@ async function measureSizes(handle: DatabaseHandle, plan: ScaleSize[]): Promise<
  * Adds the rows from `from` up to `to`, older than those there (the table grows into the past),
  * with the triggers off, then recounts healing_event_hours and refreshes the planner statistics.
  */
-async function grow(handle: DatabaseHandle, from: ScaleSize, to: ScaleSize, now: Date): Promise<void> {
+export async function grow(handle: DatabaseHandle, from: ScaleSize, to: ScaleSize, now: Date): Promise<void> {
   const db = handle.db;
   // One connection (pool of one, or PGlite): the settings hold for every statement below.
   await db.execute(sql`set session_replication_role = replica`);
@@ -189,7 +194,7 @@ async function databaseMb(db: Database): Promise<number> {
 }
 
 /** Every query of the dashboard's polls and of the CLI (heal list --source db, stats, health), as they call them. */
-async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
+export async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
   const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
   // As the page asks: whole minutes (dashboard/public/app.js rangeStart).
   const minutesAgo = (hours: number) => new Date(Math.floor(now.getTime() / 60_000) * 60_000 - hours * 3_600_000);
@@ -202,8 +207,12 @@ async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
     ['feed page 1, no filter (dashboard range "all", heal list --source db)', dashboardEvents({}), 10],
     ['feed page 1, last 24 h (dashboard default)', dashboardEvents({ from: minutesAgo(24) }), 50],
     ['feed, severity + category', dashboardEvents({ severity: 'high', category: 'network' }), 50],
+    ['feed, severity + result', dashboardEvents({ severity: 'critical', result: 'skipped' }), 50],
+    ['feed, category + result, last 24 h', dashboardEvents({ category: 'timeout', result: 'failed', from: minutesAgo(24) }), 50],
+    ['feed, severity + category + result (none match)', dashboardEvents({ severity: 'low', category: 'authentication', result: 'queued' }), 50],
     ['feed, result failed, last 24 h', dashboardEvents({ result: 'failed', from: minutesAgo(24) }), 50],
     ['feed, one operation', dashboardEvents({ operation: 'op-3' }), 50],
+    ['feed, one operation + result failed', dashboardEvents({ operation: 'op-3', result: 'failed' }), 50],
     ['feed, one signature', dashboardEvents({ signature: 'sig-42' }), 50],
     ['feed, one workflow id', dashboardEvents({ workflowId: 'heal-12345' }), 50],
     ['feed, a page 100,000 rows deep (cursor)', dashboardEvents({ before: deepCursor }), 50],
@@ -222,7 +231,7 @@ async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
   for (const [name, run, targetMs] of cases) {
     await run();
     const ms: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
       await run();
       ms.push(performance.now() - started);
@@ -247,7 +256,7 @@ function scaleSection(engines: EngineRun[]): string {
     '',
     'Synthetic `healing_events` (31,250 a day going back from now: both sizes hold the same last 30 days, only the history grows) and ' +
       '`system_health_checks` (7 checks every 2 minutes), generated in SQL; the rollup recounted and `VACUUM ANALYZE` after each build. ' +
-      'Each query is the function the dashboard or the CLI calls, median of 5 after one warm-up, one connection. ' +
+      'Each query is the function the dashboard or the CLI calls, median of 9 after one warm-up, one connection. ' +
       'Targets apply at the big size; growth = big / small (target ≤ 1.5).',
   ];
   for (const { engine, runs } of engines) {
@@ -255,7 +264,7 @@ function scaleSection(engines: EngineRun[]): string {
     const label = (size: ScaleSize) => `${compact(size.events)} events / ${compact(size.healthRows)} health rows`;
     lines.push(
       '',
-      `**${engine}**: ${runs.map((run) => `${label(run.size)} built in ${fmt(run.buildSeconds)} s (database ${fmt(run.databaseMb, 0)} MB)`).join('; ')}.`,
+      `**${engine}**: ${runs.map((run) => `${label(run.size)} built in ${fmt(run.buildSeconds)} s (database ${fmt(run.databaseMb, 0)} MB; load average ${run.load.map((value) => fmt(value, 2)).join(', ')} when timed)`).join('; ')}.`,
       '',
       table(
         ['query', `ms at ${compact(small.size.events)}`, `ms at ${compact(big.size.events)}`, 'growth', 'target', 'verdict'],

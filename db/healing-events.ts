@@ -1,5 +1,6 @@
 // healing_events: one row per error occurrence, updated as its healing workflow moves on.
-import { and, count, desc, eq, getTableColumns, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { unionAll, type PgSelect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type {
   Diagnosis,
@@ -9,9 +10,14 @@ import type {
   Severity,
   Strategy,
 } from '../common/types.js';
-import { ERROR_CATEGORIES, HEALING_RESULTS, STRATEGIES } from '../common/types.js';
+import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES, STRATEGIES } from '../common/types.js';
 import type { Database } from './connection.js';
-import { healingEventHours, healingEvents, notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
+import {
+  healingEventDays,
+  healingEventHourTotals,
+  healingEventHours,
+  healingEvents,
+  notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
 
 export const MAX_ERROR_MESSAGE_CHARS = 2_000;
 export const MAX_ERROR_STACK_CHARS = 8_000;
@@ -220,15 +226,21 @@ const detectedAtMicros = sql<string>`(extract(epoch from ${healingEvents.detecte
  */
 export async function getHealingEvents(db: Database, filters: HealingEventFilters = {}): Promise<HealingEventPage> {
   const limit = pageSize(filters.limit);
-  const where = eventFilters(filters);
+  const scans = orderedScans(filters);
+  const cursor = filters.before === undefined ? undefined : olderThan(filters.before);
   const [found, counted] = await Promise.all([
-    db
-      .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros })
-      .from(healingEvents)
-      .where(and(where, filters.before === undefined ? undefined : olderThan(filters.before)))
-      .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
-      .limit(limit + 1),
-    countMatches(db, where),
+    merged(
+      scans.map((where) =>
+        db
+          .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros })
+          .from(healingEvents)
+          .where(and(where, cursor))
+          .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
+          .limit(limit + 1)
+          .$dynamic(),
+      ),
+    ).limit(limit + 1),
+    countMatches(db, scans),
   ]);
   const page = found.slice(0, limit);
   const last = page.at(-1);
@@ -236,9 +248,43 @@ export async function getHealingEvents(db: Database, filters: HealingEventFilter
   return {
     rows: page.map(({ cursorMicros: _, ...row }) => row),
     nextCursor: found.length > limit && last ? `${last.cursorMicros}_${last.id}` : null,
-    total: totalEstimated ? Math.max(counted, await estimateMatches(db, where)) : counted,
+    total: totalEstimated ? Math.max(counted, await estimateMatches(db, eventFilters(filters))) : counted,
     totalEstimated,
   };
+}
+
+/** Filters with few values each: two of them together are served by one index (see orderedScans). */
+const TRIAGE = [
+  { filter: 'severity', column: healingEvents.severity, values: [...SEVERITIES, null] },
+  { filter: 'category', column: healingEvents.category, values: [...ERROR_CATEGORIES, null] },
+  { filter: 'result', column: healingEvents.result, values: HEALING_RESULTS },
+] as const;
+
+/**
+ * The conditions of the ordered index scans whose merge is the feed, newest first. One scan,
+ * walking the index of its most selective filter, except for two of severity, category and result
+ * without an operation, signature or workflow id: one scan per value of the third, each an
+ * equality prefix of the (severity, category, result, detected_at, id) index. So a rare or absent
+ * combination costs a few index probes, not a walk through one filter's events testing the other.
+ */
+function orderedScans(filters: Omit<HealingEventFilters, 'limit' | 'before'>): (SQL | undefined)[] {
+  const where = eventFilters(filters);
+  if (filters.operation || filters.signature || filters.workflowId) return [where];
+  const missing = TRIAGE.filter(({ filter }) => !filters[filter]);
+  if (missing.length !== 1) return [where];
+  const { column, values } = missing[0]!;
+  return values.map((value) => and(where, value === null ? isNull(column) : eq(column, value)));
+}
+
+/** The scans (same columns) merged newest first; one scan is itself. */
+function merged<T extends PgSelect>(scans: T[]): T {
+  const [first, second, ...rest] = scans;
+  if (!second) return first!;
+  // Typed as one of the scans: what the callers use of it (limit, as, await) a union has too.
+  return unionAll(first!, second as never, ...(rest as never[])).orderBy(
+    desc(healingEvents.detectedAt),
+    desc(healingEvents.id),
+  ) as unknown as T;
 }
 
 function olderThan(cursor: string): SQL {
@@ -248,12 +294,22 @@ function olderThan(cursor: string): SQL {
   return sql`(${healingEvents.detectedAt}, ${healingEvents.id}) < (${at}, ${match[2]}::uuid)`;
 }
 
-/** Counts one past the cap, so the cost is bounded by the cap, not the table. */
-async function countMatches(db: Database, where: SQL | undefined): Promise<number> {
-  const matches = db
-    .select({ one: sql`1` })
-    .from(healingEvents)
-    .where(where)
+/**
+ * Counts one past the cap along the same scans as the page (newest first), so the cost is bounded
+ * by the cap, not the table, whatever the filters.
+ */
+async function countMatches(db: Database, scans: (SQL | undefined)[]): Promise<number> {
+  const matches = merged(
+    scans.map((where) =>
+      db
+        .select({ detectedAt: healingEvents.detectedAt, id: healingEvents.id })
+        .from(healingEvents)
+        .where(where)
+        .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
+        .limit(MAX_COUNTED_MATCHES + 1)
+        .$dynamic(),
+    ),
+  )
     .limit(MAX_COUNTED_MATCHES + 1)
     .as('matches');
   const [row] = await db.select({ total: count() }).from(matches);
@@ -365,71 +421,106 @@ export interface HealingStats {
 const VERDICT_RESULTS: readonly HealingResult[] = ['healed', 'failed', 'skipped'];
 const MAX_HOUR_BUCKETS = 168;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
- * From healing_event_hours for the whole UTC hours of the range, and from healing_events only for
- * the partial hours at its ends: the cost grows with the hours asked for, not with the events.
- * Counts of pruned events remain (see db/retention.ts), except in those partial end hours.
+ * From the rollups kept by triggers on healing_events: healing_event_days for the whole UTC days
+ * of the range, healing_event_hours for the whole hours left at its ends, and healing_events only
+ * for the partial hours left after that; the hourly chart from healing_event_hour_totals. The cost
+ * grows with the days and hours asked for, not with the events. Counts of pruned events remain
+ * (see db/retention.ts), except in those partial end hours.
  */
 export async function getHealingStats(db: Database, range: TimeRange = {}): Promise<HealingStats> {
-  const rows = statsRow.array().parse(await selectRows(db, statsQuery(splitByWholeHours(range))));
+  const rows = statsRow.array().parse(await selectRows(db, statsQuery(splitRange(range))));
   return foldStats(rows);
 }
 
-interface SplitRange {
-  /** Absent: the range holds no whole hour. */
-  wholeHours?: TimeRange;
+export interface SplitRange {
+  /** Absent: the range holds no whole day. */
+  wholeDays?: TimeRange;
+  wholeHours: TimeRange[];
   partialHours: TimeRange[];
 }
 
-export function splitByWholeHours({ from, to }: TimeRange): SplitRange {
-  const wholeFrom = from && new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
-  const wholeTo = to && new Date(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS);
-  if (wholeFrom && wholeTo && wholeFrom >= wholeTo) return { partialHours: [{ from, to }] };
-  const partialHours: TimeRange[] = [];
-  if (from && wholeFrom && from < wholeFrom) partialHours.push({ from, to: wholeFrom });
-  if (to && wholeTo && wholeTo < to) partialHours.push({ from: wholeTo, to });
-  return { wholeHours: { from: wholeFrom, to: wholeTo }, partialHours };
+/** The range as whole UTC days, then whole hours, then the partial hours at its ends. */
+export function splitRange(range: TimeRange): SplitRange {
+  const days = splitByWhole(range, DAY_MS);
+  const hours = days.parts.map((part) => splitByWhole(part, HOUR_MS));
+  return {
+    wholeDays: days.whole,
+    wholeHours: hours.flatMap((part) => (part.whole ? [part.whole] : [])),
+    partialHours: hours.flatMap((part) => part.parts),
+  };
+}
+
+/** The units of `unitMs` (aligned on the epoch) the range covers whole, and what is left at each end. */
+function splitByWhole({ from, to }: TimeRange, unitMs: number): { whole?: TimeRange; parts: TimeRange[] } {
+  const wholeFrom = from && new Date(Math.ceil(from.getTime() / unitMs) * unitMs);
+  const wholeTo = to && new Date(Math.floor(to.getTime() / unitMs) * unitMs);
+  if (wholeFrom && wholeTo && wholeFrom >= wholeTo) return { parts: [{ from, to }] };
+  const parts: TimeRange[] = [];
+  if (from && wholeFrom && from < wholeFrom) parts.push({ from, to: wholeFrom });
+  if (to && wholeTo && wholeTo < to) parts.push({ from: wholeTo, to });
+  return { whole: { from: wholeFrom, to: wholeTo }, parts };
 }
 
 const hourOf = (column: SQL | typeof healingEvents.detectedAt) =>
   sql`date_bin('1 hour', ${column}, timestamptz '2000-01-01 00:00:00+00')`;
 
-function statsQuery({ wholeHours, partialHours }: SplitRange): SQL {
-  const hours = healingEventHours;
-  const fromRollup = wholeHours
-    ? sql`select ${hours.hour} as hour, ${hours.category} as category, ${hours.strategy} as strategy, ${hours.result} as result,
-        ${hours.events} as events, ${hours.healedMs} as healed_ms, ${hours.healedTimed} as healed_timed
-      from ${hours}
-      where ${and(
-        wholeHours.from && gte(hours.hour, wholeHours.from),
-        wholeHours.to && lt(hours.hour, wholeHours.to),
-      ) ?? sql`true`}`
-    : undefined;
+type TimeColumn = typeof healingEventDays.day | typeof healingEventHours.hour | typeof healingEventHourTotals.hour;
+const within = (column: TimeColumn, { from, to }: TimeRange) =>
+  and(from && gte(column, from), to && lt(column, to)) ?? sql`true`;
+
+function statsQuery({ wholeDays, wholeHours, partialHours }: SplitRange): SQL {
+  const rollup = (table: typeof healingEventDays | typeof healingEventHours, at: TimeColumn, ranges: TimeRange[]) =>
+    ranges.map(
+      (range) => sql`select ${table.category} as category, ${table.strategy} as strategy, ${table.result} as result,
+        ${table.events} as events, ${table.healedMs} as healed_ms, ${table.healedTimed} as healed_timed
+      from ${table} where ${within(at, range)}`,
+    );
   const healedMs = sql`case when ${healingEvents.result} = 'healed' then coalesce(${healingEvents.healingDurationMs},
     extract(epoch from (${healingEvents.resolvedAt} - ${healingEvents.detectedAt})) * 1000) end`;
-  const fromEvents = partialHours.length
+  const partial = partialHours.length
     ? sql`select ${hourOf(healingEvents.detectedAt)} as hour, ${healingEvents.category} as category,
         ${healingEvents.strategy} as strategy, ${healingEvents.result} as result, count(*) as events,
         coalesce(sum(${healedMs}), 0) as healed_ms, count(${healedMs}) as healed_timed
       from ${healingEvents}
       where ${or(...partialHours.map((part) => eventFilters(part)))}
       group by 1, 2, 3, 4`
-    : undefined;
-  const counted = sql.join([fromRollup, fromEvents].filter((part): part is SQL => part !== undefined), sql` union all `);
-  // One pass, three groupings: by category and result (also gives the totals), by strategy and result, by hour.
-  return sql`with counted as (${counted})
-    select grouping(category, strategy, hour) as grouping_set, category, strategy,
-      extract(epoch from hour)::float8 as hour_epoch, result,
+    : sql`select null::timestamptz as hour, null as category, null as strategy, null as result, 0::bigint as events,
+        0::float8 as healed_ms, 0::bigint as healed_timed where false`;
+  const counted = [
+    ...rollup(healingEventDays, healingEventDays.day, wholeDays ? [wholeDays] : []),
+    ...rollup(healingEventHours, healingEventHours.hour, wholeHours),
+    sql`select category, strategy, result, events, healed_ms, healed_timed from partial`,
+  ];
+  const totals = healingEventHourTotals;
+  const chartHours = [...(wholeDays ? [wholeDays] : []), ...wholeHours];
+  // The chart's latest hours: up to the range's end, or (open range) the newest hour with events.
+  const chartEnd = chartHours.some((range) => !range.to)
+    ? sql`(select max(${totals.hour}) from ${totals}) + interval '1 hour'`
+    : sql`${new Date(Math.max(...chartHours.map((range) => range.to!.getTime()), 0))}::timestamptz`;
+  const chart = chartHours.map(
+    (range) => sql`select ${totals.hour} as hour, ${totals.events} as events from ${totals}
+      where ${within(totals.hour, range)} and ${totals.hour} >= ${chartEnd} - ${MAX_HOUR_BUCKETS}::int * interval '1 hour'`,
+  );
+  // Three groupings: by category and result (also gives the totals), by strategy and result, by hour.
+  return sql`with partial as materialized (${partial}),
+    counted as (${sql.join(counted, sql` union all `)})
+    select grouping(category, strategy) as grouping_set, category, strategy, null::float8 as hour_epoch, result,
       sum(events)::float8 as events, sum(healed_ms)::float8 as healed_ms, sum(healed_timed)::float8 as healed_timed
     from counted
-    group by grouping sets ((category, result), (strategy, result), (hour))`;
+    group by grouping sets ((category, result), (strategy, result))
+    union all
+    select ${BY_HOUR}, null, null, extract(epoch from hour)::float8, null, sum(events)::float8, 0, 0
+    from (${sql.join([...chart, sql`select hour, events from partial`], sql` union all `)}) hours
+    group by hour`;
 }
 
-// grouping(category, strategy, hour): a bit set for each column aggregated away.
-const BY_CATEGORY = 0b011;
-const BY_STRATEGY = 0b101;
-const BY_HOUR = 0b110;
+// grouping(category, strategy): a bit set for each column aggregated away; the hourly chart has its own code.
+const BY_CATEGORY = 0b01;
+const BY_STRATEGY = 0b10;
+const BY_HOUR = 0b100;
 
 const statsRow = z.object({
   grouping_set: z.coerce.number(),
