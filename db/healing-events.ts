@@ -226,32 +226,48 @@ const detectedAtMicros = sql<string>`(extract(epoch from ${healingEvents.detecte
  */
 export async function getHealingEvents(db: Database, filters: HealingEventFilters = {}): Promise<HealingEventPage> {
   const limit = pageSize(filters.limit);
+  const where = eventFilters(filters);
   const scans = orderedScans(filters);
   const cursor = filters.before === undefined ? undefined : olderThan(filters.before);
-  const [found, counted] = await Promise.all([
+  // One scan (nearly every page): its capped count, and unfiltered the table's size, ride along as
+  // subqueries evaluated once, so the page is one statement (one round trip, one plan).
+  const single = scans.length === 1;
+  const alongside = {
+    counted: single ? sql<number>`(${matchCount(db, scans)})`.mapWith(Number) : sql<number | null>`null::int`,
+    estimated: single && !where ? tableEstimate : sql<number | null>`null::float8`,
+  };
+  const [found, countedApart] = await Promise.all([
     merged(
-      scans.map((where) =>
+      scans.map((scan) =>
         db
-          .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros })
+          .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros, ...alongside })
           .from(healingEvents)
-          .where(and(where, cursor))
+          .where(and(scan, cursor))
           .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
           .limit(limit + 1)
           .$dynamic(),
       ),
     ).limit(limit + 1),
-    countMatches(db, scans),
+    single ? undefined : countMatches(db, scans),
   ]);
+  // An empty first page: nothing matches. An empty later page says nothing about the earlier ones.
+  const counted = countedApart ?? found[0]?.counted ?? (cursor ? await countMatches(db, scans) : 0);
   const page = found.slice(0, limit);
   const last = page.at(-1);
   const totalEstimated = counted > MAX_COUNTED_MATCHES;
+  const estimate = async () => found[0]?.estimated ?? (await estimateMatches(db, where));
   return {
-    rows: page.map(({ cursorMicros: _, ...row }) => row),
+    rows: page.map(({ cursorMicros: _, counted: _counted, estimated: _estimated, ...row }) => row),
     nextCursor: found.length > limit && last ? `${last.cursorMicros}_${last.id}` : null,
-    total: totalEstimated ? Math.max(counted, await estimateMatches(db, eventFilters(filters))) : counted,
+    total: totalEstimated ? Math.max(counted, Math.round(await estimate())) : counted,
     totalEstimated,
   };
 }
+
+/** The planner's own estimate of the table's rows (its statistics scaled to its current size). */
+const tableEstimate = sql<number | null>`(select case when c.relpages > 0
+    then c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::float8) end
+  from pg_class c where c.oid = 'healing_events'::regclass)`.mapWith(Number);
 
 /** Filters with few values each: two of them together are served by one index (see orderedScans). */
 const TRIAGE = [
@@ -261,19 +277,24 @@ const TRIAGE = [
 ] as const;
 
 /**
- * The conditions of the ordered index scans whose merge is the feed, newest first. One scan,
- * walking the index of its most selective filter, except for two of severity, category and result
- * without an operation, signature or workflow id: one scan per value of the third, each an
- * equality prefix of the (severity, category, result, detected_at, id) index. So a rare or absent
- * combination costs a few index probes, not a walk through one filter's events testing the other.
+ * The conditions of the ordered index scans whose merge is the feed, newest first: each an
+ * equality prefix of an index ending in (detected_at, id), so a page reads about a page of index
+ * entries per scan, and a rare or absent combination costs a few probes, not a walk through one
+ * filter's events testing the others.
+ * - operation or signature (indexes (operation | signature, result, detected_at, id)): one scan
+ *   per result, or one with a result; severity and category filter within those scans;
+ * - two of severity, category and result (index (severity, category, result, detected_at, id)):
+ *   one scan per value of the third;
+ * - otherwise one scan, on the index of its filter, (detected_at, id) or workflow_id.
  */
 function orderedScans(filters: Omit<HealingEventFilters, 'limit' | 'before'>): (SQL | undefined)[] {
   const where = eventFilters(filters);
-  if (filters.operation || filters.signature || filters.workflowId) return [where];
+  const byValue = ({ column, values }: (typeof TRIAGE)[number]) =>
+    values.map((value) => and(where, value === null ? isNull(column) : eq(column, value)));
+  if (filters.workflowId) return [where];
+  if (filters.operation || filters.signature) return filters.result ? [where] : byValue(TRIAGE[2]);
   const missing = TRIAGE.filter(({ filter }) => !filters[filter]);
-  if (missing.length !== 1) return [where];
-  const { column, values } = missing[0]!;
-  return values.map((value) => and(where, value === null ? isNull(column) : eq(column, value)));
+  return missing.length === 1 ? byValue(missing[0]!) : [where];
 }
 
 /** The scans (same columns) merged newest first; one scan is itself. */
@@ -298,7 +319,7 @@ function olderThan(cursor: string): SQL {
  * Counts one past the cap along the same scans as the page (newest first), so the cost is bounded
  * by the cap, not the table, whatever the filters.
  */
-async function countMatches(db: Database, scans: (SQL | undefined)[]): Promise<number> {
+function matchCount(db: Database, scans: (SQL | undefined)[]) {
   const matches = merged(
     scans.map((where) =>
       db
@@ -312,7 +333,11 @@ async function countMatches(db: Database, scans: (SQL | undefined)[]): Promise<n
   )
     .limit(MAX_COUNTED_MATCHES + 1)
     .as('matches');
-  const [row] = await db.select({ total: count() }).from(matches);
+  return db.select({ total: count() }).from(matches);
+}
+
+async function countMatches(db: Database, scans: (SQL | undefined)[]): Promise<number> {
+  const [row] = await matchCount(db, scans);
   return row?.total ?? 0;
 }
 

@@ -66,8 +66,9 @@ export const healingEvents = pgTable(
   // ending in that order, so any filtered page reads about one page of index entries.
   (t) => [
     index('healing_events_detected_at_id_idx').on(t.detectedAt, t.id),
-    index('healing_events_signature_detected_at_id_idx').on(t.signature, t.detectedAt, t.id),
-    index('healing_events_operation_detected_at_id_idx').on(t.operation, t.detectedAt, t.id),
+    // Signature or operation alone: one ordered scan per result; with a result: one scan.
+    index('healing_events_signature_result_detected_at_id_idx').on(t.signature, t.result, t.detectedAt, t.id),
+    index('healing_events_operation_result_detected_at_id_idx').on(t.operation, t.result, t.detectedAt, t.id),
     index('healing_events_category_detected_at_id_idx').on(t.category, t.detectedAt, t.id),
     index('healing_events_severity_detected_at_id_idx').on(t.severity, t.detectedAt, t.id),
     index('healing_events_result_detected_at_id_idx').on(t.result, t.detectedAt, t.id),

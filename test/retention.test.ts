@@ -80,6 +80,9 @@ describe('retention', () => {
       await createHealthCheck(db, { checkName: days === 1 ? 'database' : 'old-check', status: 'healthy', checkedAt: new Date(now - days * DAY) });
     }
     const before = await getHealingStats(db);
+    // A range with whole days, whole hours and partial hours: days and hours rollups and events.
+    const longRange = { from: new Date(now - 120 * DAY - 90 * 60_000), to: new Date(now - 30 * 60_000) };
+    const beforeLongRange = await getHealingStats(db, longRange);
 
     const input = { ...retentionFromConfig({ RETENTION_HEALING_EVENTS: '90d', RETENTION_HEALTH_CHECKS: '30d' }), batchSize: 2 };
     expect(await ensureRetentionSchedule(client, { taskQueue, input })).toEqual({ scheduleId: ref.scheduleId, created: true });
@@ -100,8 +103,10 @@ describe('retention', () => {
     expect((await getHealingEvents(db)).rows.map((row) => row.eventKey).sort()).toEqual(['retained-3', 'retained-4']);
     expect((await getHealthChecks(db)).map((row) => row.checkName)).toEqual(['database']);
     expect((await getLatestHealthChecks(db)).map((row) => row.checkName)).toEqual(['database']);
-    // The statistics of the pruned days remain (hourly counts are not pruned).
+    // The statistics of the pruned days remain (the hour and day rollups are not pruned).
     expect(await getHealingStats(db)).toEqual(before);
+    expect(await getHealingStats(db, longRange)).toEqual(beforeLongRange);
+    expect(beforeLongRange.total).toBe(5);
     expect(before).toMatchObject({ total: 5, byResult: { healed: 5 }, meanTimeToHealMs: 10 });
   }, 120_000);
 

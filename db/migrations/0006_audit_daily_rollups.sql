@@ -1,5 +1,10 @@
 -- Built CONCURRENTLY by db/online-indexes.ts on PostgreSQL before this migration runs (see 0005).
 CREATE INDEX IF NOT EXISTS "healing_events_severity_category_result_detected_at_id_idx" ON "healing_events" USING btree ("severity","category","result","detected_at","id");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "healing_events_signature_result_detected_at_id_idx" ON "healing_events" USING btree ("signature","result","detected_at","id");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "healing_events_operation_result_detected_at_id_idx" ON "healing_events" USING btree ("operation","result","detected_at","id");--> statement-breakpoint
+-- Replaced by the two above (an exclusive lock for a moment: see docs/audit-trail.md).
+DROP INDEX IF EXISTS "healing_events_signature_detected_at_id_idx";--> statement-breakpoint
+DROP INDEX IF EXISTS "healing_events_operation_detected_at_id_idx";--> statement-breakpoint
 CREATE TABLE "healing_event_days" (
 	"day" timestamp with time zone NOT NULL,
 	"category" text,
