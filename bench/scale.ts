@@ -208,8 +208,16 @@ export async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
     ['feed page 1, last 24 h (dashboard default)', dashboardEvents({ from: minutesAgo(24) }), 50],
     ['feed, severity + category', dashboardEvents({ severity: 'high', category: 'network' }), 50],
     ['feed, severity + result', dashboardEvents({ severity: 'critical', result: 'skipped' }), 50],
-    ['feed, category + result, last 24 h', dashboardEvents({ category: 'timeout', result: 'failed', from: minutesAgo(24) }), 50],
-    ['feed, severity + category + result (none match)', dashboardEvents({ severity: 'low', category: 'authentication', result: 'queued' }), 50],
+    [
+      'feed, category + result, last 24 h',
+      dashboardEvents({ category: 'timeout', result: 'failed', from: minutesAgo(24) }),
+      50,
+    ],
+    [
+      'feed, severity + category + result (none match)',
+      dashboardEvents({ severity: 'low', category: 'authentication', result: 'queued' }),
+      50,
+    ],
     ['feed, result failed, last 24 h', dashboardEvents({ result: 'failed', from: minutesAgo(24) }), 50],
     ['feed, one operation', dashboardEvents({ operation: 'op-3' }), 50],
     ['feed, one operation + result failed (none match)', dashboardEvents({ operation: 'op-3', result: 'failed' }), 50],
@@ -262,10 +270,9 @@ function scaleSection(engines: EngineRun[]): string {
   ];
   for (const { engine, runs } of engines) {
     const [small, big] = runs as [SizeRun, SizeRun];
-    const label = (size: ScaleSize) => `${compact(size.events)} events / ${compact(size.healthRows)} health rows`;
     lines.push(
       '',
-      `**${engine}**: ${runs.map((run) => `${label(run.size)} built in ${fmt(run.buildSeconds)} s (database ${fmt(run.databaseMb, 0)} MB; load average ${run.load.map((value) => fmt(value, 2)).join(', ')} when timed)`).join('; ')}.`,
+      `**${engine}**: ${runs.map(sizeLine).join('; ')}.`,
       '',
       table(
         ['query', `ms at ${compact(small.size.events)}`, `ms at ${compact(big.size.events)}`, 'growth', 'target', 'verdict'],
@@ -287,6 +294,12 @@ function scaleSection(engines: EngineRun[]): string {
     );
   }
   return lines.join('\n');
+}
+
+function sizeLine(run: SizeRun): string {
+  const load = run.load.map((value) => fmt(value, 2)).join(', ');
+  return `${compact(run.size.events)} events / ${compact(run.size.healthRows)} health rows built in ${fmt(run.buildSeconds)} s ` +
+    `(database ${fmt(run.databaseMb, 0)} MB; load average ${load} when timed)`;
 }
 
 function compact(count: number): string {

@@ -527,7 +527,8 @@ function statsQuery({ wholeDays, wholeHours, partialHours }: SplitRange): SQL {
     : sql`${new Date(Math.max(...chartHours.map((range) => range.to!.getTime()), 0))}::timestamptz`;
   const chart = chartHours.map(
     (range) => sql`select ${totals.hour} as hour, ${totals.events} as events from ${totals}
-      where ${within(totals.hour, range)} and ${totals.hour} >= ${chartEnd} - ${MAX_HOUR_BUCKETS}::int * interval '1 hour'`,
+      where ${within(totals.hour, range)}
+        and ${totals.hour} >= ${chartEnd} - ${MAX_HOUR_BUCKETS}::int * interval '1 hour'`,
   );
   // Three groupings: by category and result (also gives the totals), by strategy and result, by hour.
   return sql`with partial as materialized (${partial}),

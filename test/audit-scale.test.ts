@@ -75,10 +75,12 @@ describe('migration 0005 on a database with events', () => {
         'healing_events_category_detected_at_id_idx',
         'healing_events_detected_at_id_idx',
         'healing_events_operation_detected_at_id_idx',
+        'healing_events_operation_result_detected_at_id_idx',
         'healing_events_result_detected_at_id_idx',
         'healing_events_severity_category_result_detected_at_id_idx',
         'healing_events_severity_detected_at_id_idx',
         'healing_events_signature_detected_at_id_idx',
+        'healing_events_signature_result_detected_at_id_idx',
         'system_health_checks_checked_at_id_idx',
       ]);
     } finally {
@@ -89,7 +91,8 @@ describe('migration 0005 on a database with events', () => {
     cleanups.push(() => handle.close());
     const { rows: invalid } = await pool.query(`select count(*)::int as n from pg_index where not indisvalid`);
     expect(invalid[0].n).toBe(0);
-    const { rows: old } = await pool.query(`select indexname from pg_indexes where indexname = 'healing_events_severity_idx'`);
+    const { rows: old } = await pool.query(`select indexname from pg_indexes where indexname in
+      ('healing_events_severity_idx', 'healing_events_operation_detected_at_id_idx', 'healing_events_signature_detected_at_id_idx')`);
     expect(old).toEqual([]);
     const stats = await getHealingStats(handle.db);
     expect(stats).toMatchObject({ total: 30, byResult: { healed: 15, failed: 15 }, meanTimeToHealMs: 100 });
@@ -110,7 +113,8 @@ describe('rollups under concurrent writes', () => {
       // Spread over 30 hours (two UTC days): two events per hour row, many per day row.
       keys.map((eventKey, i) => {
         const detectedAt = new Date(at.getTime() + (i % 30) * 3_600_000);
-        return recordHealingEvent(db, { eventKey, operation: 'op', errorClass: 'Error', errorMessage: 'x', signature: 's', detectedAt });
+        const event = { eventKey, operation: 'op', errorClass: 'Error', errorMessage: 'x', signature: 's', detectedAt };
+        return recordHealingEvent(db, event);
       }),
     );
     // Each event moves through strategies and results, in opposite orders half the time.
