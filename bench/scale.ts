@@ -11,7 +11,13 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { ERROR_CATEGORIES, STRATEGIES } from '../common/types.js';
-import { eventsResponse, healthHistoryResponse, healthResponse, operationsResponse, statsResponse } from '../dashboard/api.js';
+import {
+  eventsResponse,
+  healthHistoryResponse,
+  healthResponse,
+  operationsResponse,
+  statsResponse,
+} from '../dashboard/api.js';
 import {
   countHealingEventsSince,
   getHealingEvents,
@@ -64,11 +70,23 @@ interface EngineRun {
 
 const sizes = (quick: boolean) => ({
   postgres: quick
-    ? [{ events: 200_000, healthRows: 40_000 }, { events: 400_000, healthRows: 80_000 }]
-    : [{ events: 1_000_000, healthRows: 200_000 }, { events: 10_000_000, healthRows: 2_000_000 }],
+    ? [
+        { events: 200_000, healthRows: 40_000 },
+        { events: 400_000, healthRows: 80_000 },
+      ]
+    : [
+        { events: 1_000_000, healthRows: 200_000 },
+        { events: 10_000_000, healthRows: 2_000_000 },
+      ],
   pglite: quick
-    ? [{ events: 150_000, healthRows: 20_000 }, { events: 200_000, healthRows: 40_000 }]
-    : [{ events: 200_000, healthRows: 40_000 }, { events: 1_000_000, healthRows: 200_000 }],
+    ? [
+        { events: 150_000, healthRows: 20_000 },
+        { events: 200_000, healthRows: 40_000 },
+      ]
+    : [
+        { events: 200_000, healthRows: 40_000 },
+        { events: 1_000_000, healthRows: 200_000 },
+      ],
 });
 
 export async function benchScale(options: ScaleOptions): Promise<string> {
@@ -146,7 +164,9 @@ async function plainIndexes(db: Database): Promise<{ name: string; definition: s
   const result = (await db.execute(sql`
     select indexname as name, indexdef as definition from pg_indexes
     where tablename in ('healing_events', 'system_health_checks')
-      and indexname not in (select conname from pg_constraint)`)) as unknown as { rows: { name: string; definition: string }[] };
+      and indexname not in (select conname from pg_constraint)`)) as unknown as {
+    rows: { name: string; definition: string }[];
+  };
   return result.rows;
 }
 
@@ -203,7 +223,7 @@ export async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
   const deepCursor = deep.nextCursor ?? undefined;
   const dashboardEvents = (query: Record<string, unknown>) => () =>
     eventsResponse(db, { limit: 25, ...query } as Parameters<typeof eventsResponse>[1], LINKS);
-  const cases: [string, (() => Promise<unknown>), number?][] = [
+  const cases: [string, () => Promise<unknown>, number?][] = [
     ['feed page 1, no filter (dashboard range "all", heal list --source db)', dashboardEvents({}), 10],
     ['feed page 1, last 24 h (dashboard default)', dashboardEvents({ from: minutesAgo(24) }), 50],
     ['feed, severity + category', dashboardEvents({ severity: 'high', category: 'network' }), 50],
@@ -225,13 +245,24 @@ export async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
     ['feed, one signature + result healed', dashboardEvents({ signature: 'sig-42', result: 'healed' }), 50],
     ['feed, one workflow id', dashboardEvents({ workflowId: 'heal-12345' }), 50],
     ['feed, a page 100,000 rows deep (cursor)', dashboardEvents({ before: deepCursor }), 50],
-    ['stats, last 24 h (dashboard tiles and charts)', () => statsResponse(db, { from: minutesAgo(24), hours: 24 }, now), 50],
+    [
+      'stats, last 24 h (dashboard tiles and charts)',
+      () => statsResponse(db, { from: minutesAgo(24), hours: 24 }, now),
+      50,
+    ],
     ['stats, last 24 h (heal stats --since 24h)', () => getHealingStats(db, { from: hoursAgo(24) }), 50],
-    ['stats, last 30 days (dashboard range 30d)', () => statsResponse(db, { from: minutesAgo(720), hours: 168 }, now), 200],
+    [
+      'stats, last 30 days (dashboard range 30d)',
+      () => statsResponse(db, { from: minutesAgo(720), hours: 168 }, now),
+      200,
+    ],
     ['stats, all time', () => getHealingStats(db, {})],
     ['latest result per health check', () => getLatestHealthChecks(db), 5],
     ['dashboard health (latest + 6 h trends)', () => healthResponse(db, { hours: 6 }, now)],
-    ['health history, one check (heal health / API)', () => healthHistoryResponse(db, { check: 'database', limit: 200 }, now)],
+    [
+      'health history, one check (heal health / API)',
+      () => healthHistoryResponse(db, { check: 'database', limit: 200 }, now),
+    ],
     ['health history, all checks, last 24 h', () => healthHistoryResponse(db, { hours: 24, limit: 200 }, now)],
     ['operations for the filter', () => operationsResponse(db)],
     ['events in the last minute (error-rate check)', () => countHealingEventsSince(db, hoursAgo(1 / 60))],
@@ -253,7 +284,9 @@ export async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
 async function cursorAt(db: Database, position: number): Promise<string> {
   const result = (await db.execute(sql`
     select (extract(epoch from detected_at) * 1000000)::bigint::text || '_' || id as cursor
-    from healing_events order by detected_at desc, id desc offset ${position} limit 1`)) as unknown as { rows: { cursor: string }[] };
+    from healing_events order by detected_at desc, id desc offset ${position} limit 1`)) as unknown as {
+    rows: { cursor: string }[];
+  };
   const cursor = result.rows[0]?.cursor;
   if (!cursor) throw new Error(`the table has fewer than ${position} events`);
   return cursor;
@@ -275,7 +308,14 @@ function scaleSection(engines: EngineRun[]): string {
       `**${engine}**: ${runs.map(sizeLine).join('; ')}.`,
       '',
       table(
-        ['query', `ms at ${compact(small.size.events)}`, `ms at ${compact(big.size.events)}`, 'growth', 'target', 'verdict'],
+        [
+          'query',
+          `ms at ${compact(small.size.events)}`,
+          `ms at ${compact(big.size.events)}`,
+          'growth',
+          'target',
+          'verdict',
+        ],
         big.timings.map((timing, index) => {
           const smallMs = median(small.timings[index]!.ms);
           const bigMs = median(timing.ms);
@@ -298,8 +338,10 @@ function scaleSection(engines: EngineRun[]): string {
 
 function sizeLine(run: SizeRun): string {
   const load = run.load.map((value) => fmt(value, 2)).join(', ');
-  return `${compact(run.size.events)} events / ${compact(run.size.healthRows)} health rows built in ${fmt(run.buildSeconds)} s ` +
-    `(database ${fmt(run.databaseMb, 0)} MB; load average ${load} when timed)`;
+  return (
+    `${compact(run.size.events)} events / ${compact(run.size.healthRows)} health rows built in ${fmt(run.buildSeconds)} s ` +
+    `(database ${fmt(run.databaseMb, 0)} MB; load average ${load} when timed)`
+  );
 }
 
 function compact(count: number): string {
@@ -314,7 +356,9 @@ function recordSection(section: string): void {
   const start = current.indexOf(heading);
   const next = start < 0 ? -1 : current.indexOf('\n## ', start + heading.length);
   const updated =
-    start < 0 ? `${current.trimEnd()}\n\n${section}\n` : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
+    start < 0
+      ? `${current.trimEnd()}\n\n${section}\n`
+      : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
   writeFileSync(file, updated);
   console.log(`\nRecorded in ${file}`);
 }

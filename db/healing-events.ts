@@ -2,14 +2,7 @@
 import { and, count, desc, eq, getTableColumns, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { unionAll, type PgSelect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type {
-  Diagnosis,
-  DiagnosisSource,
-  ErrorCategory,
-  HealingResult,
-  Severity,
-  Strategy,
-} from '../common/types.js';
+import type { Diagnosis, DiagnosisSource, ErrorCategory, HealingResult, Severity, Strategy } from '../common/types.js';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES, STRATEGIES } from '../common/types.js';
 import type { Database } from './connection.js';
 import {
@@ -17,7 +10,10 @@ import {
   healingEventHourTotals,
   healingEventHours,
   healingEvents,
-  notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
+  notifications,
+  type AttemptLogEntry,
+  type HealingEventRow,
+} from './schema.js';
 
 export const MAX_ERROR_MESSAGE_CHARS = 2_000;
 export const MAX_ERROR_STACK_CHARS = 8_000;
@@ -109,7 +105,10 @@ export async function updateHealingEvent(db: Database, eventKey: string, patch: 
   return rows.length > 0;
 }
 
-export interface HealingOutcomeRecord extends Pick<HealingEventPatch, 'category' | 'severity' | 'diagnosis' | 'diagnosisSource'> {
+export interface HealingOutcomeRecord extends Pick<
+  HealingEventPatch,
+  'category' | 'severity' | 'diagnosis' | 'diagnosisSource'
+> {
   result: HealingResult;
   strategy?: Strategy | null;
   healingDurationMs: number;
@@ -145,7 +144,9 @@ export async function recordHealingOutcome(
     )
     .where(eq(healingEvents.eventKey, eventKey))
     .returning({
-      recoveryMayBeDue: recoveryOf ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId) : sql<boolean>`false`,
+      recoveryMayBeDue: recoveryOf
+        ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId)
+        : sql<boolean>`false`,
     });
   return { recoveryMayBeDue: Boolean(row?.recoveryMayBeDue) };
 }
@@ -193,7 +194,8 @@ function appendAttemptSet(entry: AttemptLogEntry, explicitAttempts: number | und
   const appended = sql`case when ${alreadyLogged} then ${healingEvents.attemptLog}
     else ${healingEvents.attemptLog} || ${JSON.stringify([entry])}::jsonb end`;
   const attempts =
-    explicitAttempts ?? sql`case when ${alreadyLogged} then ${healingEvents.attempts} else ${healingEvents.attempts} + 1 end`;
+    explicitAttempts ??
+    sql`case when ${alreadyLogged} then ${healingEvents.attempts} else ${healingEvents.attempts} + 1 end`;
   return { attemptLog: appended, attempts };
 }
 
@@ -345,7 +347,9 @@ async function countMatches(db: Database, scans: (SQL | undefined)[]): Promise<n
 async function estimateMatches(db: Database, where: SQL | undefined): Promise<number> {
   const query = db.select({ id: healingEvents.id }).from(healingEvents).where(where).getSQL();
   const [row] = await selectRows(db, sql`explain (format json) ${query}`);
-  const plan = z.object({ 'QUERY PLAN': z.tuple([z.object({ Plan: z.object({ 'Plan Rows': z.number() }) })]) }).parse(row);
+  const plan = z
+    .object({ 'QUERY PLAN': z.tuple([z.object({ Plan: z.object({ 'Plan Rows': z.number() }) })]) })
+    .parse(row);
   return Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
 }
 
@@ -364,7 +368,10 @@ export async function getEventOperations(db: Database): Promise<string[]> {
     )
     select operation from ops where operation is not null limit 500`,
   );
-  return z.array(z.object({ operation: z.string() })).parse(rows).map((row) => row.operation);
+  return z
+    .array(z.object({ operation: z.string() }))
+    .parse(rows)
+    .map((row) => row.operation);
 }
 
 /** Rows of a raw query (both drivers answer `{ rows }`): validate them before use. */
@@ -583,8 +590,12 @@ function foldStats(rows: StatsRow[]): HealingStats {
     resolved,
     successRate: ratio(byResult.healed, resolved),
     meanTimeToHealMs: healedTimed === 0 ? null : healedMs / healedTimed,
-    byCategory: groupStats(rows.filter((row) => row.grouping_set === BY_CATEGORY).map((row) => ({ ...row, key: row.category }))),
-    byStrategy: groupStats(rows.filter((row) => row.grouping_set === BY_STRATEGY).map((row) => ({ ...row, key: row.strategy }))),
+    byCategory: groupStats(
+      rows.filter((row) => row.grouping_set === BY_CATEGORY).map((row) => ({ ...row, key: row.category })),
+    ),
+    byStrategy: groupStats(
+      rows.filter((row) => row.grouping_set === BY_STRATEGY).map((row) => ({ ...row, key: row.strategy })),
+    ),
     eventsPerHour,
   };
 }
@@ -602,7 +613,13 @@ function groupStats<K extends string | null>(rows: (StatsRow & { key: K })[]): G
   return [...groups]
     .filter(([, group]) => group.count > 0)
     .sort(([keyA, a], [keyB, b]) => b.count - a.count || compareNullLast(keyA, keyB))
-    .map(([key, { count, healed, resolved }]) => ({ key, count, healed, resolved, successRate: ratio(healed, resolved) }));
+    .map(([key, { count, healed, resolved }]) => ({
+      key,
+      count,
+      healed,
+      resolved,
+      successRate: ratio(healed, resolved),
+    }));
 }
 
 function compareNullLast(a: string | null, b: string | null): number {

@@ -36,8 +36,10 @@ async function migrationsBefore0005(): Promise<string> {
 
 /** Each rollup (hours, days, hourly totals) against a recount of healing_events in its shape. */
 async function expectRollupsToMatchEvents(db: Database) {
-  const counted = (query: ReturnType<typeof sql>) => db.execute(query).then((result) => (result as unknown as { rows: unknown[] }).rows);
-  const recount = (bucket: string) => counted(sql`select date_bin(${bucket}::interval, detected_at,
+  const counted = (query: ReturnType<typeof sql>) =>
+    db.execute(query).then((result) => (result as unknown as { rows: unknown[] }).rows);
+  const recount = (bucket: string) =>
+    counted(sql`select date_bin(${bucket}::interval, detected_at,
       timestamptz '2000-01-01 00:00:00+00') as at, category, strategy, result, count(*)::int as events,
       coalesce(sum(healing_duration_ms) filter (where result = 'healed'), 0)::float8 as healed_ms,
       count(healing_duration_ms) filter (where result = 'healed')::int as healed_timed
@@ -121,7 +123,8 @@ describe('rollups under concurrent writes', () => {
     await Promise.all(
       keys.map(async (eventKey, i) => {
         const order = i % 2 === 0 ? STRATEGIES.slice(0, 4) : STRATEGIES.slice(0, 4).reverse();
-        for (const strategy of order) await updateHealingEvent(db, eventKey, { strategy, result: i % 3 === 0 ? 'failed' : 'pending' });
+        for (const strategy of order)
+          await updateHealingEvent(db, eventKey, { strategy, result: i % 3 === 0 ? 'failed' : 'pending' });
         await updateHealingEvent(db, eventKey, { result: 'healed', healingDurationMs: 10 + i, category: 'network' });
       }),
     );
