@@ -139,7 +139,7 @@ async function measureSizes(handle: DatabaseHandle, plan: ScaleSize[]): Promise<
  * Adds the rows from `from` up to `to`, older than those there (the table grows into the past),
  * with the triggers off, then recounts healing_event_hours and refreshes the planner statistics.
  */
-export async function grow(handle: DatabaseHandle, from: ScaleSize, to: ScaleSize, now: Date): Promise<void> {
+async function grow(handle: DatabaseHandle, from: ScaleSize, to: ScaleSize, now: Date): Promise<void> {
   const db = handle.db;
   // One connection (pool of one, or PGlite): the settings hold for every statement below.
   await db.execute(sql`set session_replication_role = replica`);
@@ -214,7 +214,7 @@ async function databaseMb(db: Database): Promise<number> {
 }
 
 /** Every query of the dashboard's polls and of the CLI (heal list --source db, stats, health), as they call them. */
-export async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
+async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
   const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
   // As the page asks: whole minutes (dashboard/public/app.js rangeStart).
   const minutesAgo = (hours: number) => new Date(Math.floor(now.getTime() / 60_000) * 60_000 - hours * 3_600_000);
