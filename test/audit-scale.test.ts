@@ -1,5 +1,5 @@
 // The audit trail's upgrade path and its counts under concurrency, on PostgreSQL: migrations 0005
-// and 0006 applied to a database that already has events (indexes built CONCURRENTLY first, the
+// to 0007 applied to a database that already has events (indexes built CONCURRENTLY first, the
 // hour and day rollups backfilled), and the rollups equal to a recount after many concurrent writes.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
