@@ -1,17 +1,23 @@
 // `npm run bench -- --only=scale`: the audit trail's queries at two table sizes. Builds synthetic
 // healing_events and system_health_checks in SQL (generate_series) in a scratch PostgreSQL
 // database, first at the small size, then grown to the big one; times every query the dashboard
-// and the CLI make, through the project's own functions (median of 5 after one warm-up), and
+// and the CLI make, through the project's own functions (median of 9 after one warm-up), and
 // prints each time with its target and the growth ratio. Then the same on PGlite (smaller sizes).
 // The shape: one event every ~2.8 s (31,250 a day) going back from now, so both sizes hold the
 // same last 30 days and only the history grows; 7 health checks every 2 minutes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { ERROR_CATEGORIES, STRATEGIES } from '../common/types.js';
-import { eventsResponse, healthHistoryResponse, healthResponse, operationsResponse, statsResponse } from '../dashboard/api.js';
+import {
+  eventsResponse,
+  healthHistoryResponse,
+  healthResponse,
+  operationsResponse,
+  statsResponse,
+} from '../dashboard/api.js';
 import {
   countHealingEventsSince,
   getHealingEvents,
@@ -28,6 +34,8 @@ const DAY_MS = 86_400_000;
 const EVENTS_PER_DAY = 31_250;
 const HEALTH_ROWS_PER_DAY = 7 * 720;
 const BUILD_CHUNK = 500_000;
+/** Timed runs per query (after one warm-up): the median of 9 damps the other work on a shared machine. */
+const RUNS = 9;
 const LINKS = { temporalUiUrl: 'http://127.0.0.1:8233', temporalNamespace: 'default' };
 
 export interface ScaleSize {
@@ -50,6 +58,8 @@ interface SizeRun {
   size: ScaleSize;
   buildSeconds: number;
   databaseMb: number;
+  /** os.loadavg() when the timings began: the machine is shared. */
+  load: number[];
   timings: Timed[];
 }
 
@@ -60,11 +70,23 @@ interface EngineRun {
 
 const sizes = (quick: boolean) => ({
   postgres: quick
-    ? [{ events: 200_000, healthRows: 40_000 }, { events: 400_000, healthRows: 80_000 }]
-    : [{ events: 1_000_000, healthRows: 200_000 }, { events: 10_000_000, healthRows: 2_000_000 }],
+    ? [
+        { events: 200_000, healthRows: 40_000 },
+        { events: 400_000, healthRows: 80_000 },
+      ]
+    : [
+        { events: 1_000_000, healthRows: 200_000 },
+        { events: 10_000_000, healthRows: 2_000_000 },
+      ],
   pglite: quick
-    ? [{ events: 150_000, healthRows: 20_000 }, { events: 200_000, healthRows: 40_000 }]
-    : [{ events: 200_000, healthRows: 40_000 }, { events: 1_000_000, healthRows: 200_000 }],
+    ? [
+        { events: 150_000, healthRows: 20_000 },
+        { events: 200_000, healthRows: 40_000 },
+      ]
+    : [
+        { events: 200_000, healthRows: 40_000 },
+        { events: 1_000_000, healthRows: 200_000 },
+      ],
 });
 
 export async function benchScale(options: ScaleOptions): Promise<string> {
@@ -107,7 +129,8 @@ async function measureSizes(handle: DatabaseHandle, plan: ScaleSize[]): Promise<
     built = size;
     const buildSeconds = (performance.now() - started) / 1000;
     console.log(`  ${handle.kind}: ${size.events.toLocaleString('en-US')} events built in ${fmt(buildSeconds)} s`);
-    runs.push({ size, buildSeconds, databaseMb: await databaseMb(handle.db), timings: await timeQueries(handle.db, now) });
+    const mb = await databaseMb(handle.db);
+    runs.push({ size, buildSeconds, databaseMb: mb, load: loadavg(), timings: await timeQueries(handle.db, now) });
   }
   return runs;
 }
@@ -141,7 +164,9 @@ async function plainIndexes(db: Database): Promise<{ name: string; definition: s
   const result = (await db.execute(sql`
     select indexname as name, indexdef as definition from pg_indexes
     where tablename in ('healing_events', 'system_health_checks')
-      and indexname not in (select conname from pg_constraint)`)) as unknown as { rows: { name: string; definition: string }[] };
+      and indexname not in (select conname from pg_constraint)`)) as unknown as {
+    rows: { name: string; definition: string }[];
+  };
   return result.rows;
 }
 
@@ -198,22 +223,46 @@ async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
   const deepCursor = deep.nextCursor ?? undefined;
   const dashboardEvents = (query: Record<string, unknown>) => () =>
     eventsResponse(db, { limit: 25, ...query } as Parameters<typeof eventsResponse>[1], LINKS);
-  const cases: [string, (() => Promise<unknown>), number?][] = [
+  const cases: [string, () => Promise<unknown>, number?][] = [
     ['feed page 1, no filter (dashboard range "all", heal list --source db)', dashboardEvents({}), 10],
     ['feed page 1, last 24 h (dashboard default)', dashboardEvents({ from: minutesAgo(24) }), 50],
     ['feed, severity + category', dashboardEvents({ severity: 'high', category: 'network' }), 50],
+    ['feed, severity + result', dashboardEvents({ severity: 'critical', result: 'skipped' }), 50],
+    [
+      'feed, category + result, last 24 h',
+      dashboardEvents({ category: 'timeout', result: 'failed', from: minutesAgo(24) }),
+      50,
+    ],
+    [
+      'feed, severity + category + result (none match)',
+      dashboardEvents({ severity: 'low', category: 'authentication', result: 'queued' }),
+      50,
+    ],
     ['feed, result failed, last 24 h', dashboardEvents({ result: 'failed', from: minutesAgo(24) }), 50],
     ['feed, one operation', dashboardEvents({ operation: 'op-3' }), 50],
+    ['feed, one operation + result failed (none match)', dashboardEvents({ operation: 'op-3', result: 'failed' }), 50],
     ['feed, one signature', dashboardEvents({ signature: 'sig-42' }), 50],
+    ['feed, one signature + result healed', dashboardEvents({ signature: 'sig-42', result: 'healed' }), 50],
     ['feed, one workflow id', dashboardEvents({ workflowId: 'heal-12345' }), 50],
     ['feed, a page 100,000 rows deep (cursor)', dashboardEvents({ before: deepCursor }), 50],
-    ['stats, last 24 h (dashboard tiles and charts)', () => statsResponse(db, { from: minutesAgo(24), hours: 24 }, now), 50],
+    [
+      'stats, last 24 h (dashboard tiles and charts)',
+      () => statsResponse(db, { from: minutesAgo(24), hours: 24 }, now),
+      50,
+    ],
     ['stats, last 24 h (heal stats --since 24h)', () => getHealingStats(db, { from: hoursAgo(24) }), 50],
-    ['stats, last 30 days (dashboard range 30d)', () => statsResponse(db, { from: minutesAgo(720), hours: 168 }, now), 200],
+    [
+      'stats, last 30 days (dashboard range 30d)',
+      () => statsResponse(db, { from: minutesAgo(720), hours: 168 }, now),
+      200,
+    ],
     ['stats, all time', () => getHealingStats(db, {})],
     ['latest result per health check', () => getLatestHealthChecks(db), 5],
     ['dashboard health (latest + 6 h trends)', () => healthResponse(db, { hours: 6 }, now)],
-    ['health history, one check (heal health / API)', () => healthHistoryResponse(db, { check: 'database', limit: 200 }, now)],
+    [
+      'health history, one check (heal health / API)',
+      () => healthHistoryResponse(db, { check: 'database', limit: 200 }, now),
+    ],
     ['health history, all checks, last 24 h', () => healthHistoryResponse(db, { hours: 24, limit: 200 }, now)],
     ['operations for the filter', () => operationsResponse(db)],
     ['events in the last minute (error-rate check)', () => countHealingEventsSince(db, hoursAgo(1 / 60))],
@@ -222,7 +271,7 @@ async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
   for (const [name, run, targetMs] of cases) {
     await run();
     const ms: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
       await run();
       ms.push(performance.now() - started);
@@ -235,7 +284,9 @@ async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
 async function cursorAt(db: Database, position: number): Promise<string> {
   const result = (await db.execute(sql`
     select (extract(epoch from detected_at) * 1000000)::bigint::text || '_' || id as cursor
-    from healing_events order by detected_at desc, id desc offset ${position} limit 1`)) as unknown as { rows: { cursor: string }[] };
+    from healing_events order by detected_at desc, id desc offset ${position} limit 1`)) as unknown as {
+    rows: { cursor: string }[];
+  };
   const cursor = result.rows[0]?.cursor;
   if (!cursor) throw new Error(`the table has fewer than ${position} events`);
   return cursor;
@@ -247,18 +298,24 @@ function scaleSection(engines: EngineRun[]): string {
     '',
     'Synthetic `healing_events` (31,250 a day going back from now: both sizes hold the same last 30 days, only the history grows) and ' +
       '`system_health_checks` (7 checks every 2 minutes), generated in SQL; the rollup recounted and `VACUUM ANALYZE` after each build. ' +
-      'Each query is the function the dashboard or the CLI calls, median of 5 after one warm-up, one connection. ' +
+      'Each query is the function the dashboard or the CLI calls, median of 9 after one warm-up, one connection. ' +
       'Targets apply at the big size; growth = big / small (target ≤ 1.5).',
   ];
   for (const { engine, runs } of engines) {
     const [small, big] = runs as [SizeRun, SizeRun];
-    const label = (size: ScaleSize) => `${compact(size.events)} events / ${compact(size.healthRows)} health rows`;
     lines.push(
       '',
-      `**${engine}**: ${runs.map((run) => `${label(run.size)} built in ${fmt(run.buildSeconds)} s (database ${fmt(run.databaseMb, 0)} MB)`).join('; ')}.`,
+      `**${engine}**: ${runs.map(sizeLine).join('; ')}.`,
       '',
       table(
-        ['query', `ms at ${compact(small.size.events)}`, `ms at ${compact(big.size.events)}`, 'growth', 'target', 'verdict'],
+        [
+          'query',
+          `ms at ${compact(small.size.events)}`,
+          `ms at ${compact(big.size.events)}`,
+          'growth',
+          'target',
+          'verdict',
+        ],
         big.timings.map((timing, index) => {
           const smallMs = median(small.timings[index]!.ms);
           const bigMs = median(timing.ms);
@@ -279,6 +336,14 @@ function scaleSection(engines: EngineRun[]): string {
   return lines.join('\n');
 }
 
+function sizeLine(run: SizeRun): string {
+  const load = run.load.map((value) => fmt(value, 2)).join(', ');
+  return (
+    `${compact(run.size.events)} events / ${compact(run.size.healthRows)} health rows built in ${fmt(run.buildSeconds)} s ` +
+    `(database ${fmt(run.databaseMb, 0)} MB; load average ${load} when timed)`
+  );
+}
+
 function compact(count: number): string {
   return count >= 1_000_000 ? `${count / 1_000_000} M` : `${count / 1_000} k`;
 }
@@ -291,7 +356,9 @@ function recordSection(section: string): void {
   const start = current.indexOf(heading);
   const next = start < 0 ? -1 : current.indexOf('\n## ', start + heading.length);
   const updated =
-    start < 0 ? `${current.trimEnd()}\n\n${section}\n` : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
+    start < 0
+      ? `${current.trimEnd()}\n\n${section}\n`
+      : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
   writeFileSync(file, updated);
   console.log(`\nRecorded in ${file}`);
 }

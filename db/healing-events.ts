@@ -1,17 +1,19 @@
 // healing_events: one row per error occurrence, updated as its healing workflow moves on.
-import { and, count, desc, eq, getTableColumns, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { unionAll, type PgSelect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type {
-  Diagnosis,
-  DiagnosisSource,
-  ErrorCategory,
-  HealingResult,
-  Severity,
-  Strategy,
-} from '../common/types.js';
-import { ERROR_CATEGORIES, HEALING_RESULTS, STRATEGIES } from '../common/types.js';
+import type { Diagnosis, DiagnosisSource, ErrorCategory, HealingResult, Severity, Strategy } from '../common/types.js';
+import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES, STRATEGIES } from '../common/types.js';
 import type { Database } from './connection.js';
-import { healingEventHours, healingEvents, notifications, type AttemptLogEntry, type HealingEventRow } from './schema.js';
+import {
+  healingEventDays,
+  healingEventHourTotals,
+  healingEventHours,
+  healingEvents,
+  notifications,
+  type AttemptLogEntry,
+  type HealingEventRow,
+} from './schema.js';
 
 export const MAX_ERROR_MESSAGE_CHARS = 2_000;
 export const MAX_ERROR_STACK_CHARS = 8_000;
@@ -105,7 +107,10 @@ export async function updateHealingEvent(db: Database, eventKey: string, patch: 
   return rows.length > 0;
 }
 
-export interface HealingOutcomeRecord extends Pick<HealingEventPatch, 'category' | 'severity' | 'diagnosis' | 'diagnosisSource'> {
+export interface HealingOutcomeRecord extends Pick<
+  HealingEventPatch,
+  'category' | 'severity' | 'diagnosis' | 'diagnosisSource'
+> {
   result: HealingResult;
   strategy?: Strategy | null;
   healingDurationMs: number;
@@ -141,7 +146,9 @@ export async function recordHealingOutcome(
     )
     .where(eq(healingEvents.eventKey, eventKey))
     .returning({
-      recoveryMayBeDue: recoveryOf ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId) : sql<boolean>`false`,
+      recoveryMayBeDue: recoveryOf
+        ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId)
+        : sql<boolean>`false`,
     });
   return { recoveryMayBeDue: Boolean(row?.recoveryMayBeDue) };
 }
@@ -189,7 +196,8 @@ function appendAttemptSet(entry: AttemptLogEntry, explicitAttempts: number | und
   const appended = sql`case when ${alreadyLogged} then ${healingEvents.attemptLog}
     else ${healingEvents.attemptLog} || ${JSON.stringify([entry])}::jsonb end`;
   const attempts =
-    explicitAttempts ?? sql`case when ${alreadyLogged} then ${healingEvents.attempts} else ${healingEvents.attempts} + 1 end`;
+    explicitAttempts ??
+    sql`case when ${alreadyLogged} then ${healingEvents.attempts} else ${healingEvents.attempts} + 1 end`;
   return { attemptLog: appended, attempts };
 }
 
@@ -223,24 +231,85 @@ const detectedAtMicros = sql<string>`(extract(epoch from ${healingEvents.detecte
 export async function getHealingEvents(db: Database, filters: HealingEventFilters = {}): Promise<HealingEventPage> {
   const limit = pageSize(filters.limit);
   const where = eventFilters(filters);
-  const [found, counted] = await Promise.all([
-    db
-      .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros })
-      .from(healingEvents)
-      .where(and(where, filters.before === undefined ? undefined : olderThan(filters.before)))
-      .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
-      .limit(limit + 1),
-    countMatches(db, where),
+  const scans = orderedScans(filters);
+  const cursor = filters.before === undefined ? undefined : olderThan(filters.before);
+  // One scan (nearly every page): its capped count, and unfiltered the table's size, ride along as
+  // subqueries evaluated once, so the page is one statement (one round trip, one plan).
+  const single = scans.length === 1;
+  const alongside = {
+    counted: single ? sql<number>`(${matchCount(db, scans)})`.mapWith(Number) : sql<number | null>`null::int`,
+    estimated: single && !where ? tableEstimate : sql<number | null>`null::float8`,
+  };
+  const [found, countedApart] = await Promise.all([
+    merged(
+      scans.map((scan) =>
+        db
+          .select({ ...getTableColumns(healingEvents), cursorMicros: detectedAtMicros, ...alongside })
+          .from(healingEvents)
+          .where(and(scan, cursor))
+          .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
+          .limit(limit + 1)
+          .$dynamic(),
+      ),
+    ).limit(limit + 1),
+    single ? undefined : countMatches(db, scans),
   ]);
+  // An empty first page: nothing matches. An empty later page says nothing about the earlier ones.
+  const counted = countedApart ?? found[0]?.counted ?? (cursor ? await countMatches(db, scans) : 0);
   const page = found.slice(0, limit);
   const last = page.at(-1);
   const totalEstimated = counted > MAX_COUNTED_MATCHES;
+  const estimate = async () => found[0]?.estimated ?? (await estimateMatches(db, where));
   return {
-    rows: page.map(({ cursorMicros: _, ...row }) => row),
+    rows: page.map(({ cursorMicros: _, counted: _counted, estimated: _estimated, ...row }) => row),
     nextCursor: found.length > limit && last ? `${last.cursorMicros}_${last.id}` : null,
-    total: totalEstimated ? Math.max(counted, await estimateMatches(db, where)) : counted,
+    total: totalEstimated ? Math.max(counted, Math.round(await estimate())) : counted,
     totalEstimated,
   };
+}
+
+/** The planner's own estimate of the table's rows (its statistics scaled to its current size). */
+const tableEstimate = sql<number | null>`(select case when c.relpages > 0
+    then c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::float8) end
+  from pg_class c where c.oid = 'healing_events'::regclass)`.mapWith(Number);
+
+/** Filters with few values each: two of them together are served by one index (see orderedScans). */
+const TRIAGE = [
+  { filter: 'severity', column: healingEvents.severity, values: [...SEVERITIES, null] },
+  { filter: 'category', column: healingEvents.category, values: [...ERROR_CATEGORIES, null] },
+  { filter: 'result', column: healingEvents.result, values: HEALING_RESULTS },
+] as const;
+
+/**
+ * The conditions of the ordered index scans whose merge is the feed, newest first: each an
+ * equality prefix of an index ending in (detected_at, id), so a page reads about a page of index
+ * entries per scan, and a rare or absent combination costs a few probes, not a walk through one
+ * filter's events testing the others.
+ * - operation or signature (indexes (operation | signature, result, detected_at, id)): one scan
+ *   per result, or one with a result; severity and category filter within those scans;
+ * - two of severity, category and result (index (severity, category, result, detected_at, id)):
+ *   one scan per value of the third;
+ * - otherwise one scan, on the index of its filter, (detected_at, id) or workflow_id.
+ */
+function orderedScans(filters: Omit<HealingEventFilters, 'limit' | 'before'>): (SQL | undefined)[] {
+  const where = eventFilters(filters);
+  const byValue = ({ column, values }: (typeof TRIAGE)[number]) =>
+    values.map((value) => and(where, value === null ? isNull(column) : eq(column, value)));
+  if (filters.workflowId) return [where];
+  if (filters.operation || filters.signature) return filters.result ? [where] : byValue(TRIAGE[2]);
+  const missing = TRIAGE.filter(({ filter }) => !filters[filter]);
+  return missing.length === 1 ? byValue(missing[0]!) : [where];
+}
+
+/** The scans (same columns) merged newest first; one scan is itself. */
+function merged<T extends PgSelect>(scans: T[]): T {
+  const [first, second, ...rest] = scans;
+  if (!second) return first!;
+  // Typed as one of the scans: what the callers use of it (limit, as, await) a union has too.
+  return unionAll(first!, second as never, ...(rest as never[])).orderBy(
+    desc(healingEvents.detectedAt),
+    desc(healingEvents.id),
+  ) as unknown as T;
 }
 
 function olderThan(cursor: string): SQL {
@@ -250,15 +319,29 @@ function olderThan(cursor: string): SQL {
   return sql`(${healingEvents.detectedAt}, ${healingEvents.id}) < (${at}, ${match[2]}::uuid)`;
 }
 
-/** Counts one past the cap, so the cost is bounded by the cap, not the table. */
-async function countMatches(db: Database, where: SQL | undefined): Promise<number> {
-  const matches = db
-    .select({ one: sql`1` })
-    .from(healingEvents)
-    .where(where)
+/**
+ * Counts one past the cap along the same scans as the page (newest first), so the cost is bounded
+ * by the cap, not the table, whatever the filters.
+ */
+function matchCount(db: Database, scans: (SQL | undefined)[]) {
+  const matches = merged(
+    scans.map((where) =>
+      db
+        .select({ detectedAt: healingEvents.detectedAt, id: healingEvents.id })
+        .from(healingEvents)
+        .where(where)
+        .orderBy(desc(healingEvents.detectedAt), desc(healingEvents.id))
+        .limit(MAX_COUNTED_MATCHES + 1)
+        .$dynamic(),
+    ),
+  )
     .limit(MAX_COUNTED_MATCHES + 1)
     .as('matches');
-  const [row] = await db.select({ total: count() }).from(matches);
+  return db.select({ total: count() }).from(matches);
+}
+
+async function countMatches(db: Database, scans: (SQL | undefined)[]): Promise<number> {
+  const [row] = await matchCount(db, scans);
   return row?.total ?? 0;
 }
 
@@ -266,7 +349,9 @@ async function countMatches(db: Database, where: SQL | undefined): Promise<numbe
 async function estimateMatches(db: Database, where: SQL | undefined): Promise<number> {
   const query = db.select({ id: healingEvents.id }).from(healingEvents).where(where).getSQL();
   const [row] = await selectRows(db, sql`explain (format json) ${query}`);
-  const plan = z.object({ 'QUERY PLAN': z.tuple([z.object({ Plan: z.object({ 'Plan Rows': z.number() }) })]) }).parse(row);
+  const plan = z
+    .object({ 'QUERY PLAN': z.tuple([z.object({ Plan: z.object({ 'Plan Rows': z.number() }) })]) })
+    .parse(row);
   return Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
 }
 
@@ -285,7 +370,10 @@ export async function getEventOperations(db: Database): Promise<string[]> {
     )
     select operation from ops where operation is not null limit 500`,
   );
-  return z.array(z.object({ operation: z.string() })).parse(rows).map((row) => row.operation);
+  return z
+    .array(z.object({ operation: z.string() }))
+    .parse(rows)
+    .map((row) => row.operation);
 }
 
 /** Rows of a raw query (both drivers answer `{ rows }`): validate them before use. */
@@ -367,71 +455,107 @@ export interface HealingStats {
 const VERDICT_RESULTS: readonly HealingResult[] = ['healed', 'failed', 'skipped'];
 const MAX_HOUR_BUCKETS = 168;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
- * From healing_event_hours for the whole UTC hours of the range, and from healing_events only for
- * the partial hours at its ends: the cost grows with the hours asked for, not with the events.
- * Counts of pruned events remain (see db/retention.ts), except in those partial end hours.
+ * From the rollups kept by triggers on healing_events: healing_event_days for the whole UTC days
+ * of the range, healing_event_hours for the whole hours left at its ends, and healing_events only
+ * for the partial hours left after that; the hourly chart from healing_event_hour_totals. The cost
+ * grows with the days and hours asked for, not with the events. Counts of pruned events remain
+ * (see db/retention.ts), except in those partial end hours.
  */
 export async function getHealingStats(db: Database, range: TimeRange = {}): Promise<HealingStats> {
-  const rows = statsRow.array().parse(await selectRows(db, statsQuery(splitByWholeHours(range))));
+  const rows = statsRow.array().parse(await selectRows(db, statsQuery(splitRange(range))));
   return foldStats(rows);
 }
 
-interface SplitRange {
-  /** Absent: the range holds no whole hour. */
-  wholeHours?: TimeRange;
+export interface SplitRange {
+  /** Absent: the range holds no whole day. */
+  wholeDays?: TimeRange;
+  wholeHours: TimeRange[];
   partialHours: TimeRange[];
 }
 
-export function splitByWholeHours({ from, to }: TimeRange): SplitRange {
-  const wholeFrom = from && new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
-  const wholeTo = to && new Date(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS);
-  if (wholeFrom && wholeTo && wholeFrom >= wholeTo) return { partialHours: [{ from, to }] };
-  const partialHours: TimeRange[] = [];
-  if (from && wholeFrom && from < wholeFrom) partialHours.push({ from, to: wholeFrom });
-  if (to && wholeTo && wholeTo < to) partialHours.push({ from: wholeTo, to });
-  return { wholeHours: { from: wholeFrom, to: wholeTo }, partialHours };
+/** The range as whole UTC days, then whole hours, then the partial hours at its ends. */
+export function splitRange(range: TimeRange): SplitRange {
+  const days = splitByWhole(range, DAY_MS);
+  const hours = days.parts.map((part) => splitByWhole(part, HOUR_MS));
+  return {
+    wholeDays: days.whole,
+    wholeHours: hours.flatMap((part) => (part.whole ? [part.whole] : [])),
+    partialHours: hours.flatMap((part) => part.parts),
+  };
+}
+
+/** The units of `unitMs` (aligned on the epoch) the range covers whole, and what is left at each end. */
+function splitByWhole({ from, to }: TimeRange, unitMs: number): { whole?: TimeRange; parts: TimeRange[] } {
+  const wholeFrom = from && new Date(Math.ceil(from.getTime() / unitMs) * unitMs);
+  const wholeTo = to && new Date(Math.floor(to.getTime() / unitMs) * unitMs);
+  if (wholeFrom && wholeTo && wholeFrom >= wholeTo) return { parts: [{ from, to }] };
+  const parts: TimeRange[] = [];
+  if (from && wholeFrom && from < wholeFrom) parts.push({ from, to: wholeFrom });
+  if (to && wholeTo && wholeTo < to) parts.push({ from: wholeTo, to });
+  return { whole: { from: wholeFrom, to: wholeTo }, parts };
 }
 
 const hourOf = (column: SQL | typeof healingEvents.detectedAt) =>
   sql`date_bin('1 hour', ${column}, timestamptz '2000-01-01 00:00:00+00')`;
 
-function statsQuery({ wholeHours, partialHours }: SplitRange): SQL {
-  const hours = healingEventHours;
-  const fromRollup = wholeHours
-    ? sql`select ${hours.hour} as hour, ${hours.category} as category, ${hours.strategy} as strategy, ${hours.result} as result,
-        ${hours.events} as events, ${hours.healedMs} as healed_ms, ${hours.healedTimed} as healed_timed
-      from ${hours}
-      where ${and(
-        wholeHours.from && gte(hours.hour, wholeHours.from),
-        wholeHours.to && lt(hours.hour, wholeHours.to),
-      ) ?? sql`true`}`
-    : undefined;
+type TimeColumn = typeof healingEventDays.day | typeof healingEventHours.hour | typeof healingEventHourTotals.hour;
+const within = (column: TimeColumn, { from, to }: TimeRange) =>
+  and(from && gte(column, from), to && lt(column, to)) ?? sql`true`;
+
+function statsQuery({ wholeDays, wholeHours, partialHours }: SplitRange): SQL {
+  const rollup = (table: typeof healingEventDays | typeof healingEventHours, at: TimeColumn, ranges: TimeRange[]) =>
+    ranges.map(
+      (range) => sql`select ${table.category} as category, ${table.strategy} as strategy, ${table.result} as result,
+        ${table.events} as events, ${table.healedMs} as healed_ms, ${table.healedTimed} as healed_timed
+      from ${table} where ${within(at, range)}`,
+    );
   const healedMs = sql`case when ${healingEvents.result} = 'healed' then coalesce(${healingEvents.healingDurationMs},
     extract(epoch from (${healingEvents.resolvedAt} - ${healingEvents.detectedAt})) * 1000) end`;
-  const fromEvents = partialHours.length
+  const partial = partialHours.length
     ? sql`select ${hourOf(healingEvents.detectedAt)} as hour, ${healingEvents.category} as category,
         ${healingEvents.strategy} as strategy, ${healingEvents.result} as result, count(*) as events,
         coalesce(sum(${healedMs}), 0) as healed_ms, count(${healedMs}) as healed_timed
       from ${healingEvents}
       where ${or(...partialHours.map((part) => eventFilters(part)))}
       group by 1, 2, 3, 4`
-    : undefined;
-  const counted = sql.join([fromRollup, fromEvents].filter((part): part is SQL => part !== undefined), sql` union all `);
-  // One pass, three groupings: by category and result (also gives the totals), by strategy and result, by hour.
-  return sql`with counted as (${counted})
-    select grouping(category, strategy, hour) as grouping_set, category, strategy,
-      extract(epoch from hour)::float8 as hour_epoch, result,
+    : sql`select null::timestamptz as hour, null as category, null as strategy, null as result, 0::bigint as events,
+        0::float8 as healed_ms, 0::bigint as healed_timed where false`;
+  const counted = [
+    ...rollup(healingEventDays, healingEventDays.day, wholeDays ? [wholeDays] : []),
+    ...rollup(healingEventHours, healingEventHours.hour, wholeHours),
+    sql`select category, strategy, result, events, healed_ms, healed_timed from partial`,
+  ];
+  const totals = healingEventHourTotals;
+  const chartHours = [...(wholeDays ? [wholeDays] : []), ...wholeHours];
+  // The chart's latest hours: up to the range's end, or (open range) the newest hour with events.
+  const chartEnd = chartHours.some((range) => !range.to)
+    ? sql`(select max(${totals.hour}) from ${totals}) + interval '1 hour'`
+    : sql`${new Date(Math.max(...chartHours.map((range) => range.to!.getTime()), 0))}::timestamptz`;
+  const chart = chartHours.map(
+    (range) => sql`select ${totals.hour} as hour, ${totals.events} as events from ${totals}
+      where ${within(totals.hour, range)}
+        and ${totals.hour} >= ${chartEnd} - ${MAX_HOUR_BUCKETS}::int * interval '1 hour'`,
+  );
+  // Three groupings: by category and result (also gives the totals), by strategy and result, by hour.
+  return sql`with partial as materialized (${partial}),
+    counted as (${sql.join(counted, sql` union all `)})
+    select grouping(category, strategy) as grouping_set, category, strategy, null::float8 as hour_epoch, result,
       sum(events)::float8 as events, sum(healed_ms)::float8 as healed_ms, sum(healed_timed)::float8 as healed_timed
     from counted
-    group by grouping sets ((category, result), (strategy, result), (hour))`;
+    group by grouping sets ((category, result), (strategy, result))
+    union all
+    select ${BY_HOUR}, null, null, extract(epoch from hour)::float8, null, sum(events)::float8, 0, 0
+    from (${sql.join([...chart, sql`select hour, events from partial`], sql` union all `)}) hours
+    group by hour`;
 }
 
-// grouping(category, strategy, hour): a bit set for each column aggregated away.
-const BY_CATEGORY = 0b011;
-const BY_STRATEGY = 0b101;
-const BY_HOUR = 0b110;
+// grouping(category, strategy): a bit set for each column aggregated away; the hourly chart has its own code.
+const BY_CATEGORY = 0b01;
+const BY_STRATEGY = 0b10;
+const BY_HOUR = 0b100;
 
 const statsRow = z.object({
   grouping_set: z.coerce.number(),
@@ -468,8 +592,12 @@ function foldStats(rows: StatsRow[]): HealingStats {
     resolved,
     successRate: ratio(byResult.healed, resolved),
     meanTimeToHealMs: healedTimed === 0 ? null : healedMs / healedTimed,
-    byCategory: groupStats(rows.filter((row) => row.grouping_set === BY_CATEGORY).map((row) => ({ ...row, key: row.category }))),
-    byStrategy: groupStats(rows.filter((row) => row.grouping_set === BY_STRATEGY).map((row) => ({ ...row, key: row.strategy }))),
+    byCategory: groupStats(
+      rows.filter((row) => row.grouping_set === BY_CATEGORY).map((row) => ({ ...row, key: row.category })),
+    ),
+    byStrategy: groupStats(
+      rows.filter((row) => row.grouping_set === BY_STRATEGY).map((row) => ({ ...row, key: row.strategy })),
+    ),
     eventsPerHour,
   };
 }
@@ -487,7 +615,13 @@ function groupStats<K extends string | null>(rows: (StatsRow & { key: K })[]): G
   return [...groups]
     .filter(([, group]) => group.count > 0)
     .sort(([keyA, a], [keyB, b]) => b.count - a.count || compareNullLast(keyA, keyB))
-    .map(([key, { count, healed, resolved }]) => ({ key, count, healed, resolved, successRate: ratio(healed, resolved) }));
+    .map(([key, { count, healed, resolved }]) => ({
+      key,
+      count,
+      healed,
+      resolved,
+      successRate: ratio(healed, resolved),
+    }));
 }
 
 function compareNullLast(a: string | null, b: string | null): number {

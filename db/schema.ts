@@ -66,11 +66,20 @@ export const healingEvents = pgTable(
   // ending in that order, so any filtered page reads about one page of index entries.
   (t) => [
     index('healing_events_detected_at_id_idx').on(t.detectedAt, t.id),
-    index('healing_events_signature_detected_at_id_idx').on(t.signature, t.detectedAt, t.id),
-    index('healing_events_operation_detected_at_id_idx').on(t.operation, t.detectedAt, t.id),
+    // Signature or operation alone: one ordered scan per result; with a result: one scan.
+    index('healing_events_signature_result_detected_at_id_idx').on(t.signature, t.result, t.detectedAt, t.id),
+    index('healing_events_operation_result_detected_at_id_idx').on(t.operation, t.result, t.detectedAt, t.id),
     index('healing_events_category_detected_at_id_idx').on(t.category, t.detectedAt, t.id),
     index('healing_events_severity_detected_at_id_idx').on(t.severity, t.detectedAt, t.id),
     index('healing_events_result_detected_at_id_idx').on(t.result, t.detectedAt, t.id),
+    // Two of severity, category and result together: one ordered scan per value of the third (see getHealingEvents).
+    index('healing_events_severity_category_result_detected_at_id_idx').on(
+      t.severity,
+      t.category,
+      t.result,
+      t.detectedAt,
+      t.id,
+    ),
     index('healing_events_workflow_id_idx').on(t.workflowId),
   ],
 );
@@ -94,6 +103,30 @@ export const healingEventHours = pgTable(
   },
   (t) => [unique('healing_event_hours_key').on(t.hour, t.category, t.strategy, t.result).nullsNotDistinct()],
 );
+
+/**
+ * healing_event_hours summed per UTC day, kept by the same triggers and likewise never pruned:
+ * statistics over weeks and months read one row per day and combination.
+ */
+export const healingEventDays = pgTable(
+  'healing_event_days',
+  {
+    day: timestamptz('day').notNull(),
+    category: text('category').$type<ErrorCategory>(),
+    strategy: text('strategy').$type<Strategy>(),
+    result: text('result').$type<HealingResult>().notNull(),
+    events: integer('events').notNull().default(0),
+    healedMs: doublePrecision('healed_ms').notNull().default(0),
+    healedTimed: integer('healed_timed').notNull().default(0),
+  },
+  (t) => [unique('healing_event_days_key').on(t.day, t.category, t.strategy, t.result).nullsNotDistinct()],
+);
+
+/** Events per UTC hour (all combinations), kept by the same triggers: the statistics' hourly chart. */
+export const healingEventHourTotals = pgTable('healing_event_hour_totals', {
+  hour: timestamptz('hour').primaryKey(),
+  events: integer('events').notNull().default(0),
+});
 
 export const systemHealthChecks = pgTable(
   'system_health_checks',

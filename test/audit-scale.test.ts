@@ -1,6 +1,6 @@
-// The audit trail's upgrade path and its counts under concurrency, on PostgreSQL: migration 0005
-// applied to a database that already has events (indexes built CONCURRENTLY first, hourly counts
-// backfilled), and the hourly counts equal to a recount after many concurrent writes.
+// The audit trail's upgrade path and its counts under concurrency, on PostgreSQL: migrations 0005
+// to 0007 applied to a database that already has events (indexes built CONCURRENTLY first, the
+// hour and day rollups backfilled), and the rollups equal to a recount after many concurrent writes.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,17 +34,28 @@ async function migrationsBefore0005(): Promise<string> {
   return dir;
 }
 
-/** A recount of healing_events in the rollup's shape, to compare with healing_event_hours. */
-async function recount(db: Database) {
-  const counted = (query: ReturnType<typeof sql>) => db.execute(query).then((result) => (result as unknown as { rows: unknown[] }).rows);
-  const rollup = await counted(sql`select hour, category, strategy, result, events, healed_ms, healed_timed
-    from healing_event_hours where events <> 0 or healed_timed <> 0 order by 1, 2, 3, 4`);
-  const events = await counted(sql`select date_bin('1 hour', detected_at, timestamptz '2000-01-01 00:00:00+00') as hour,
-      category, strategy, result, count(*)::int as events,
+/** Each rollup (hours, days, hourly totals) against a recount of healing_events in its shape. */
+async function expectRollupsToMatchEvents(db: Database) {
+  const counted = (query: ReturnType<typeof sql>) =>
+    db.execute(query).then((result) => (result as unknown as { rows: unknown[] }).rows);
+  const recount = (bucket: string) =>
+    counted(sql`select date_bin(${bucket}::interval, detected_at,
+      timestamptz '2000-01-01 00:00:00+00') as at, category, strategy, result, count(*)::int as events,
       coalesce(sum(healing_duration_ms) filter (where result = 'healed'), 0)::float8 as healed_ms,
       count(healing_duration_ms) filter (where result = 'healed')::int as healed_timed
     from healing_events group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
-  return { rollup, events };
+  expect(
+    await counted(sql`select hour as at, category, strategy, result, events, healed_ms, healed_timed
+      from healing_event_hours where events <> 0 or healed_timed <> 0 order by 1, 2, 3, 4`),
+  ).toEqual(await recount('1 hour'));
+  expect(
+    await counted(sql`select day as at, category, strategy, result, events, healed_ms, healed_timed
+      from healing_event_days where events <> 0 or healed_timed <> 0 order by 1, 2, 3, 4`),
+  ).toEqual(await recount('1 day'));
+  expect(await counted(sql`select hour, events from healing_event_hour_totals where events <> 0 order by 1`)).toEqual(
+    await counted(sql`select date_bin('1 hour', detected_at, timestamptz '2000-01-01 00:00:00+00') as hour,
+      count(*)::int as events from healing_events group by 1 order by 1`),
+  );
 }
 
 describe('migration 0005 on a database with events', () => {
@@ -66,9 +77,12 @@ describe('migration 0005 on a database with events', () => {
         'healing_events_category_detected_at_id_idx',
         'healing_events_detected_at_id_idx',
         'healing_events_operation_detected_at_id_idx',
+        'healing_events_operation_result_detected_at_id_idx',
         'healing_events_result_detected_at_id_idx',
+        'healing_events_severity_category_result_detected_at_id_idx',
         'healing_events_severity_detected_at_id_idx',
         'healing_events_signature_detected_at_id_idx',
+        'healing_events_signature_result_detected_at_id_idx',
         'system_health_checks_checked_at_id_idx',
       ]);
     } finally {
@@ -79,16 +93,16 @@ describe('migration 0005 on a database with events', () => {
     cleanups.push(() => handle.close());
     const { rows: invalid } = await pool.query(`select count(*)::int as n from pg_index where not indisvalid`);
     expect(invalid[0].n).toBe(0);
-    const { rows: old } = await pool.query(`select indexname from pg_indexes where indexname = 'healing_events_severity_idx'`);
+    const { rows: old } = await pool.query(`select indexname from pg_indexes where indexname in
+      ('healing_events_severity_idx', 'healing_events_operation_detected_at_id_idx', 'healing_events_signature_detected_at_id_idx')`);
     expect(old).toEqual([]);
     const stats = await getHealingStats(handle.db);
     expect(stats).toMatchObject({ total: 30, byResult: { healed: 15, failed: 15 }, meanTimeToHealMs: 100 });
-    const { rollup, events } = await recount(handle.db);
-    expect(rollup).toEqual(events);
+    await expectRollupsToMatchEvents(handle.db);
   }, 120_000);
 });
 
-describe('hourly counts under concurrent writes', () => {
+describe('rollups under concurrent writes', () => {
   let testDb: TestDatabase;
 
   it('equal a recount after many concurrent inserts and moves between combinations (no deadlock)', async () => {
@@ -98,20 +112,23 @@ describe('hourly counts under concurrent writes', () => {
     const keys = Array.from({ length: 60 }, (_, i) => `concurrent-${i}`);
     const at = new Date(Date.UTC(2026, 5, 1, 12, 30));
     await Promise.all(
-      keys.map((eventKey) =>
-        recordHealingEvent(db, { eventKey, operation: 'op', errorClass: 'Error', errorMessage: 'x', signature: 's', detectedAt: at }),
-      ),
+      // Spread over 30 hours (two UTC days): two events per hour row, many per day row.
+      keys.map((eventKey, i) => {
+        const detectedAt = new Date(at.getTime() + (i % 30) * 3_600_000);
+        const event = { eventKey, operation: 'op', errorClass: 'Error', errorMessage: 'x', signature: 's', detectedAt };
+        return recordHealingEvent(db, event);
+      }),
     );
     // Each event moves through strategies and results, in opposite orders half the time.
     await Promise.all(
       keys.map(async (eventKey, i) => {
         const order = i % 2 === 0 ? STRATEGIES.slice(0, 4) : STRATEGIES.slice(0, 4).reverse();
-        for (const strategy of order) await updateHealingEvent(db, eventKey, { strategy, result: i % 3 === 0 ? 'failed' : 'pending' });
+        for (const strategy of order)
+          await updateHealingEvent(db, eventKey, { strategy, result: i % 3 === 0 ? 'failed' : 'pending' });
         await updateHealingEvent(db, eventKey, { result: 'healed', healingDurationMs: 10 + i, category: 'network' });
       }),
     );
-    const { rollup, events } = await recount(db);
-    expect(rollup).toEqual(events);
+    await expectRollupsToMatchEvents(db);
     expect((await getHealingStats(db)).byResult.healed).toBe(60);
   }, 60_000);
 });

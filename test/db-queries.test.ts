@@ -339,7 +339,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
       const stats = await getHealingStats(db, { from, to });
       expect(stats.total).toBe(7);
-      expect(stats.byResult).toEqual({ pending: 1, healed: 3, failed: 1, skipped: 1, queued: 0, cancelled: 1, joined: 0, 'not-started': 0 });
+      expect(stats.byResult).toEqual({ pending: 1, healed: 3, failed: 1, skipped: 1, queued: 0, cancelled: 1, joined: 0, 'not-started': 0, 'breaker-open': 0 });
       expect(stats.resolved).toBe(5);
       expect(stats.successRate).toBeCloseTo(3 / 5);
       expect(stats.meanTimeToHealMs).toBeCloseTo(200);

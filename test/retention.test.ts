@@ -37,12 +37,20 @@ beforeAll(async () => {
   ({ client, address } = await connectToDevServer());
   testDb = await createTestDatabase('postgres');
   native = await NativeConnection.connect({ address });
-  worker = await createCentralWorker({ connection: native, taskQueue, workflowBundle: await workflowBundle(), db: testDb.handle.db });
+  worker = await createCentralWorker({
+    connection: native,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    db: testDb.handle.db,
+  });
   running = worker.run();
 }, 120_000);
 
 afterAll(async () => {
-  await client?.schedule.getHandle(ref.scheduleId).delete().catch(() => undefined);
+  await client?.schedule
+    .getHandle(ref.scheduleId)
+    .delete()
+    .catch(() => undefined);
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
   await native?.close();
@@ -74,16 +82,36 @@ describe('retention', () => {
         category: 'network',
         detectedAt: new Date(now - days * DAY),
       });
-      await updateHealingEvent(db, eventKey, { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 10 });
+      await updateHealingEvent(db, eventKey, {
+        result: 'healed',
+        strategy: 'RETRY_WITH_BACKOFF',
+        healingDurationMs: 10,
+      });
     }
     for (const days of [40, 31, 1]) {
-      await createHealthCheck(db, { checkName: days === 1 ? 'database' : 'old-check', status: 'healthy', checkedAt: new Date(now - days * DAY) });
+      await createHealthCheck(db, {
+        checkName: days === 1 ? 'database' : 'old-check',
+        status: 'healthy',
+        checkedAt: new Date(now - days * DAY),
+      });
     }
     const before = await getHealingStats(db);
+    // A range with whole days, whole hours and partial hours: days and hours rollups and events.
+    const longRange = { from: new Date(now - 120 * DAY - 90 * 60_000), to: new Date(now - 30 * 60_000) };
+    const beforeLongRange = await getHealingStats(db, longRange);
 
-    const input = { ...retentionFromConfig({ RETENTION_HEALING_EVENTS: '90d', RETENTION_HEALTH_CHECKS: '30d' }), batchSize: 2 };
-    expect(await ensureRetentionSchedule(client, { taskQueue, input })).toEqual({ scheduleId: ref.scheduleId, created: true });
-    expect(await ensureRetentionSchedule(client, { taskQueue, input })).toEqual({ scheduleId: ref.scheduleId, created: false });
+    const input = {
+      ...retentionFromConfig({ RETENTION_HEALING_EVENTS: '90d', RETENTION_HEALTH_CHECKS: '30d' }),
+      batchSize: 2,
+    };
+    expect(await ensureRetentionSchedule(client, { taskQueue, input })).toEqual({
+      scheduleId: ref.scheduleId,
+      created: true,
+    });
+    expect(await ensureRetentionSchedule(client, { taskQueue, input })).toEqual({
+      scheduleId: ref.scheduleId,
+      created: false,
+    });
     expect(await describeHealthSchedule(client, ref)).toMatchObject({
       intervalMs: 3_600_000,
       overlap: ScheduleOverlapPolicy.SKIP,
@@ -92,7 +120,10 @@ describe('retention', () => {
     });
 
     await triggerHealthCheck(client, ref);
-    const run = await eventually(async () => (await describeHealthSchedule(client, ref)).recentRuns[0], 'the triggered run');
+    const run = await eventually(
+      async () => (await describeHealthSchedule(client, ref)).recentRuns[0],
+      'the triggered run',
+    );
     const summary: RetentionSummary = await client.workflow.getHandle(run.workflowId).result();
     expect(summary.healing_events?.deleted).toBe(3);
     expect(summary.system_health_checks?.deleted).toBe(2);
@@ -100,14 +131,20 @@ describe('retention', () => {
     expect((await getHealingEvents(db)).rows.map((row) => row.eventKey).sort()).toEqual(['retained-3', 'retained-4']);
     expect((await getHealthChecks(db)).map((row) => row.checkName)).toEqual(['database']);
     expect((await getLatestHealthChecks(db)).map((row) => row.checkName)).toEqual(['database']);
-    // The statistics of the pruned days remain (hourly counts are not pruned).
+    // The statistics of the pruned days remain (the hour and day rollups are not pruned).
     expect(await getHealingStats(db)).toEqual(before);
+    expect(await getHealingStats(db, longRange)).toEqual(beforeLongRange);
+    expect(beforeLongRange.total).toBe(5);
     expect(before).toMatchObject({ total: 5, byResult: { healed: 5 }, meanTimeToHealMs: 10 });
   }, 120_000);
 
   it('reads RETENTION_* as durations and refuses anything else with a clear error', () => {
-    expect(retentionFromConfig(loadConfig({}))).toEqual({ keepMs: { healing_events: 90 * DAY, system_health_checks: 30 * DAY } });
-    expect(retentionFromConfig(loadConfig({ RETENTION_HEALING_EVENTS: '7d', RETENTION_HEALTH_CHECKS: '12h' })).keepMs).toEqual({
+    expect(retentionFromConfig(loadConfig({}))).toEqual({
+      keepMs: { healing_events: 90 * DAY, system_health_checks: 30 * DAY },
+    });
+    expect(
+      retentionFromConfig(loadConfig({ RETENTION_HEALING_EVENTS: '7d', RETENTION_HEALTH_CHECKS: '12h' })).keepMs,
+    ).toEqual({
       healing_events: 7 * DAY,
       system_health_checks: DAY / 2,
     });
