@@ -101,8 +101,9 @@ describe('the calling application', () => {
         }
         return id;
       },
-      // One strategy, so the planner's occasional exploration cannot spread the successes.
-      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
+      // One strategy, so the planner's occasional exploration cannot spread the successes; heals checked
+      // for 1 ms, so the three faults are separate ones, not a recurrence (test/healing-recurrence.test.ts).
+      { allowedStrategies: ['RETRY_WITH_BACKOFF'], recurrenceWindowMs: 1 },
     );
     for (const id of [1, 2, 3]) {
       failNext = true;
