@@ -6,11 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SelfHealing } from '../client/self-healing.js';
 import { heal, healJson, type HealEnv } from './support/heal-cli.js';
 import { killStartedSystems, npmStart, systemEnv, systemPorts, type StartedSystem } from './support/npm-start.js';
+
+// The app worker's state changes are noise in test output; errors still show.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const suffix = randomBytes(3).toString('hex');
 let dataDir: string;
@@ -148,6 +151,8 @@ describe('heal on the embedded default (no DATABASE_URL)', { timeout: 400_000 },
   });
 
   it('says in one line that the worker is not running', async () => {
+    appWorker.shutdown();
+    await appWorkerRun;
     process.kill(-system.pid, 'SIGINT');
     expect((await system.exited).code).toBe(0);
     for (const command of [['stats'], ['health'], ['patterns'], ['list', '--source', 'db']]) {

@@ -1,8 +1,9 @@
-// What `npm start` starts first, before the worker's heavy modules load: the database (reached
-// before anything else, so a wrong DATABASE_URL starts nothing), then a local Temporal dev server
-// when one is needed. The dev server boots while the rest of the system loads; the caller awaits it.
+// What `npm start` starts first, before the worker's heavy modules load: the database and, when one
+// is needed, a local Temporal dev server, which boots while the rest loads (the caller awaits it).
+// PostgreSQL is reached before the dev server starts, so a wrong DATABASE_URL starts nothing; the
+// embedded database is a folder already checked writable, so the dev server boots while it opens.
 import path from 'node:path';
-import { openDatabase, type DatabaseHandle } from '../db/connection.js';
+import type { DatabaseHandle } from '../db/connection.js';
 import type { Config } from '../lib/config.js';
 import { startDevServer, type DevServer } from '../lib/dev-server.js';
 import { logger } from '../lib/logger.js';
@@ -18,6 +19,8 @@ export interface Foundation {
 }
 
 async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
+  // Loaded here, after the dev server was started: the drivers (PGlite's WASM) take seconds to load.
+  const { openDatabase } = await import('../db/connection.js');
   try {
     return await openDatabase({
       databaseUrl: config.DATABASE_URL,
@@ -44,13 +47,19 @@ function startLocalTemporal(config: Config, { plan }: CheckedStart): Promise<Dev
   });
 }
 
-export async function startFoundation(checked: CheckedStart, started: Started): Promise<Foundation> {
-  const database = started(await openConfiguredDatabase(checked.config));
-  logger.info({ database: database.kind }, 'database migrated');
-  if (checked.plan.kind !== 'dev-server') return { database };
+/** Starts the dev server without waiting for it; registered at once, so a stop while it boots still stops it. */
+function bootLocalTemporal(checked: CheckedStart, started: Started): Promise<DevServer> {
   const devServer = startLocalTemporal(checked.config, checked);
   devServer.catch(() => undefined); // awaited later; a failure is reported there
-  // Registered now: a stop while it boots still stops it once it answers (or finds it failed).
   started({ stop: async () => (await devServer.catch(() => undefined))?.stop() });
+  return devServer;
+}
+
+export async function startFoundation(checked: CheckedStart, started: Started): Promise<Foundation> {
+  const needsDevServer = checked.plan.kind === 'dev-server';
+  let devServer = needsDevServer && !checked.config.DATABASE_URL ? bootLocalTemporal(checked, started) : undefined;
+  const database = started(await openConfiguredDatabase(checked.config));
+  logger.info({ database: database.kind }, 'database migrated');
+  if (needsDevServer) devServer ??= bootLocalTemporal(checked, started);
   return { database, devServer };
 }
