@@ -55,7 +55,8 @@ async function timeNpmStart(dataDir: string): Promise<number> {
   process.kill(-child.pid!, 'SIGINT');
   await new Promise((resolve) => child.once('exit', resolve));
   const left = await leftovers(child.pid!, dataDir, Object.values(ports));
-  if (left.group || left.processes.length || left.ports.length) throw new Error(`npm start left ${JSON.stringify(left)}`);
+  if (left.group || left.processes.length || left.ports.length)
+    throw new Error(`npm start left ${JSON.stringify(left)}`);
   return readyMs;
 }
 
@@ -66,8 +67,12 @@ async function timeDevServer(binary: string, dbFilename: string): Promise<number
   const started = performance.now();
   const child = spawn(
     binary,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)]
-      .concat(['--db-filename', dbFilename, '--log-level', 'error']),
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)].concat([
+      '--db-filename',
+      dbFilename,
+      '--log-level',
+      'error',
+    ]),
     { stdio: 'ignore' },
   );
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -99,7 +104,9 @@ export async function measureStartup(options: { rounds: number }): Promise<Start
       ];
       if (round % 2) pair.reverse();
       for (const run of pair) await run();
-      console.log(`round ${round + 1}: npm start ${fmt(npmStartMs.at(-1)!, 0)} ms, dev server ${fmt(floorMs.at(-1)!, 0)} ms`);
+      console.log(
+        `round ${round + 1}: npm start ${fmt(npmStartMs.at(-1)!, 0)} ms, dev server ${fmt(floorMs.at(-1)!, 0)} ms`,
+      );
     }
     return { rounds: options.rounds, firstStartMs, npmStartMs, floorMs, loadBefore, loadAfter: machine().loadAverage };
   } finally {

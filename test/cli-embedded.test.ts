@@ -93,7 +93,10 @@ describe('heal on the embedded default (no DATABASE_URL)', { timeout: 400_000 },
     });
     const [{ workflowId, signature }] = rows as [EventsPage['rows'][number]];
 
-    const shown = await healJson<{ run: { summary: string }; event: { result: string } }>(['show', workflowId], healEnv);
+    const shown = await healJson<{ run: { summary: string }; event: { result: string } }>(
+      ['show', workflowId],
+      healEnv,
+    );
     // A summary that reads true for a healed run: what it is about, not "failed".
     expect(shown.run.summary).toBe(`heal ${operation} after ECONNREFUSED`);
     expect(shown.event.result).toBe('healed');
