@@ -5,8 +5,9 @@
 //   4. storm: 10,000 failures of one signature within 10 s
 //   5. health-check cycle time, all healthy and one check hung
 //   7. a healing run against Temporal's own floor (issue 14): `--only=floor` (also kept in results.md)
+//   8. a second `npm start` to ready against a bare dev server: `--only=startup` (also kept in results.md)
 // `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
-// Options: --only=overhead,latency,throughput,storm,health,sanitize,scale,floor   --out=FILE
+// Options: --only=overhead,latency,throughput,storm,health,sanitize,scale,floor,startup   --out=FILE
 //          --tuning='{"maxCachedWorkflows":500}'
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,19 +20,32 @@ import { fmt, mb, table, verdict } from './lib/stats.js';
 import { benchOverhead, type OverheadResult } from './overhead.js';
 import { benchSanitize } from './sanitize.js';
 import { benchScale } from './scale.js';
+import { benchStartup } from './startup.js';
 import { benchStorm, type StormResult } from './storm.js';
 import { benchThroughput, type ThroughputResult } from './throughput.js';
 import type { WorkerTuning } from '../test/support/worker-entry.js';
 
-const BENCHES = ['overhead', 'latency', 'throughput', 'storm', 'health', 'sanitize', 'scale', 'floor'] as const;
+const BENCHES = [
+  'overhead',
+  'latency',
+  'throughput',
+  'storm',
+  'health',
+  'sanitize',
+  'scale',
+  'floor',
+  'startup',
+] as const;
+/** Run only when asked for: they take their own servers and minutes, and record their own section. */
+const ON_REQUEST: readonly Bench[] = ['scale', 'floor', 'startup'];
 type Bench = (typeof BENCHES)[number];
 
 function parseArgs(argv: string[]) {
   const flag = (name: string) => argv.find((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
   const value = (name: string) => flag(name)?.split('=').slice(1).join('=');
   const quick = Boolean(flag('quick'));
-  // scale (the audit trail at 1 M and 10 M rows, ~15 min) and floor (~10 min) run only when asked for.
-  const selected = value('only')?.split(',').filter(Boolean) ?? BENCHES.filter((name) => name !== 'scale' && name !== 'floor');
+  // scale (the audit trail at 1 M and 10 M rows, ~15 min), floor (~10 min) and startup run only when asked for.
+  const selected = value('only')?.split(',').filter(Boolean) ?? BENCHES.filter((name) => !ON_REQUEST.includes(name));
   for (const name of selected) {
     if (!BENCHES.includes(name as Bench)) throw new Error(`unknown benchmark ${name}; one of ${BENCHES.join(', ')}`);
   }
@@ -223,7 +237,9 @@ async function main(): Promise<void> {
   if (args.only.includes('overhead')) emit(overheadSection(await benchOverhead(size.overhead)));
   if (args.only.includes('sanitize')) emit(await benchSanitize({ rounds: args.quick ? 3 : 7 }));
   if (args.only.includes('scale')) emit(await benchScale({ quick: args.quick }));
-  const needsServer = args.only.some((name) => !['overhead', 'sanitize', 'scale'].includes(name));
+  if (args.only.includes('startup')) emit(await benchStartup({ quick: args.quick }));
+  // The start-up bench starts its own servers (npm start and bare dev servers).
+  const needsServer = args.only.some((name) => !['overhead', 'sanitize', 'scale', 'startup'].includes(name));
   let env: BenchEnvironment | undefined;
   try {
     if (needsServer) env = await startBenchEnvironment();

@@ -5,7 +5,6 @@
 // prints each time with its target and the growth ratio. Then the same on PGlite (smaller sizes).
 // The shape: one event every ~2.8 s (31,250 a day) going back from now, so both sizes hold the
 // same last 30 days and only the history grows; 7 health checks every 2 minutes.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +27,7 @@ import {
   type DatabaseHandle,
 } from '../db/index.js';
 import { createEmptyPostgresDatabase } from '../test/support/database.js';
+import { recordSection } from './lib/results-file.js';
 import { fmt, median, table, verdict } from './lib/stats.js';
 
 const DAY_MS = 86_400_000;
@@ -346,19 +346,4 @@ function sizeLine(run: SizeRun): string {
 
 function compact(count: number): string {
   return count >= 1_000_000 ? `${count / 1_000_000} M` : `${count / 1_000} k`;
-}
-
-/** Replaces this section of bench/results.md (or appends it): the other benchmarks' figures stay. */
-function recordSection(section: string): void {
-  const file = path.join(path.dirname(new URL(import.meta.url).pathname), 'results.md');
-  const current = readFileSync(file, 'utf8');
-  const heading = section.split('\n')[0]!;
-  const start = current.indexOf(heading);
-  const next = start < 0 ? -1 : current.indexOf('\n## ', start + heading.length);
-  const updated =
-    start < 0
-      ? `${current.trimEnd()}\n\n${section}\n`
-      : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
-  writeFileSync(file, updated);
-  console.log(`\nRecorded in ${file}`);
 }

@@ -1,6 +1,7 @@
 // `heal`: the operator's command-line tool. Connects with the worker's environment
-// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, DATABASE_URL), prints tables by
-// default and JSON with --json. Exit codes: 0 ok, 1 failure (incl. a failed replay), 2 usage.
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, DATABASE_URL; without DATABASE_URL the
+// audit trail is read through the running worker's dashboard), prints tables by default and JSON
+// with --json. Exit codes: 0 ok, 1 failure (incl. a failed replay), 2 usage.
 // Each command group is a file in cli/commands/, over the operator library in cli/operator/.
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
@@ -15,7 +16,10 @@ function buildProgram(run: RunAction): Command {
     .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)')
     .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or default)')
     .option('--task-queue <name>', "the central worker's task queue (default: TEMPORAL_TASK_QUEUE or self-healing)")
-    .option('--database-url <url>', 'PostgreSQL of the worker (default: DATABASE_URL)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL of the worker (default: DATABASE_URL; unset: the audit trail is read through the running worker)',
+    )
     .option('--json', 'print JSON instead of tables')
     .option('--verbose', 'show the SDK worker logs while replaying')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })

@@ -3,11 +3,13 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { DatabaseHandle } from '../db/connection.js';
+import { readLocalDashboardToken } from '../dashboard/local-token.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { dataConverterFromEnv } from '../lib/payload-codec.js';
 import { connectClient, temporalSettings } from '../lib/temporal-connection.js';
 import { describeError, OperatorError, UsageError } from './operator/errors.js';
 import { toJson } from './table-format.js';
+import { databaseSource, workerApiSource, type AuditSource } from './operator/audit-source.js';
 
 export interface GlobalOptions {
   address?: string;
@@ -66,19 +68,10 @@ export class Session {
     return this.temporal;
   }
 
-  /** The database, when DATABASE_URL (or --database-url) is set; `required` makes its absence an error. */
-  async db(required: true): Promise<DatabaseHandle>;
-  async db(required: false): Promise<DatabaseHandle | undefined>;
-  async db(required: boolean): Promise<DatabaseHandle | undefined> {
+  /** The database, when DATABASE_URL (or --database-url) is set: PostgreSQL, which any process may open. */
+  async db(): Promise<DatabaseHandle | undefined> {
     const databaseUrl = this.options.databaseUrl ?? this.settings().DATABASE_URL;
-    if (!databaseUrl) {
-      if (!required) return undefined;
-      throw new OperatorError(
-        'this command reads the database: set DATABASE_URL (or --database-url) to the PostgreSQL the worker uses. ' +
-          'The embedded PGlite database under DATA_DIR belongs to the worker process ' +
-          'and cannot be opened by a second one.',
-      );
-    }
+    if (!databaseUrl) return undefined;
     // Loaded here: the drivers (PGlite's WASM among them) cost start-up time that most commands do not need.
     this.database ??= import('../db/connection.js').then(({ openDatabase }) =>
       openDatabase({ databaseUrl, poolMax: 2 }),
@@ -88,6 +81,27 @@ export class Session {
     } catch (error) {
       throw new OperatorError(describeError(error));
     }
+  }
+
+  /**
+   * The audit trail: the database when DATABASE_URL is set, else the running worker's dashboard
+   * API (the embedded PGlite database under DATA_DIR belongs to the worker process), signed in with
+   * DASHBOARD_TOKEN or the token the worker keeps in DATA_DIR.
+   */
+  async audit(): Promise<AuditSource> {
+    const database = await this.db();
+    const config = this.settings();
+    if (database) {
+      return databaseSource(database, { temporalUiUrl: config.temporalUiUrl, temporalNamespace: this.namespace });
+    }
+    const token = config.DASHBOARD_TOKEN ?? readLocalDashboardToken(config.DATA_DIR);
+    if (!token) {
+      throw new OperatorError(
+        `the worker has not run with DATA_DIR ${config.DATA_DIR} (no dashboard token there): start it with ` +
+          'npm start, or set DATABASE_URL to the PostgreSQL the worker uses (DASHBOARD_TOKEN for a worker elsewhere)',
+      );
+    }
+    return workerApiSource(dashboardUrl(config), token);
   }
 
   uiLink(workflowId: string): string {
@@ -106,6 +120,13 @@ export class Session {
     const database = await this.database?.catch(() => undefined);
     await database?.close().catch(() => undefined);
   }
+}
+
+/** Where the worker's dashboard answers on this machine (a wildcard listen address is reached on loopback). */
+function dashboardUrl(config: Config): string {
+  const host = config.DASHBOARD_HOST;
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${config.DASHBOARD_PORT}`;
 }
 
 export function print(text: string): void {

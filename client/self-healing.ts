@@ -461,8 +461,11 @@ export class SelfHealing {
       workflowId: input.workflowId,
       taskQueue: this.options.taskQueue,
       args: [input],
-      staticSummary: `${input.operation} failed: ${input.error.name}: ${input.error.message.slice(0, 120)}`,
-      staticDetails: `Signature \`${input.signature}\`${input.error.code ? `, code \`${input.error.code}\`` : ''}`,
+      staticSummary: runSummary(input),
+      staticDetails: [
+        `Error: \`${input.error.name}: ${input.error.message.slice(0, 200)}\``,
+        `Signature \`${input.signature}\`${input.error.code ? `, code \`${input.error.code}\`` : ''}`,
+      ].join('\n\n'),
       typedSearchAttributes: [
         { key: attributes.OPERATION, value: input.operation },
         { key: attributes.ERROR_SIGNATURE, value: input.signature },
@@ -498,6 +501,15 @@ export class SelfHealing {
     await this.flushOccurrences();
     await this.client.connection.close();
   }
+}
+
+/**
+ * What the run is about, as the Temporal UI lists it: "heal orders.charge after ECONNREFUSED". Set at
+ * start, it must read true however the run ends, so it names the trigger, not a failure.
+ */
+function runSummary({ operation, error }: HealingInput): string {
+  const trigger = error.code ?? (error.status ? `HTTP ${error.status}` : error.name);
+  return `heal ${operation.slice(0, 120)} after ${trigger.slice(0, 60)}`;
 }
 
 /** Without its arguments an operation can neither be re-run nor looked up in the cache. */

@@ -233,6 +233,8 @@ function patternView(row: LearnedPattern) {
     heals: row.successCount,
     held: row.successCount - row.recurrences,
     effectiveness: effectiveness(row.successCount, row.successCount - row.recurrences),
+    signatureHeals: row.signatureHeals,
+    signatureHeld: row.signatureHeld,
     signatureEffectiveness: effectiveness(row.signatureHeals, row.signatureHeld),
     recurring: row.recurring,
     confidence: row.confidence,
@@ -269,6 +271,32 @@ export async function breakersResponse(list: (() => Promise<BreakerListing[]>) |
 export async function operationsResponse(db: Database) {
   return { operations: await getEventOperations(db) };
 }
+
+/**
+ * The JSON routes of the API (after authentication), each answered from its query string: the
+ * server serves them, and `heal`'s database source calls them in-process, so both give one shape.
+ */
+export const API_ROUTES = {
+  '/api/health': (db, query) => healthResponse(db, parseQuery(healthQuery, query)),
+  '/api/health/history': (db, query) => healthHistoryResponse(db, parseQuery(healthHistoryQuery, query)),
+  '/api/events': (db, query, links) => eventsResponse(db, parseQuery(eventsQuery, query), links),
+  '/api/stats': (db, query) => statsResponse(db, parseQuery(statsQuery, query)),
+  '/api/patterns': (db, query) => patternsResponse(db, parseQuery(patternsQuery, query)),
+  '/api/operations': (db) => operationsResponse(db),
+} satisfies Record<string, (db: Database, query: Record<string, string>, links: LinkOptions) => Promise<unknown>>;
+
+export type ApiRoute = keyof typeof API_ROUTES;
+
+/** A route's answer as a client reads it: through JSON, so dates are ISO strings. */
+export type ApiResponse<R extends ApiRoute> = Jsonified<Awaited<ReturnType<(typeof API_ROUTES)[R]>>>;
+
+type Jsonified<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Jsonified<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonified<T[K]> }
+      : T;
 
 // ---------------------------------------------------------------------------------------------
 // Conditional polls: an open dashboard asks every few seconds; when nothing was written since its

@@ -21,6 +21,16 @@ export function localDashboardToken(dataDir: string): string {
   }
 }
 
+/** The token a worker made in `dataDir`, if any: for a client of its dashboard (`heal`), which never makes one. */
+export function readLocalDashboardToken(dataDir: string): string | undefined {
+  try {
+    return readFileSync(path.join(dataDir, LOCAL_TOKEN_FILE), 'utf8').trim() || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** Writes `token` to `file` unless it exists. Link-then-unlink: a concurrent start never reads a half-written file. */
 function createOnce(file: string, token: string): void {
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;

@@ -16,24 +16,7 @@ import type { Database } from '../db/index.js';
 import type { Config } from '../lib/config.js';
 import { logger as rootLogger } from '../lib/logger.js';
 import type { BreakerListing } from '../cli/operator/breakers.js';
-import {
-  breakersResponse,
-  conditionalPolls,
-  eventsQuery,
-  eventsResponse,
-  healthHistoryQuery,
-  healthHistoryResponse,
-  healthQuery,
-  healthResponse,
-  operationsResponse,
-  parseQuery,
-  patternsQuery,
-  patternsResponse,
-  QueryError,
-  statsQuery,
-  statsResponse,
-  type LinkOptions,
-} from './api.js';
+import { API_ROUTES, breakersResponse, conditionalPolls, QueryError, type LinkOptions } from './api.js';
 import { Authenticator, bearerToken, DashboardConfigError, requireToken } from './auth.js';
 import { loginPage, type SignInReason } from './login-page.js';
 import { OUTCOMES } from './outcomes.js';
@@ -225,14 +208,10 @@ export async function createDashboardApp(options: DashboardOptions): Promise<Hon
       },
     }),
   );
-  app.get('/api/health', async (c) => c.json(await healthResponse(db, parseQuery(healthQuery, c.req.query()))));
-  app.get('/api/health/history', async (c) =>
-    c.json(await healthHistoryResponse(db, parseQuery(healthHistoryQuery, c.req.query()))),
-  );
-  app.get('/api/events', async (c) => c.json(await eventsResponse(db, parseQuery(eventsQuery, c.req.query()), links)));
-  app.get('/api/stats', async (c) => c.json(await statsResponse(db, parseQuery(statsQuery, c.req.query()))));
-  app.get('/api/patterns', async (c) => c.json(await patternsResponse(db, parseQuery(patternsQuery, c.req.query()))));
-  app.get('/api/operations', async (c) => c.json(await operationsResponse(db)));
+  for (const [route, respond] of Object.entries(API_ROUTES)) {
+    app.get(route, async (c) => c.json(await respond(db, c.req.query(), links)));
+  }
+  // The breakers live in Temporal, not in the database: listed through what the worker gave the dashboard.
   app.get('/api/breakers', async (c) => c.json(await breakersResponse(options.breakers, links)));
 
   app.notFound((c) => (isApi(c) ? c.json({ error: 'not found' }, 404) : c.text('Not found', 404)));

@@ -377,7 +377,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     const rows = await healJson<{ rows: HealingEventRow[] }>(['list', '--source', 'db', '--operation', `cli.cancel-${suffix}`], env());
     expect(rows.rows.map((row) => row.result)).toEqual(['cancelled']);
 
-    const withoutDatabase = await heal(['stats'], { TEMPORAL_ADDRESS: address });
+    const withoutDatabase = await heal(['stats'], { TEMPORAL_ADDRESS: address, DATA_DIR: scratch });
     expect(withoutDatabase.code).toBe(1);
     expect(withoutDatabase.stderr).toContain('DATABASE_URL');
   });

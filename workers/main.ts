@@ -4,7 +4,7 @@
 // Stop signals are handled first and settings checked next, before the heavy modules load:
 // a refusal is one line and exit code 1, and a stop always stops everything that was started.
 import { listenForStop, StopRequested } from './stop-signals.js';
-import type { Started } from './system.js';
+import type { Started } from './foundation.js';
 
 const stop = listenForStop();
 const { logger } = await import('../lib/logger.js');
@@ -17,7 +17,7 @@ async function stopAll(cleanups: Array<() => Promise<void>>): Promise<void> {
   }
 }
 
-/** A stop during start-up waits this long for the current step (bundling the workflows can take a minute). */
+/** A stop during start-up waits this long for the current step (a first start bundles the workflows: a minute). */
 const STARTUP_STOP_GRACE_MS = 10_000;
 
 /** Runs until stopped; resolves with the exit code once everything started was stopped again. */
@@ -41,6 +41,9 @@ async function main(): Promise<number> {
   try {
     const checked = await checkBeforeStart();
     stop.check();
+    const { startFoundation } = await import('./foundation.js');
+    const foundation = await startFoundation(checked, started);
+    // The Temporal dev server boots while the modules below load.
     const { DefaultLogger, Runtime } = await import('@temporalio/worker');
     const { runtimeMetricsOnLoopback } = await import('../lib/metrics-endpoint.js');
     const runtimeMetrics = checked.config.METRICS_PORT ? await runtimeMetricsOnLoopback() : undefined;
@@ -52,7 +55,7 @@ async function main(): Promise<number> {
       ...(runtimeMetrics ? { telemetryOptions: runtimeMetrics.telemetryOptions } : {}),
     });
     const { startSystem } = await import('./system.js');
-    const { worker, banner } = await startSystem(checked, started, runtimeMetrics);
+    const { worker, banner } = await startSystem(checked, started, foundation, runtimeMetrics);
     const run = worker.run();
     running = true;
     stop.onStop(() => worker.getState() === 'RUNNING' && worker.shutdown());

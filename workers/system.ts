@@ -1,6 +1,6 @@
-// What `npm start` starts, in order, once its checks passed: the database (reached before
-// anything else), a local Temporal dev server when needed, the connections, the codec endpoint,
-// the health-check schedule, the dashboard and, last, the worker.
+// What `npm start` starts once its checks passed and the database and a local Temporal dev server
+// are under way (foundation.ts): the connections, the codec endpoint, the schedules, the dashboard
+// and, last, the worker, from the workflow bundle kept under DATA_DIR. Independent steps run side by side.
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -12,22 +12,21 @@ import { ensureHealthCheckSchedule } from './health-schedule.js';
 import { ensureRetentionSchedule, retentionFromConfig } from './retention-schedule.js';
 import { DashboardConfigError } from '../dashboard/auth.js';
 import { dashboardOptionsFromConfig, startDashboard } from '../dashboard/server.js';
-import { openDatabase, type Database, type DatabaseHandle } from '../db/index.js';
+import type { Database, DatabaseHandle } from '../db/index.js';
 import type { Config } from '../lib/config.js';
 import { startCodecServer, withLoopbackTwins } from '../lib/codec-server.js';
-import { startDevServer } from '../lib/dev-server.js';
 import { logger } from '../lib/logger.js';
 import { registerSearchAttributes } from '../lib/register-search-attributes.js';
 import { encryptingDataConverter, type AesGcmPayloadCodec } from '../lib/payload-codec.js';
 import { connectClient, connectWorkerConnection, describeTemporal } from '../lib/temporal-connection.js';
-import { devServerPidFile, StartupError, type CheckedStart, type TemporalPlan } from './startup-checks.js';
+import type { Foundation, Started } from './foundation.js';
+import { StartupError, type CheckedStart } from './startup-checks.js';
 import { createCentralWorker } from './worker.js';
+import { cachedWorkflowBundle } from './workflow-bundle.js';
 import { createSystemMetrics, type SystemMetrics } from '../lib/metrics.js';
 import { startMetricsEndpoint, type RuntimeMetrics } from '../lib/metrics-endpoint.js';
 import { tracingFromEnv } from '../lib/telemetry.js';
 
-/** Registers what was started for the stop (in reverse order), then checks whether a stop was asked for. */
-export type Started = <T extends { close(): Promise<void> } | { stop(): Promise<void> }>(thing: T) => T;
 
 export interface RunningSystem {
   worker: Worker;
@@ -37,30 +36,6 @@ export interface RunningSystem {
 
 function asStartupError(error: Error): never {
   throw new StartupError(error.message);
-}
-
-async function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
-  try {
-    return await openDatabase({
-      databaseUrl: config.DATABASE_URL,
-      dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
-      poolMax: config.DATABASE_POOL_MAX,
-    });
-  } catch (error) {
-    throw new StartupError((error as Error).message);
-  }
-}
-
-async function startLocalTemporal(config: Config, plan: Extract<TemporalPlan, { kind: 'dev-server' }>) {
-  logger.info({ port: plan.port, uiPort: config.TEMPORAL_UI_PORT }, 'starting a local Temporal dev server');
-  return startDevServer({
-    host: plan.host,
-    port: plan.port,
-    uiPort: config.TEMPORAL_UI_PORT,
-    dbFilename: path.join(config.DATA_DIR, 'temporal.sqlite'),
-    namespace: config.TEMPORAL_NAMESPACE,
-    pidFile: devServerPidFile(config),
-  }).catch(asStartupError);
 }
 
 /** LLM analysis (when OPENAI_API_KEY is set) and admin notifications, each stated once at start-up. */
@@ -156,35 +131,53 @@ async function startMetrics(config: Config, runtimeMetrics: RuntimeMetrics) {
   return { metrics, close: endpoint.close };
 }
 
-export async function startSystem(checked: CheckedStart, started: Started, runtimeMetrics?: RuntimeMetrics): Promise<RunningSystem> {
-  const { config, temporal, codec, plan } = checked;
+export async function startSystem(
+  checked: CheckedStart,
+  started: Started,
+  foundation: Foundation,
+  runtimeMetrics?: RuntimeMetrics,
+): Promise<RunningSystem> {
+  const { config, temporal, codec } = checked;
+  const { database } = foundation;
   const tracing = tracingFromEnv(process.env, 'self-healing-worker');
   if (tracing) started({ close: () => tracing.shutdown() });
   const observed = runtimeMetrics && started(await startMetrics(config, runtimeMetrics));
-  const database = started(await openConfiguredDatabase(config));
-  logger.info({ database: database.kind }, 'database migrated');
-  const devServer = plan.kind === 'dev-server' ? started(await startLocalTemporal(config, plan)) : undefined;
-  logger.info(describeTemporal(temporal), 'connecting to Temporal');
-  const connection = started(await connectWorkerConnection(temporal).catch(asStartupError));
   const dataConverter = codec ? encryptingDataConverter(codec) : undefined;
-  const client = await connectClient(temporal, { dataConverter }).catch(asStartupError);
-  started(client.connection);
+  // Read (or built, on a first start or after a change) while Temporal boots and the steps below run.
+  const bundleDir = path.join(config.DATA_DIR, 'workflow-bundle');
+  const bundle = cachedWorkflowBundle(bundleDir, {
+    failureConverterPath: dataConverter?.failureConverterPath,
+    plugins: tracing ? [tracing.plugin] : [],
+  });
+  bundle.catch(() => undefined); // awaited below
+  const devServer = await foundation.devServer?.catch(asStartupError);
+  logger.info(describeTemporal(temporal), 'connecting to Temporal');
+  const [connection, client] = await Promise.all([
+    connectWorkerConnection(temporal).then(started, asStartupError),
+    connectClient(temporal, { dataConverter }).then((connected) => {
+      started(connected.connection);
+      return connected;
+    }, asStartupError),
+  ]);
   if (!devServer) await registerSearchAttributesOrWarn(client.connection, config.TEMPORAL_NAMESPACE);
   if (codec) started(await startPayloadCodecEndpoint(config, codec));
-  const schedule = await ensureHealthCheckSchedule(client, {
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    interval: config.HEALTH_CHECK_INTERVAL,
-  });
-  logger.info({ ...schedule, interval: config.HEALTH_CHECK_INTERVAL }, 'health-check schedule ready');
-  const retention = await ensureRetentionSchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, input: retentionFromConfig(config) });
-  logger.info(retention, 'retention schedule ready');
   const temporalUiUrl = devServer?.uiUrl ?? config.temporalUiUrl;
-  const dashboard = started(await startAdminDashboard(config, database, temporalUiUrl, checked.dashboard, client));
+  const taskQueue = config.TEMPORAL_TASK_QUEUE;
+  const [schedule, retention, dashboard] = await Promise.all([
+    ensureHealthCheckSchedule(client, { taskQueue, interval: config.HEALTH_CHECK_INTERVAL }),
+    ensureRetentionSchedule(client, { taskQueue, input: retentionFromConfig(config) }),
+    startAdminDashboard(config, database, temporalUiUrl, checked.dashboard, client).then(started),
+  ]);
+  logger.info({ ...schedule, interval: config.HEALTH_CHECK_INTERVAL }, 'health-check schedule ready');
+  logger.info(retention, 'retention schedule ready');
+  const { bundle: workflowBundle, cached } = await bundle;
+  if (!cached) logger.info({ dir: bundleDir }, 'workflows bundled (kept there for the next start)');
   // Last: a created worker holds the connection until it has run, so nothing may refuse after it.
   const worker = await createCentralWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle,
     db: database.db,
     database,
     health: healthOptionsFromConfig(config),

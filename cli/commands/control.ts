@@ -1,6 +1,7 @@
 // `heal cancel`, `heal terminate`, `heal rerun`: stop a run, gracefully or at once, or start it again.
 import type { Command } from 'commander';
 import { cancelRun, rerunRun, terminateRun } from '../operator/control.js';
+import { unservedTaskQueues } from '../operator/task-queues.js';
 import { positiveInteger, type RegisterCommands } from '../session.js';
 
 export const register: RegisterCommands = (program, run) => {
@@ -13,15 +14,16 @@ export const register: RegisterCommands = (program, run) => {
     .action((workflowId: string, options, command: Command) =>
       run(async (session) => {
         const client = await session.client();
-        const db = await session.db(false);
+        // The audit row's result is a bonus: a cancel does not fail for want of it.
+        const audit = await session.audit().catch(() => undefined);
         const wait = { wait: options.wait, waitMs: options.waitSeconds * 1000 };
-        const result = await cancelRun(client, db?.db, workflowId, wait);
+        const result = await cancelRun(client, audit, workflowId, wait);
         const state = result.closed ? 'Cancelled' : 'Cancellation requested (still closing)';
-        const audit = result.eventResult ? `; audit record: ${result.eventResult}` : '';
+        const recorded = result.eventResult ? `; audit record: ${result.eventResult}` : '';
         session.emit(result, () =>
           options.wait === false
             ? `Cancellation requested for ${workflowId}`
-            : `${state}: ${workflowId} is ${result.status}${audit}`,
+            : `${state}: ${workflowId} is ${result.status}${recorded}`,
         );
         return options.wait === false || result.closed ? 0 : 1;
       }, command),
@@ -35,7 +37,7 @@ export const register: RegisterCommands = (program, run) => {
     .action((workflowId: string, options, command: Command) =>
       run(async (session) => {
         const client = await session.client();
-        const db = await session.db(false);
+        const db = await session.db();
         const result = await terminateRun(client, db?.db, workflowId, options.reason);
         const audit = result.eventResult ? `; audit record: ${result.eventResult}` : '';
         session.emit(result, () => `Terminated ${workflowId} (${result.status})${audit}`);
@@ -50,12 +52,15 @@ export const register: RegisterCommands = (program, run) => {
     .action((workflowId: string, options, command: Command) =>
       run(async (session) => {
         const client = await session.client();
-        const result = await rerunRun(client, workflowId, options.id);
-        session.emit(
-          result,
-          () =>
-            `Started ${result.workflowId} (run ${result.runId}) on ${result.taskQueue}\n` +
+        const started = await rerunRun(client, workflowId, options.id);
+        const warnings = await unservedTaskQueues(client, { ...started, type: started.workflowType });
+        const result = { ...started, warnings };
+        session.emit(result, () =>
+          [
+            `Started ${result.workflowId} (run ${result.runId}) on ${result.taskQueue}`,
             `UI: ${session.uiLink(result.workflowId)}`,
+            ...warnings.map((warning) => `Warning: ${warning}`),
+          ].join('\n'),
         );
       }, command),
     );

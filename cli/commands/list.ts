@@ -1,8 +1,7 @@
 // `heal list`: healing runs from Temporal visibility, or audit rows from the database (--source db).
 import { Option, type Command } from 'commander';
 import { ERROR_CATEGORIES, HEALING_RESULTS, SEVERITIES, STRATEGIES } from '../../common/types.js';
-import { getHealingEvents } from '../../db/healing-events.js';
-import type { HealingEventRow } from '../../db/schema.js';
+import type { ApiResponse } from '../../dashboard/api.js';
 import { listRuns, parseTime, type RunSummary } from '../operator/runs.js';
 import { positiveInteger, type RegisterCommands } from '../session.js';
 import { formatTable, type Column } from '../table-format.js';
@@ -19,9 +18,9 @@ const RUN_COLUMNS: Column<RunSummary>[] = [
   { header: 'STARTED', value: (run) => run.startTime },
 ];
 
-const EVENT_COLUMNS: Column<HealingEventRow>[] = [
-  { header: 'WORKFLOW ID', value: (row) => row.workflowId ?? row.eventKey, maxWidth: 80 },
-  { header: 'DETECTED', value: (row) => row.detectedAt },
+const EVENT_COLUMNS: Column<ApiResponse<'/api/events'>['rows'][number]>[] = [
+  { header: 'WORKFLOW ID', value: (row) => row.workflowId ?? row.id, maxWidth: 80 },
+  { header: 'DETECTED', value: (row) => new Date(row.detectedAt) },
   { header: 'OPERATION', value: (row) => row.operation, maxWidth: 40 },
   { header: 'CATEGORY', value: (row) => row.category },
   { header: 'SEVERITY', value: (row) => row.severity },
@@ -33,7 +32,7 @@ const EVENT_COLUMNS: Column<HealingEventRow>[] = [
 export const register: RegisterCommands = (program, run) => {
   program
     .command('list')
-    .description('List healing runs from Temporal visibility (or audit rows from the database with --source db)')
+    .description('List healing runs from Temporal visibility (or audit rows from the audit trail with --source db)')
     .option('--operation <name>', 'operation (HealingOperation)')
     .addOption(new Option('--category <category>', 'error category (ErrorCategory)').choices(ERROR_CATEGORIES))
     .addOption(new Option('--severity <severity>', 'severity (ErrorSeverity)').choices(SEVERITIES))
@@ -53,8 +52,8 @@ export const register: RegisterCommands = (program, run) => {
         const since = options.since ? parseTime(options.since) : undefined;
         const until = options.until ? parseTime(options.until) : undefined;
         if (options.source === 'db') {
-          const db = await session.db(true);
-          const { rows, total, totalEstimated } = await getHealingEvents(db.db, {
+          const audit = await session.audit();
+          const { rows, total, totalEstimated } = await audit.get('/api/events', {
             operation: options.operation,
             category: options.category,
             severity: options.severity,

@@ -1,6 +1,6 @@
 // `heal patterns`: what has been learned per error signature, and whether its heals held.
 import type { Command } from 'commander';
-import { effectiveness, getHealingPatterns } from '../../db/healing-patterns.js';
+import { effectiveness } from '../../db/healing-patterns.js';
 import { positiveInteger, type RegisterCommands } from '../session.js';
 import { formatDuration, formatPercent, formatTable } from '../table-format.js';
 
@@ -12,8 +12,11 @@ export const register: RegisterCommands = (program, run) => {
     .option('--limit <n>', 'at most this many rows', positiveInteger, 100)
     .action((options, command: Command) =>
       run(async (session) => {
-        const db = await session.db(true);
-        const patterns = await getHealingPatterns(db.db, { signature: options.signature, limit: options.limit });
+        const audit = await session.audit();
+        const { rows: patterns } = await audit.get('/api/patterns', {
+          signature: options.signature,
+          limit: options.limit,
+        });
         session.emit(patterns, () =>
           patterns.length
             ? formatTable(patterns, [
@@ -25,7 +28,7 @@ export const register: RegisterCommands = (program, run) => {
                 // Heals that held (the fault did not come back within the window) / heals.
                 {
                   header: 'HELD',
-                  value: (row) => heldCell(row.successCount - row.recurrences, row.successCount),
+                  value: (row) => heldCell(row.held, row.heals),
                   align: 'right',
                 },
                 {
@@ -35,7 +38,7 @@ export const register: RegisterCommands = (program, run) => {
                 },
                 { header: 'CONFIDENCE', value: (row) => row.confidence.toFixed(2), align: 'right' },
                 { header: 'AVG HEAL', value: (row) => formatDuration(row.avgHealingMs), align: 'right' },
-                { header: 'LAST SEEN', value: (row) => row.lastSeen },
+                { header: 'LAST SEEN', value: (row) => new Date(row.lastSeen) },
               ])
             : 'nothing learned yet',
         );

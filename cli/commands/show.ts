@@ -1,8 +1,9 @@
 // `heal show`: one run's status, healing state and attempts, and its audit row.
 import type { Command } from 'commander';
 import type { AttemptRecord, HealingState } from '../../common/healing-contract.js';
-import type { HealingEventRow } from '../../db/schema.js';
+import type { AuditEvent } from '../operator/audit-source.js';
 import { showRun, type RunDetails } from '../operator/runs.js';
+import { unservedTaskQueues } from '../operator/task-queues.js';
 import type { RegisterCommands } from '../session.js';
 import { formatDuration, formatFields, formatTable, type Column } from '../table-format.js';
 
@@ -14,14 +15,17 @@ export const register: RegisterCommands = (program, run) => {
     .action((workflowId: string, _options, command: Command) =>
       run(async (session) => {
         const client = await session.client();
-        const db = await session.db(false);
-        const shown = await showRun(client, db?.db, workflowId);
+        const found = await showRun(client, () => session.audit(), workflowId);
+        const running = found.run?.status === 'RUNNING' ? found.run : undefined;
+        const warnings = running ? await unservedTaskQueues(client, running) : [];
+        const shown = { ...found, warnings };
         session.emit(shown, () => {
-          const parts: string[] = [];
+          const parts = warnings.map((warning) => `Warning: ${warning}`);
           if (shown.run) parts.push(formatRun(shown.run, session.uiLink(workflowId)));
           else parts.push(`No workflow run ${workflowId} on the server (past retention?); audit record only.`);
           if (shown.event) parts.push(formatEvent(shown.event));
-          else if (!db) parts.push('(set DATABASE_URL to include the audit record)');
+          else if (shown.auditError) parts.push(`Audit record not read: ${shown.auditError}`);
+          else parts.push('No audit record (healing_events) for this run yet.');
           return parts.join('\n\n');
         });
       }, command),
@@ -88,13 +92,13 @@ function formatState(state: HealingState): string {
   return lines.join('\n');
 }
 
-function formatEvent(event: HealingEventRow): string {
+function formatEvent(event: AuditEvent): string {
   return [
     'Audit record (healing_events)',
     formatFields({
       Operation: event.operation,
-      Error: `${event.errorClass}: ${event.errorMessage}`,
-      Code: event.errorCode ?? undefined,
+      Error: `${event.error.class}: ${event.error.message}`,
+      Code: event.error.code ?? undefined,
       Signature: event.signature,
       Category: event.category,
       Severity: event.severity,
@@ -103,8 +107,8 @@ function formatEvent(event: HealingEventRow): string {
       Attempts: event.attempts,
       Result: event.result,
       'Healing time': formatDuration(event.healingDurationMs),
-      Detected: event.detectedAt,
-      Resolved: event.resolvedAt,
+      Detected: new Date(event.detectedAt),
+      Resolved: event.resolvedAt ? new Date(event.resolvedAt) : undefined,
     }),
   ].join('\n');
 }

@@ -1,6 +1,5 @@
-// `heal stats`: healing statistics from the database.
+// `heal stats`: healing statistics from the audit trail.
 import type { Command } from 'commander';
-import { getHealingStats } from '../../db/healing-events.js';
 import { parseTime } from '../operator/runs.js';
 import type { RegisterCommands } from '../session.js';
 import { formatDuration, formatFields, formatPercent, formatTable, type Column } from '../table-format.js';
@@ -24,13 +23,13 @@ function groupColumns(header: string): Column<Group>[] {
 export const register: RegisterCommands = (program, run) => {
   program
     .command('stats')
-    .description('Healing statistics from the database: success rate, time to heal, by category and strategy')
+    .description('Healing statistics from the audit trail: success rate, time to heal, by category and strategy')
     .option('--since <time>', 'events detected at or after: 1h, 30m, 2d or an ISO time')
     .option('--until <time>', 'events detected before')
     .action((options, command: Command) =>
       run(async (session) => {
-        const db = await session.db(true);
-        const stats = await getHealingStats(db.db, {
+        const audit = await session.audit();
+        const stats = await audit.get('/api/stats', {
           from: options.since ? parseTime(options.since) : undefined,
           to: options.until ? parseTime(options.until) : undefined,
         });

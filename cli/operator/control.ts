@@ -13,6 +13,7 @@ import { HEALING_WORKFLOW_TYPE, type HealingInput } from '../../common/healing-c
 import type { HealingResult } from '../../common/types.js';
 import type { Database } from '../../db/connection.js';
 import { getHealingEvent, updateHealingEvent } from '../../db/healing-events.js';
+import { auditEventOf, type AuditSource } from './audit-source.js';
 import { OperatorError, UsageError } from './errors.js';
 import { operatorName, runningHandle } from './runs.js';
 
@@ -23,7 +24,7 @@ export interface ClosedRun {
   status: string;
   /** False when the run had not closed within the wait. */
   closed: boolean;
-  /** The audit row's result afterwards, when a database is configured. */
+  /** The audit row's result afterwards, when the audit trail could be read. */
   eventResult?: HealingResult;
 }
 
@@ -33,7 +34,7 @@ export interface ClosedRun {
  */
 export async function cancelRun(
   client: Client,
-  db: Database | undefined,
+  audit: AuditSource | undefined,
   workflowId: string,
   options: { wait?: boolean; waitMs?: number } = {},
 ): Promise<ClosedRun> {
@@ -42,7 +43,7 @@ export async function cancelRun(
   if (options.wait === false) return { workflowId, runId, status: 'CANCEL_REQUESTED', closed: false };
   const closed = await waitForClose(handle, options.waitMs ?? 60_000);
   const status = (await handle.describe()).status.name;
-  const event = db ? await getHealingEvent(db, workflowId) : undefined;
+  const event = audit ? await auditEventOf(audit, workflowId) : undefined;
   return { workflowId, runId, status, closed, eventResult: event?.result };
 }
 

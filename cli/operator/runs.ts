@@ -6,10 +6,7 @@ import { msToNumber, type Duration } from '@temporalio/common/lib/time.js';
 import { HEALING_WORKFLOW_TYPE, healingStateQuery, type HealingState } from '../../common/healing-contract.js';
 import * as attributes from '../../common/search-attributes.js';
 import type { ErrorCategory, HealingResult, Severity, Strategy } from '../../common/types.js';
-import type { Database } from '../../db/connection.js';
-// The query module only: the CLI loads the database drivers (PGlite's WASM among them) when it needs them.
-import { getHealingEvent } from '../../db/healing-events.js';
-import type { HealingEventRow } from '../../db/schema.js';
+import { auditEventOf, type AuditEvent, type AuditSource } from './audit-source.js';
 import { describeError, OperatorError, UsageError } from './errors.js';
 
 const QUERY_TIMEOUT_MS = 5_000;
@@ -175,22 +172,35 @@ export interface RunDetails extends RunSummary {
 
 export interface ShownRun {
   run?: RunDetails;
-  /** Its healing_events row, when a database is configured. */
-  event?: HealingEventRow;
+  /** Its audit row (healing_events), when recorded. */
+  event?: AuditEvent;
+  /** Why the audit trail could not be read (e.g. the worker is not running): the run is shown without it. */
+  auditError?: string;
 }
 
-export async function showRun(client: Client, db: Database | undefined, workflowId: string): Promise<ShownRun> {
-  const [run, event] = await Promise.all([
+/** The run as Temporal knows it, and its audit row from `audit` (a failure to read it is reported, not thrown). */
+export async function showRun(
+  client: Client,
+  audit: () => Promise<AuditSource>,
+  workflowId: string,
+): Promise<ShownRun> {
+  const [run, read] = await Promise.all([
     describeRun(client, workflowId).catch((error: unknown) => {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }),
-    db ? getHealingEvent(db, workflowId) : Promise.resolve(undefined),
+    audit()
+      .then((source) => auditEventOf(source, workflowId))
+      .then(
+        (event) => ({ event, auditError: undefined }),
+        (error: unknown) => ({ event: undefined, auditError: describeError(error) }),
+      ),
   ]);
-  if (!run && !event) {
-    throw new OperatorError(`no workflow run with id ${workflowId}${db ? ' and no healing event either' : ''}`);
+  if (!run && !read.event) {
+    const why = read.auditError ? `; the audit trail was not read: ${read.auditError}` : ' and no healing event either';
+    throw new OperatorError(`no workflow run with id ${workflowId}${why}`);
   }
-  return { run, event };
+  return { run, ...read };
 }
 
 async function describeRun(client: Client, workflowId: string): Promise<RunDetails> {

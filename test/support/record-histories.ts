@@ -199,7 +199,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     );
     const queued = (await send().catch((error: unknown) => error)) as OperationQueuedError;
     if (!(queued instanceof OperationQueuedError)) throw new Error('sms.send was not queued');
-    await cancelRun(client, system.database.db, queued.healingWorkflowId);
+    await cancelRun(client, undefined, queued.healingWorkflowId);
     return finished(client, queued.healingWorkflowId);
   },
 
