@@ -9,7 +9,14 @@ import type { LearnedStrategyStats } from '../common/strategies/planner.js';
 import type { KnownFault } from '../common/healing-contract.js';
 import { SEVERITIES, type Diagnosis, type ErrorReport, type Severity, type Strategy } from '../common/types.js';
 import type { AnalysisCaches } from './analysis-cache.js';
-import { checkRecurrence, getHealingPatterns, getHealWatch, type Database, type HealingPatternRow, type Recurrence } from '../db/index.js';
+import {
+  checkRecurrence,
+  getHealingPatterns,
+  getHealWatch,
+  type Database,
+  type HealingPatternRow,
+  type Recurrence,
+} from '../db/index.js';
 
 export interface AnalyseErrorInput {
   /** The run analysing: at most one run alerts for a recurring fault's episode. */
@@ -103,9 +110,15 @@ function diagnosisFromPattern(best: HealingPatternRow, threshold: number): Diagn
  * or out of budget) is not reused, so the LLM gets another chance once the shared one expires.
  */
 function storedDiagnosis(patterns: HealingPatternRow[]): Diagnosis | undefined {
-  const stored = patterns.map((row) => row.diagnosis as Diagnosis | null).find((diagnosis) => diagnosis && diagnosis.source !== 'rules');
+  const stored = patterns
+    .map((row) => row.diagnosis as Diagnosis | null)
+    .find((diagnosis) => diagnosis && diagnosis.source !== 'rules');
   if (!stored) return undefined;
-  return { ...stored, source: 'pattern', explanation: `Diagnosed before (no strategy has healed it reliably yet): ${stored.explanation}` };
+  return {
+    ...stored,
+    source: 'pattern',
+    explanation: `Diagnosed before (no strategy has healed it reliably yet): ${stored.explanation}`,
+  };
 }
 
 /**
@@ -128,7 +141,8 @@ function keepPermanence(fromLlm: Diagnosis, rules: Diagnosis, rulesAreSure: bool
  * the raised severity stays with it.
  */
 function asRecurring(diagnosis: Diagnosis): Diagnosis {
-  const severity = SEVERITIES[Math.max(SEVERITIES.indexOf(diagnosis.severity), SEVERITIES.indexOf(RECURRING_SEVERITY))]!;
+  const severity =
+    SEVERITIES[Math.max(SEVERITIES.indexOf(diagnosis.severity), SEVERITIES.indexOf(RECURRING_SEVERITY))]!;
   return { ...diagnosis, severity };
 }
 
@@ -160,7 +174,7 @@ function fromPatterns(patterns: HealingPatternRow[], threshold: number): KnownFa
  */
 export function knownFaultReader(db: Database, caches: AnalysisCaches, options: AnalysisOptions = {}) {
   const threshold = options.patternConfidenceThreshold ?? DEFAULT_PATTERN_CONFIDENCE;
-    const windowMs = options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS;
+  const windowMs = options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS;
   return async (signature: string): Promise<KnownFault | undefined> => {
     const [patterns, watch] = await Promise.all([patternsOf(db, caches, signature), getHealWatch(db, signature)]);
     // A recurring fault's runs are analysed: each is checked against its episode (db/heal-watches.ts).
@@ -179,7 +193,11 @@ export function createAnalysisActivities(db: Database, caches: AnalysisCaches, o
     const rules = diagnoseByRules(input.error, { operation: input.operation, policy: input.policy });
     const fromLlm = await options.llm?.({ ...input, learned }).catch(() => undefined);
     if (!fromLlm) return rules;
-    return keepPermanence(fromLlm, rules, classifyError(input.error, input.operation).confidence >= SPECIFIC_CONFIDENCE);
+    return keepPermanence(
+      fromLlm,
+      rules,
+      classifyError(input.error, input.operation).confidence >= SPECIFIC_CONFIDENCE,
+    );
   }
 
   return {
@@ -190,7 +208,10 @@ export function createAnalysisActivities(db: Database, caches: AnalysisCaches, o
           signature: input.signature,
           run: input.workflowId,
           detectedAt: input.detectedAt,
-          windowMs: positiveOr(input.policy.recurrenceWindowMs, options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS),
+          windowMs: positiveOr(
+            input.policy.recurrenceWindowMs,
+            options.recurrence?.windowMs ?? DEFAULT_RECURRENCE_WINDOW_MS,
+          ),
           escalateAfter: options.recurrence?.escalateAfter ?? 1,
         }),
         patternsOf(db, caches, input.signature),

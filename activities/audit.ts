@@ -9,7 +9,10 @@ import { updateHealingEvent, recordHealingEvent, recordHealingOutcome, type Data
 import type { LearnOutcomeInput } from './learning.js';
 
 /** What the audit trail keeps of a healing run's input (not its sealed arguments, policy or timing). */
-export type OccurrenceRecord = Pick<HealingInput, 'workflowId' | 'operation' | 'error' | 'signature' | 'context' | 'detectedAt'> & {
+export type OccurrenceRecord = Pick<
+  HealingInput,
+  'workflowId' | 'operation' | 'error' | 'signature' | 'context' | 'detectedAt'
+> & {
   runId: string;
 };
 

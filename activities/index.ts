@@ -36,7 +36,10 @@ export function createActivities(deps: ActivityDependencies) {
   const learning = createLearningActivities(deps.db, analysisCaches);
   const health = createHealthCheckRunner({ db: deps.db, database: deps.database, options: deps.health });
   const activities = {
-    ...createAuditActivities(deps.db, { ...learning, knownFault: knownFaultReader(deps.db, analysisCaches, deps.analysis) }),
+    ...createAuditActivities(deps.db, {
+      ...learning,
+      knownFault: knownFaultReader(deps.db, analysisCaches, deps.analysis),
+    }),
     ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
     ...learning,
     ...createOccurrenceLogActivities(deps.db),

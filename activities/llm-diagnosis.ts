@@ -8,7 +8,13 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { sanitize, sanitizeText } from '../common/sanitize.js';
 import { normalizeMessage, topStackFrames } from '../common/signature.js';
-import { CATALOGUE_ORDER, isStrategyApplicable, STRATEGY_MODULES, unmetRequirements, type OperationPolicy } from '../common/strategies/index.js';
+import {
+  CATALOGUE_ORDER,
+  isStrategyApplicable,
+  STRATEGY_MODULES,
+  unmetRequirements,
+  type OperationPolicy,
+} from '../common/strategies/index.js';
 import {
   ERROR_CATEGORIES,
   SEVERITIES,
@@ -111,13 +117,21 @@ export function buildDiagnosisPrompt(request: LlmDiagnosisRequest): DiagnosisPro
     context:
       request.context === undefined
         ? undefined
-        : sanitize(request.context, { maxDepth: 3, maxKeys: 20, maxArrayLength: 10, maxStringLength: 200, maxTotalSize: 2_000 }),
+        : sanitize(request.context, {
+            maxDepth: 3,
+            maxKeys: 20,
+            maxArrayLength: 10,
+            maxStringLength: 200,
+            maxTotalSize: 2_000,
+          }),
     operationPolicy: {
       critical: policy.critical === true,
       cacheable: policy.cacheable === true,
       hasDefaultValue: policy.hasDefaultValue === true,
       alternateEndpoints: Array.isArray(policy.alternateEndpoints) ? policy.alternateEndpoints.length : 0,
-      hooks: Array.isArray(policy.hooks) ? policy.hooks.filter((hook) => typeof hook === 'string').map((hook) => sanitizeText(hook, 40)) : [],
+      hooks: Array.isArray(policy.hooks)
+        ? policy.hooks.filter((hook) => typeof hook === 'string').map((hook) => sanitizeText(hook, 40))
+        : [],
     },
     allowedStrategies: allowedStrategies.map((strategy) => ({
       name: strategy,
@@ -137,25 +151,41 @@ export function buildDiagnosisPrompt(request: LlmDiagnosisRequest): DiagnosisPro
 // ---------------------------------------------------------------------------------------------
 // Checking an answer against the policy.
 
-export type AnswerCheck = { ok: true; diagnosis: Diagnosis } | { ok: false; status: 'invalid' | 'disallowed' | 'no_strategy'; reason: string };
+export type AnswerCheck =
+  { ok: true; diagnosis: Diagnosis } | { ok: false; status: 'invalid' | 'disallowed' | 'no_strategy'; reason: string };
 
 /** Validates a parsed answer and keeps it only if every strategy it names is allowed and applicable. */
-export function checkAnswer(answer: unknown, request: Pick<LlmDiagnosisRequest, 'policy'>, allowed: readonly Strategy[]): AnswerCheck {
+export function checkAnswer(
+  answer: unknown,
+  request: Pick<LlmDiagnosisRequest, 'policy'>,
+  allowed: readonly Strategy[],
+): AnswerCheck {
   const parsed = AcceptedAnswer.safeParse(answer);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, status: 'invalid', reason: `answer does not match the schema: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}` };
+    return {
+      ok: false,
+      status: 'invalid',
+      reason: `answer does not match the schema: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
+    };
   }
   const value = parsed.data;
-  if (value.recommendedStrategy === null) return { ok: false, status: 'no_strategy', reason: 'the model found no allowed strategy that fits' };
+  if (value.recommendedStrategy === null)
+    return { ok: false, status: 'no_strategy', reason: 'the model found no allowed strategy that fits' };
   const transient = value.transient && !ALWAYS_PERMANENT.has(value.category);
-  const fallbacks = [...new Set(value.fallbackStrategies ?? [])].filter((strategy) => strategy !== value.recommendedStrategy);
+  const fallbacks = [...new Set(value.fallbackStrategies ?? [])].filter(
+    (strategy) => strategy !== value.recommendedStrategy,
+  );
   const named = [value.recommendedStrategy, ...fallbacks];
   const rejected = named.filter(
     (strategy) => !allowed.includes(strategy) || !isStrategyApplicable(strategy, request.policy, { transient }),
   );
   if (rejected.length > 0) {
-    return { ok: false, status: 'disallowed', reason: `the answer names strategies this operation does not allow here: ${rejected.join(', ')}` };
+    return {
+      ok: false,
+      status: 'disallowed',
+      reason: `the answer names strategies this operation does not allow here: ${rejected.join(', ')}`,
+    };
   }
   let severity = value.severity;
   if (request.policy.critical && SEVERITY_ORDER.indexOf(severity) < SEVERITY_ORDER.indexOf('high')) severity = 'high';
@@ -231,14 +261,21 @@ class DeadlineExceeded extends Error {
 
 function describeFailure(error: unknown): { status: LlmOutcomeStatus; reason: string } {
   const message = sanitizeText(error instanceof Error ? error.message : String(error), 300);
-  if (error instanceof DeadlineExceeded || error instanceof OpenAI.APIConnectionTimeoutError || error instanceof OpenAI.APIUserAbortError) {
+  if (
+    error instanceof DeadlineExceeded ||
+    error instanceof OpenAI.APIConnectionTimeoutError ||
+    error instanceof OpenAI.APIUserAbortError
+  ) {
     return { status: 'timeout', reason: 'no answer before the deadline' };
   }
   if (error instanceof OpenAI.RateLimitError) return { status: 'rate_limited', reason: `HTTP 429: ${message}` };
   if (error instanceof OpenAI.APIConnectionError) return { status: 'connection_error', reason: message };
-  if (error instanceof OpenAI.APIError) return { status: 'http_error', reason: `HTTP ${error.status ?? '?'}: ${message}` };
-  if (error instanceof LengthFinishReasonError) return { status: 'invalid', reason: 'the answer was cut off (finish_reason length)' };
-  if (error instanceof ContentFilterFinishReasonError) return { status: 'refused', reason: 'the answer was filtered (finish_reason content_filter)' };
+  if (error instanceof OpenAI.APIError)
+    return { status: 'http_error', reason: `HTTP ${error.status ?? '?'}: ${message}` };
+  if (error instanceof LengthFinishReasonError)
+    return { status: 'invalid', reason: 'the answer was cut off (finish_reason length)' };
+  if (error instanceof ContentFilterFinishReasonError)
+    return { status: 'refused', reason: 'the answer was filtered (finish_reason content_filter)' };
   // JSON.parse of the content, or the SDK's zod parse of it.
   if (error instanceof SyntaxError || (error instanceof Error && error.name === 'ZodError')) {
     return { status: 'invalid', reason: `malformed answer: ${message.slice(0, 200)}` };
@@ -276,13 +313,23 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
     }
   };
 
-  async function ask(request: LlmDiagnosisRequest): Promise<{ outcome: Omit<LlmOutcome, 'operation' | 'signature'>; diagnosis?: Diagnosis }> {
+  async function ask(
+    request: LlmDiagnosisRequest,
+  ): Promise<{ outcome: Omit<LlmOutcome, 'operation' | 'signature'>; diagnosis?: Diagnosis }> {
     const prompt = buildDiagnosisPrompt(request);
     if (prompt.allowedStrategies.length === 0) {
-      return { outcome: { status: 'no_strategy', reason: 'the operation allows no applicable strategy', requested: false } };
+      return {
+        outcome: { status: 'no_strategy', reason: 'the operation allows no applicable strategy', requested: false },
+      };
     }
     if (options.budget && !(await options.budget.tryAcquire())) {
-      return { outcome: { status: 'budget_exhausted', reason: `more than ${options.budget.callsPerHour} LLM calls in the last hour`, requested: false } };
+      return {
+        outcome: {
+          status: 'budget_exhausted',
+          reason: `more than ${options.budget.callsPerHour} LLM calls in the last hour`,
+          requested: false,
+        },
+      };
     }
     const user = await scrubOutgoingJson(prompt.user);
     const deadlineAt = now() + options.timeoutMs;
@@ -310,10 +357,14 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
         ),
         deadline,
       ]);
-      if (now() > deadlineAt) return { outcome: { status: 'timeout', reason: 'the answer arrived after the deadline', requested: true } };
+      if (now() > deadlineAt)
+        return { outcome: { status: 'timeout', reason: 'the answer arrived after the deadline', requested: true } };
       const message = completion.choices[0]?.message;
       if (!message) return { outcome: { status: 'invalid', reason: 'no choices in the answer', requested: true } };
-      if (message.refusal) return { outcome: { status: 'refused', reason: `refused: ${sanitizeText(message.refusal, 200)}`, requested: true } };
+      if (message.refusal)
+        return {
+          outcome: { status: 'refused', reason: `refused: ${sanitizeText(message.refusal, 200)}`, requested: true },
+        };
       if (message.parsed === null || message.parsed === undefined) {
         return { outcome: { status: 'invalid', reason: 'empty answer', requested: true } };
       }
@@ -334,7 +385,13 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
       report({ ...outcome, operation: request.operation, signature: request.signature });
       return diagnosis;
     } catch (error) {
-      report({ status: 'error', reason: describeFailure(error).reason, requested: false, operation: request.operation, signature: request.signature });
+      report({
+        status: 'error',
+        reason: describeFailure(error).reason,
+        requested: false,
+        operation: request.operation,
+        signature: request.signature,
+      });
       return undefined;
     }
   };
@@ -358,8 +415,10 @@ export function llmDiagnoserFromConfig(
   config: LlmSettings,
   { db, ...extra }: Pick<LlmDiagnoserOptions, 'onOutcome' | 'now' | 'maxRetries'> & { db: Database },
 ): { handle: LlmDiagnoserHandle; reason?: undefined } | { handle?: undefined; reason: string } {
-  if (!config.OPENAI_API_KEY) return { reason: 'No OPENAI_API_KEY: LLM analysis is off, diagnoses come from learned patterns and rules' };
-  if (config.LLM_CALLS_PER_HOUR <= 0) return { reason: 'LLM_CALLS_PER_HOUR is 0: LLM analysis is off, diagnoses come from learned patterns and rules' };
+  if (!config.OPENAI_API_KEY)
+    return { reason: 'No OPENAI_API_KEY: LLM analysis is off, diagnoses come from learned patterns and rules' };
+  if (config.LLM_CALLS_PER_HOUR <= 0)
+    return { reason: 'LLM_CALLS_PER_HOUR is 0: LLM analysis is off, diagnoses come from learned patterns and rules' };
   return {
     handle: createLlmDiagnoser({
       apiKey: config.OPENAI_API_KEY,

@@ -81,9 +81,7 @@ export interface NotificationReport {
   smsReason?: string;
 }
 
-export type RecoveryReport =
-  | ({ notified: true } & NotificationReport)
-  | { notified: false; reason: string };
+export type RecoveryReport = ({ notified: true } & NotificationReport) | { notified: false; reason: string };
 
 export interface EmailSettings {
   apiKey?: string;
@@ -154,7 +152,8 @@ function namespaceOf(settings: NotificationSettings): string {
 const text = (value: unknown, limit: number) => sanitizeText(maskPii(String(value ?? '')), limit);
 
 function outcomeHeadline(input: NotifyAdminsInput): string {
-  if (input.recurrence) return `recurring despite healing (${input.recurrence.recurrences} heals in a row did not hold)`;
+  if (input.recurrence)
+    return `recurring despite healing (${input.recurrence.recurrences} heals in a row did not hold)`;
   switch (input.result) {
     case 'healed':
       return 'healed, but critical';
@@ -292,7 +291,8 @@ function emailUnavailable(settings: NotificationSettings): string | undefined {
 
 function smsUnavailable(settings: NotificationSettings): string | undefined {
   const sms = settings.sms;
-  if (!sms?.accountSid || !sms.authToken) return 'SMS not configured (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set)';
+  if (!sms?.accountSid || !sms.authToken)
+    return 'SMS not configured (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set)';
   if (!sms.from) return 'SMS not configured (TWILIO_FROM_NUMBER is not set)';
   if (!sms.to?.length) return 'no SMS recipients (ADMIN_PHONES is empty)';
   return undefined;
@@ -316,10 +316,16 @@ function createProviders(settings: NotificationSettings) {
       const status = error?.statusCode ?? null;
       const reason = `Resend ${status === null ? 'unreachable' : `HTTP ${status}`}: ${text(error?.message ?? 'no id in the answer', 300)}`;
       // No status: no answer at all (network, timeout). The idempotency key makes a retry safe.
-      const retryable = status === null || status === 429 || status >= 500 || error?.name === 'concurrent_idempotent_requests';
+      const retryable =
+        status === null || status === 429 || status >= 500 || error?.name === 'concurrent_idempotent_requests';
       return { ok: false, retryable, ambiguous: status === null, reason };
     } catch (error) {
-      return { ok: false, retryable: false, ambiguous: false, reason: `Resend: ${text((error as Error)?.message ?? error, 300)}` };
+      return {
+        ok: false,
+        retryable: false,
+        ambiguous: false,
+        reason: `Resend: ${text((error as Error)?.message ?? error, 300)}`,
+      };
     }
   }
 
@@ -347,7 +353,8 @@ function createProviders(settings: NotificationSettings) {
       if (typeof status === 'number') {
         return { ok: false, retryable: status === 429 || status >= 500, ambiguous: false, reason };
       }
-      if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return { ok: false, retryable: true, ambiguous: false, reason };
+      if (typeof code === 'string' && NOT_SENT_CODES.has(code))
+        return { ok: false, retryable: true, ambiguous: false, reason };
       if (typeof code === 'string') return { ok: false, retryable: true, ambiguous: true, reason };
       // Not an HTTP or network error (e.g. an invalid account SID): retrying will not help.
       return { ok: false, retryable: false, ambiguous: false, reason };
@@ -387,7 +394,10 @@ export function createNotificationActivities(db: Database, settings: Notificatio
   const smsMinSeverity = settings.smsMinSeverity ?? 'critical';
   const providers = createProviders(settings);
 
-  function plannedDeliveries(notificationId: string, withSms: boolean): {
+  function plannedDeliveries(
+    notificationId: string,
+    withSms: boolean,
+  ): {
     deliveries: Array<Omit<NewNotificationDeliveryRow, 'notificationId'>>;
     emailReason?: string;
     smsReason?: string;
@@ -395,7 +405,11 @@ export function createNotificationActivities(db: Database, settings: Notificatio
     const deliveries: Array<Omit<NewNotificationDeliveryRow, 'notificationId'>> = [];
     const emailReason = emailUnavailable(settings);
     if (!emailReason) {
-      deliveries.push({ channel: 'email', recipient: settings.email!.to!.join(','), idempotencyKey: `${notificationId}:email` });
+      deliveries.push({
+        channel: 'email',
+        recipient: settings.email!.to!.join(','),
+        idempotencyKey: `${notificationId}:email`,
+      });
     }
     let smsReason = withSms ? smsUnavailable(settings) : undefined;
     if (withSms && !smsReason) {
@@ -426,14 +440,22 @@ export function createNotificationActivities(db: Database, settings: Notificatio
 
   /** Returns a reason when the delivery should be retried later. */
   async function deliverOne(delivery: NotificationDeliveryRow, message: Message): Promise<string | undefined> {
-    const key: DeliveryKey = { notificationId: delivery.notificationId, channel: delivery.channel, recipient: delivery.recipient };
+    const key: DeliveryKey = {
+      notificationId: delivery.notificationId,
+      channel: delivery.channel,
+      recipient: delivery.recipient,
+    };
     if (delivery.status === 'sent' || delivery.status === 'failed') return undefined;
     if (delivery.status === 'sending' && delivery.channel === 'sms') {
       // An earlier attempt claimed it and never reported back: it may have been sent.
       await finishDelivery(
         db,
         key,
-        { status: 'failed', error: 'an earlier attempt was interrupted during the send; outcome unknown, not resent to avoid a duplicate SMS' },
+        {
+          status: 'failed',
+          error:
+            'an earlier attempt was interrupted during the send; outcome unknown, not resent to avoid a duplicate SMS',
+        },
         'sending',
       );
       return undefined;
@@ -449,7 +471,8 @@ export function createNotificationActivities(db: Database, settings: Notificatio
       await finishDelivery(db, key, { status: 'sent', providerMessageId: outcome.providerMessageId, error: null });
       return undefined;
     }
-    const canRetry = outcome.retryable && claimed.attempts < maxSendAttempts && !(outcome.ambiguous && delivery.channel === 'sms');
+    const canRetry =
+      outcome.retryable && claimed.attempts < maxSendAttempts && !(outcome.ambiguous && delivery.channel === 'sms');
     if (canRetry) {
       await finishDelivery(db, key, { status: 'pending', error: outcome.reason });
       return `${delivery.channel}: ${outcome.reason}`;
@@ -461,7 +484,10 @@ export function createNotificationActivities(db: Database, settings: Notificatio
           ? `${outcome.reason} (gave up after ${claimed.attempts} attempts)`
           : outcome.reason;
     await finishDelivery(db, key, { status: 'failed', error: reason });
-    logger.warn({ notificationId: delivery.notificationId, channel: delivery.channel, reason }, 'notification delivery failed');
+    logger.warn(
+      { notificationId: delivery.notificationId, channel: delivery.channel, reason },
+      'notification delivery failed',
+    );
     return undefined;
   }
 
@@ -470,7 +496,10 @@ export function createNotificationActivities(db: Database, settings: Notificatio
       return await deliver(notificationId);
     } catch (error) {
       if (error instanceof ProviderUnavailable) {
-        throw ApplicationFailure.retryable(`notification ${notificationId}: ${error.message}`, 'NotificationProviderUnavailable');
+        throw ApplicationFailure.retryable(
+          `notification ${notificationId}: ${error.message}`,
+          'NotificationProviderUnavailable',
+        );
       }
       throw error;
     }
@@ -556,49 +585,54 @@ export function createNotificationActivities(db: Database, settings: Notificatio
      * Idempotent for a retried activity of the same run.
      */
     async notifyRecoveryIfAlerted(input: NotifyRecoveryInput): Promise<RecoveryReport> {
-      const decided = await withSignatureLock(db, input.signature, async (tx): Promise<NotificationWithDeliveries | string> => {
-        const alert = await getLatestSentAlert(tx, input.signature);
-        if (!alert) return 'this error never alerted';
-        const existing = await getRecoveryOf(tx, alert.notificationId);
-        if (existing) {
-          if (existing.workflowId !== input.workflowId) return `recovery already announced by ${existing.workflowId}`;
-          return (await getNotification(tx, existing.notificationId))!;
-        }
-        if (alert.result === 'healed') return 'the latest alert was about a run that healed';
-        if (alert.emailStatus !== 'sent' && alert.smsStatus !== 'sent') return 'the alert reached nobody (no channel sent)';
-        const at = now();
-        const notificationId = `${alert.notificationId}:recovered`;
-        const message = await scrubbed(recoveryMessage(input, settings, alert));
-        // Recovery goes where the alert went: SMS only when the alert was texted.
-        const plan = plannedDeliveries(notificationId, alert.smsStatus === 'sent');
-        const smsReason = alert.smsStatus === 'sent' ? plan.smsReason : 'the alert was not sent by SMS';
-        await insertNotification(
-          tx,
-          {
-            notificationId,
-            kind: 'recovery',
-            decision: 'send',
-            signature: input.signature,
-            workflowId: input.workflowId,
-            operation: text(input.operation, 200),
-            severity: alert.severity,
-            result: 'healed',
-            occurrences: 1,
-            recoversNotificationId: alert.notificationId,
-            subject: message.subject,
-            body: message.body,
-            smsBody: message.sms,
-            emailStatus: plan.emailReason ? 'skipped' : 'pending',
-            emailReason: plan.emailReason ?? null,
-            smsStatus: smsReason ? 'skipped' : 'pending',
-            smsReason: smsReason ?? null,
-            createdAt: at,
-            updatedAt: at,
-          },
-          plan.deliveries,
-        );
-        return (await getNotification(tx, notificationId))!;
-      });
+      const decided = await withSignatureLock(
+        db,
+        input.signature,
+        async (tx): Promise<NotificationWithDeliveries | string> => {
+          const alert = await getLatestSentAlert(tx, input.signature);
+          if (!alert) return 'this error never alerted';
+          const existing = await getRecoveryOf(tx, alert.notificationId);
+          if (existing) {
+            if (existing.workflowId !== input.workflowId) return `recovery already announced by ${existing.workflowId}`;
+            return (await getNotification(tx, existing.notificationId))!;
+          }
+          if (alert.result === 'healed') return 'the latest alert was about a run that healed';
+          if (alert.emailStatus !== 'sent' && alert.smsStatus !== 'sent')
+            return 'the alert reached nobody (no channel sent)';
+          const at = now();
+          const notificationId = `${alert.notificationId}:recovered`;
+          const message = await scrubbed(recoveryMessage(input, settings, alert));
+          // Recovery goes where the alert went: SMS only when the alert was texted.
+          const plan = plannedDeliveries(notificationId, alert.smsStatus === 'sent');
+          const smsReason = alert.smsStatus === 'sent' ? plan.smsReason : 'the alert was not sent by SMS';
+          await insertNotification(
+            tx,
+            {
+              notificationId,
+              kind: 'recovery',
+              decision: 'send',
+              signature: input.signature,
+              workflowId: input.workflowId,
+              operation: text(input.operation, 200),
+              severity: alert.severity,
+              result: 'healed',
+              occurrences: 1,
+              recoversNotificationId: alert.notificationId,
+              subject: message.subject,
+              body: message.body,
+              smsBody: message.sms,
+              emailStatus: plan.emailReason ? 'skipped' : 'pending',
+              emailReason: plan.emailReason ?? null,
+              smsStatus: smsReason ? 'skipped' : 'pending',
+              smsReason: smsReason ?? null,
+              createdAt: at,
+              updatedAt: at,
+            },
+            plan.deliveries,
+          );
+          return (await getNotification(tx, notificationId))!;
+        },
+      );
       if (typeof decided === 'string') return { notified: false, reason: decided };
       return { notified: true, ...(await finishOrRetry(decided.notification.notificationId)) };
     },
@@ -626,7 +660,12 @@ export function notificationSettingsFromConfig(config: NotificationConfig): Noti
   return {
     temporalUiUrl: config.temporalUiUrl,
     namespace: config.TEMPORAL_NAMESPACE,
-    email: { apiKey: config.RESEND_API_KEY, baseUrl: config.RESEND_BASE_URL, from: config.ALERT_EMAIL_FROM, to: config.ADMIN_EMAILS },
+    email: {
+      apiKey: config.RESEND_API_KEY,
+      baseUrl: config.RESEND_BASE_URL,
+      from: config.ALERT_EMAIL_FROM,
+      to: config.ADMIN_EMAILS,
+    },
     sms: {
       accountSid: config.TWILIO_ACCOUNT_SID,
       authToken: config.TWILIO_AUTH_TOKEN,
@@ -643,6 +682,7 @@ export function notificationSettingsFromConfig(config: NotificationConfig): Noti
 export function describeNotificationChannels(settings: NotificationSettings): string[] {
   return [
     emailUnavailable(settings) ?? `e-mail via Resend to ${settings.email!.to!.length} admin(s)`,
-    smsUnavailable(settings) ?? `SMS via Twilio to ${settings.sms!.to!.length} admin(s) for severity ${settings.smsMinSeverity ?? 'critical'}+`,
+    smsUnavailable(settings) ??
+      `SMS via Twilio to ${settings.sms!.to!.length} admin(s) for severity ${settings.smsMinSeverity ?? 'critical'}+`,
   ];
 }

@@ -188,7 +188,7 @@ export function floorSection(result: FloorResult): string {
     '',
     `${result.runs} runs per subject after ${result.warmup} warm-up rounds, interleaved one call at a time ` +
       '(order rotating), one dev server, one central worker process serving every subject, the application ' +
-      '(client + app worker) in the bench process. Latency: call → answer in hand. CPU: every process\'s CPU ' +
+      "(client + app worker) in the bench process. Latency: call → answer in hand. CPU: every process's CPU " +
       "time from the call to the run's close (dev server, central worker, application, PostgreSQL backends). " +
       `Load average before: ${load(result.loadBefore)}; after: ${load(result.loadAfter)} ` +
       '(a shared 2-core machine: ratios, not absolute times, matter).',

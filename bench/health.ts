@@ -31,7 +31,10 @@ export interface HealthResult {
 
 const TWILIO_SID = 'AC00000000000000000000000000000000';
 
-export async function benchHealth(env: BenchEnvironment, options: { cycles: number; hungTimeoutMs?: number }): Promise<HealthResult> {
+export async function benchHealth(
+  env: BenchEnvironment,
+  options: { cycles: number; hungTimeoutMs?: number },
+): Promise<HealthResult> {
   const hungTimeoutMs = options.hungTimeoutMs ?? 1_000;
   const openai = await startFakeOpenAi();
   const resend = await startFakeResend();

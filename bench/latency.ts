@@ -26,7 +26,10 @@ export interface LatencyResult {
   historyEventsPerRun: number;
 }
 
-export async function benchLatency(env: BenchEnvironment, options: { runs: number; warmup: number; tuning?: WorkerTuning; bundlePath?: string }): Promise<LatencyResult> {
+export async function benchLatency(
+  env: BenchEnvironment,
+  options: { runs: number; warmup: number; tuning?: WorkerTuning; bundlePath?: string },
+): Promise<LatencyResult> {
   const scenario = await startScenario(env);
   try {
     const call = healedOnFirstRerun(scenario.healer, 'bench.latency');
@@ -63,7 +66,8 @@ export async function benchLatency(env: BenchEnvironment, options: { runs: numbe
     );
     const measured = rows.slice(options.warmup);
     const diagnosisSources: Record<string, number> = {};
-    for (const row of measured) diagnosisSources[row.diagnosis_source] = (diagnosisSources[row.diagnosis_source] ?? 0) + 1;
+    for (const row of measured)
+      diagnosisSources[row.diagnosis_source] = (diagnosisSources[row.diagnosis_source] ?? 0) + 1;
     const picked = measured.map((row, index) => ({ row, sample: samples[index]! })).slice(-50);
     const timelines = await Promise.all(
       picked.map(async ({ row, sample }) => ({ timeline: await timelineOf(env.client, row.workflow_id), sample })),
@@ -81,7 +85,9 @@ export async function benchLatency(env: BenchEnvironment, options: { runs: numbe
       phases,
       workflowTasksPerRun: median(timelines.map(({ timeline }) => timeline.workflowTasks)),
       activitiesPerRun: median(timelines.map(({ timeline }) => timeline.activities.length)),
-      localActivitiesPerRun: median(timelines.map(({ timeline }) => timeline.tasks.reduce((sum, task) => sum + task.localActivities.length, 0))),
+      localActivitiesPerRun: median(
+        timelines.map(({ timeline }) => timeline.tasks.reduce((sum, task) => sum + task.localActivities.length, 0)),
+      ),
       historyEventsPerRun: median(timelines.map(({ timeline }) => timeline.events)),
     };
   } finally {
@@ -89,7 +95,9 @@ export async function benchLatency(env: BenchEnvironment, options: { runs: numbe
   }
 }
 
-function breakdown(runs: Array<{ timeline: Timeline; sample: CallSample }>): Array<{ phase: string; medianMs: number }> {
+function breakdown(
+  runs: Array<{ timeline: Timeline; sample: CallSample }>,
+): Array<{ phase: string; medianMs: number }> {
   const phase = (name: string, pick: (timeline: Timeline, sample: CallSample) => number | undefined) => ({
     phase: name,
     medianMs: median(runs.map(({ timeline, sample }) => pick(timeline, sample) ?? Number.NaN).filter(Number.isFinite)),
@@ -101,7 +109,10 @@ function breakdown(runs: Array<{ timeline: Timeline; sample: CallSample }>): Arr
   const span = (from: number | undefined, to: number | undefined) =>
     from === undefined || to === undefined ? undefined : to - from;
   return [
-    phase('caller: call → workflow started (signature, sanitise, seal, update-with-start RPC)', (t, s) => t.startedAt - s.at),
+    phase(
+      'caller: call → workflow started (signature, sanitise, seal, update-with-start RPC)',
+      (t, s) => t.startedAt - s.at,
+    ),
     phase('workflow task 1: scheduled → picked up by the central worker', (t) =>
       span(t.tasks[0]?.scheduledAt, t.tasks[0]?.startedAt),
     ),

@@ -94,8 +94,14 @@ function subjectsFor(healer: SelfHealing, base: AsyncFn): Array<{ name: string; 
   return [
     { name: 'bare call', fn: base },
     { name: 'withSelfHealing', fn: healer.withSelfHealing(`bench.${Math.random()}`, base) },
-    { name: 'withSelfHealing, cacheResults: true', fn: healer.withSelfHealing(`bench.${Math.random()}`, base, { cacheResults: true }) },
-    { name: 'floor: one derived promise, fixed arity, shared handler', fn: (x: number) => base(x).then(undefined, onError) },
+    {
+      name: 'withSelfHealing, cacheResults: true',
+      fn: healer.withSelfHealing(`bench.${Math.random()}`, base, { cacheResults: true }),
+    },
+    {
+      name: 'floor: one derived promise, fixed arity, shared handler',
+      fn: (x: number) => base(x).then(undefined, onError),
+    },
   ];
 }
 

@@ -89,10 +89,21 @@ function overheadSection(result: OverheadResult): string {
       '(order alternating), its own compiled loop, process CPU time (not wall time: the machine is shared); ns/op and ratio are medians over rounds.',
   ];
   for (const section of result.sections) {
-    lines.push('', `**Baseline \`${section.baseline}\`${section.asyncHooks ? ', AsyncLocalStorage active (a process hosting a Temporal worker)' : ''}**`, '');
+    lines.push(
+      '',
+      `**Baseline \`${section.baseline}\`${section.asyncHooks ? ', AsyncLocalStorage active (a process hosting a Temporal worker)' : ''}**`,
+      '',
+    );
     lines.push(
       table(
-        ['subject', 'CPU ns/op (median)', 'ratio (median of paired)', 'target ≤ 1.05', 'wall ns/op (fastest)', 'ratio (fastest wall)'],
+        [
+          'subject',
+          'CPU ns/op (median)',
+          'ratio (median of paired)',
+          'target ≤ 1.05',
+          'wall ns/op (fastest)',
+          'ratio (fastest wall)',
+        ],
         section.results.map((row) => [
           row.name,
           fmt(row.nsPerOp),
@@ -117,12 +128,25 @@ function latencySection(result: LatencyResult): string {
     '',
     table(
       ['runs', 'p50 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms', 'target p50 ≤ 50 ms'],
-      [[result.runs, fmt(result.p50), fmt(result.p95), fmt(result.p99), fmt(result.min), fmt(result.max), verdict(result.p50 <= 50)]],
+      [
+        [
+          result.runs,
+          fmt(result.p50),
+          fmt(result.p95),
+          fmt(result.p99),
+          fmt(result.min),
+          fmt(result.max),
+          verdict(result.p50 <= 50),
+        ],
+      ],
     ),
     '',
     `Per run: ${result.workflowTasksPerRun} workflow tasks, ${result.localActivitiesPerRun} local activities, ${result.activitiesPerRun} activity, ${result.historyEventsPerRun} history events. Where the time goes (medians over the last 50 runs, from their histories):`,
     '',
-    table(['phase', 'median ms'], result.phases.map((phase) => [phase.phase, fmt(phase.medianMs)])),
+    table(
+      ['phase', 'median ms'],
+      result.phases.map((phase) => [phase.phase, fmt(phase.medianMs)]),
+    ),
   ].join('\n');
 }
 
@@ -137,7 +161,17 @@ function throughputSection(results: ThroughputResult[]): string {
       'divided by the total, i.e. what this machine could do if nothing else ran on it.',
     '',
     table(
-      ['central workers', 'runs', 'runs/s', 'target ≥ 100/s', 'drain s', 'CPU-bound capacity /s', 'load avg', 'worker peak RSS', ...groups.map((group) => `CPU ms/run: ${group}`)],
+      [
+        'central workers',
+        'runs',
+        'runs/s',
+        'target ≥ 100/s',
+        'drain s',
+        'CPU-bound capacity /s',
+        'load avg',
+        'worker peak RSS',
+        ...groups.map((group) => `CPU ms/run: ${group}`),
+      ],
       results.map((result) => [
         result.workers,
         result.runs,
@@ -175,7 +209,10 @@ function stormSection(result: StormResult): string {
         ['healing_events rows by result', JSON.stringify(result.eventsByResult)],
         ['failures not recorded', result.lost],
         ["callers' update-with-start RPCs", JSON.stringify(result.startRpcs)],
-        ['figures taken', `${fmt(result.settleSeconds)} s after the last failure${result.settledCleanly ? ' (all runs closed, every failure recorded)' : ' (cap reached: runs open or failures unrecorded)'}`],
+        [
+          'figures taken',
+          `${fmt(result.settleSeconds)} s after the last failure${result.settledCleanly ? ' (all runs closed, every failure recorded)' : ' (cap reached: runs open or failures unrecorded)'}`,
+        ],
         ['healing workflows completed', result.workflowsCompleted],
         ['diagnosis sources', JSON.stringify(result.diagnosisSources)],
         ['LLM calls (requests at the fake OpenAI server)', result.llmCalls],
@@ -197,7 +234,15 @@ function healthSection(result: HealthResult): string {
     '',
     table(
       ['case', 'cycles', 'median ms', 'p95 ms', 'overall status', 'checks', 'slowest check (median cycle)'],
-      [result.healthy, result.oneHung].map((cycle) => [cycle.label, cycle.cycles, fmt(cycle.medianMs), fmt(cycle.p95Ms), JSON.stringify(cycle.overall), cycle.checks, cycle.slowestCheck]),
+      [result.healthy, result.oneHung].map((cycle) => [
+        cycle.label,
+        cycle.cycles,
+        fmt(cycle.medianMs),
+        fmt(cycle.p95Ms),
+        JSON.stringify(cycle.overall),
+        cycle.checks,
+        cycle.slowestCheck,
+      ]),
     ),
   ].join('\n');
 }
@@ -243,13 +288,16 @@ async function main(): Promise<void> {
   let env: BenchEnvironment | undefined;
   try {
     if (needsServer) env = await startBenchEnvironment();
-    if (env && args.only.includes('latency')) emit(latencySection(await benchLatency(env, { ...size.latency, tuning: args.tuning })));
+    if (env && args.only.includes('latency'))
+      emit(latencySection(await benchLatency(env, { ...size.latency, tuning: args.tuning })));
     if (env && args.only.includes('throughput')) {
       const results: ThroughputResult[] = [];
-      for (const workers of [1, 2]) results.push(await benchThroughput(env, { runs: size.throughput, workers, tuning: args.tuning }));
+      for (const workers of [1, 2])
+        results.push(await benchThroughput(env, { runs: size.throughput, workers, tuning: args.tuning }));
       emit(throughputSection(results));
     }
-    if (env && args.only.includes('storm')) emit(stormSection(await benchStorm(env, { ...size.storm, tuning: args.tuning })));
+    if (env && args.only.includes('storm'))
+      emit(stormSection(await benchStorm(env, { ...size.storm, tuning: args.tuning })));
     if (env && args.only.includes('health')) emit(healthSection(await benchHealth(env, { cycles: size.healthCycles })));
     if (env && args.only.includes('floor')) {
       const section = floorSection(await benchFloor(env, { ...size.floor, tuning: args.tuning }));

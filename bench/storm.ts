@@ -56,7 +56,14 @@ const ADMISSION = { perSignature: 50, total: 500 };
 
 export async function benchStorm(
   env: BenchEnvironment,
-  options: { failures: number; withinSeconds: number; workers?: number; tuning?: WorkerTuning; llmCallsPerHour?: number; settleCapMs?: number },
+  options: {
+    failures: number;
+    withinSeconds: number;
+    workers?: number;
+    tuning?: WorkerTuning;
+    llmCallsPerHour?: number;
+    settleCapMs?: number;
+  },
 ): Promise<StormResult> {
   const openai = await startFakeOpenAi();
   openai.setDefault(() => ({ kind: 'json', body: chatCompletion(JSON.stringify(LLM_ANSWER)) }));
@@ -90,7 +97,9 @@ export async function benchStorm(
     const charge = scenario.healer.withSelfHealing(
       'bench.storm.charge',
       async (orderId: number) => {
-        throw Object.assign(new Error(`connect ECONNREFUSED 10.9.8.7:443 while charging order ${orderId}`), { code: 'ECONNREFUSED' });
+        throw Object.assign(new Error(`connect ECONNREFUSED 10.9.8.7:443 while charging order ${orderId}`), {
+          code: 'ECONNREFUSED',
+        });
       },
       { allowedStrategies: ['RETRY_WITH_BACKOFF'], timing: { maximumAttempts: 1 } },
     );
@@ -100,7 +109,9 @@ export async function benchStorm(
     // Diagnostics only: what became of each caller's update-with-start RPC (the caller itself
     // stops waiting at its deadline, the RPC does not).
     const rpcs = { sent: 0, answered: 0, failed: {} as Record<string, number> };
-    const workflowClient = env.client.workflow as unknown as { executeUpdateWithStart: (...args: unknown[]) => Promise<unknown> };
+    const workflowClient = env.client.workflow as unknown as {
+      executeUpdateWithStart: (...args: unknown[]) => Promise<unknown>;
+    };
     const original = workflowClient.executeUpdateWithStart.bind(workflowClient);
     workflowClient.executeUpdateWithStart = (...args: unknown[]) => {
       rpcs.sent++;
@@ -147,7 +158,8 @@ export async function benchStorm(
     const settleStarted = performance.now();
     const pending = () => rpcs.sent - rpcs.answered - Object.values(rpcs.failed).reduce((sum, n) => sum + n, 0);
     const pool = scenario.database.pool;
-    const recorded = async () => Number((await pool.query<{ n: string }>(`select count(*) as n from healing_events`)).rows[0]!.n);
+    const recorded = async () =>
+      Number((await pool.query<{ n: string }>(`select count(*) as n from healing_events`)).rows[0]!.n);
     const healingRuns = `TaskQueue = "${scenario.taskQueue}" AND WorkflowType = "healingWorkflow"`;
     let settledCleanly = false;
     while (performance.now() - settleStarted < (options.settleCapMs ?? 20 * 60_000)) {
@@ -163,13 +175,17 @@ export async function benchStorm(
     const allRuns = await workflowTimes(env.client, scenario.taskQueue);
     const times = allRuns.filter((run) => run.type === 'healingWorkflow');
     samplePeaks();
-    const events = await pool.query<{ result: string; n: string }>(`select result, count(*) as n from healing_events group by 1`);
+    const events = await pool.query<{ result: string; n: string }>(
+      `select result, count(*) as n from healing_events group by 1`,
+    );
     const eventsByResult = Object.fromEntries(events.rows.map((row) => [row.result, Number(row.n)]));
     const eventsRecorded = Object.values(eventsByResult).reduce((sum, n) => sum + n, 0);
     const sources = await pool.query<{ source: string | null; n: string }>(
       `select diagnosis_source as source, count(*) as n from healing_events group by 1`,
     );
-    const decisions = await pool.query<{ decision: string; n: string }>(`select decision, count(*) as n from notifications group by 1`);
+    const decisions = await pool.query<{ decision: string; n: string }>(
+      `select decision, count(*) as n from notifications group by 1`,
+    );
     return {
       failures: options.failures,
       generationSeconds,

@@ -63,7 +63,10 @@ export async function benchThroughput(
     let next = 0;
     const startOne = async (id: number) => {
       if (subject === 'empty') {
-        await env.client.workflow.start('emptyWorkflow', { taskQueue: scenario.taskQueue, workflowId: `${scenario.taskQueue}-empty-${id}` });
+        await env.client.workflow.start('emptyWorkflow', {
+          taskQueue: scenario.taskQueue,
+          workflowId: `${scenario.taskQueue}-empty-${id}`,
+        });
         return;
       }
       const error = Object.assign(new Error(`read ECONNRESET 10.0.${id % 250}.${id % 7}:443`), { code: 'ECONNRESET' });
@@ -75,7 +78,10 @@ export async function benchThroughput(
     await Promise.all(Array.from({ length: options.startConcurrency ?? 32 }, starter));
     const startsPerSecond = options.runs / ((performance.now() - startedAt) / 1000);
 
-    const readyAt = await scenario.startWorkers(options.workers, { tuning: options.tuning, bundlePath: options.bundlePath });
+    const readyAt = await scenario.startWorkers(options.workers, {
+      tuning: options.tuning,
+      bundlePath: options.bundlePath,
+    });
     const meter = new CpuMeter({
       'Temporal dev server': () => [env.devServer.process.pid!],
       'central worker(s)': () => scenario.workers.map((worker) => worker.pid),
@@ -96,7 +102,9 @@ export async function benchThroughput(
       clearInterval(sampler);
     }
     const cpu = meter.stop();
-    const cpuMsPerRun = Object.fromEntries(Object.entries(cpu).map(([group, seconds]) => [group, (seconds * 1000) / options.runs]));
+    const cpuMsPerRun = Object.fromEntries(
+      Object.entries(cpu).map(([group, seconds]) => [group, (seconds * 1000) / options.runs]),
+    );
     const totalMs = Object.values(cpuMsPerRun).reduce((sum, value) => sum + value, 0);
     cpuMsPerRun.total = totalMs;
     const times = await workflowTimes(env.client, scenario.taskQueue);

@@ -136,7 +136,10 @@ export class HealingAdmission {
 
   /** Gives freed room to this signature's next waiter, else to any signature's. */
   private wakeWaiters(releasedSignature: string): void {
-    const order = [releasedSignature, ...[...this.signatures.keys()].filter((signature) => signature !== releasedSignature)];
+    const order = [
+      releasedSignature,
+      ...[...this.signatures.keys()].filter((signature) => signature !== releasedSignature),
+    ];
     for (const signature of order) {
       if (this.running >= this.total) return;
       const state = this.signatures.get(signature)!;

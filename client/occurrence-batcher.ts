@@ -42,7 +42,11 @@ function bounded(occurrence: JoinedOccurrence): JoinedOccurrence {
   if (error.message.length <= MAX_MESSAGE_CHARS && (error.stack?.length ?? 0) <= MAX_STACK_CHARS) return occurrence;
   return {
     ...occurrence,
-    error: { ...error, message: error.message.slice(0, MAX_MESSAGE_CHARS), stack: error.stack?.slice(0, MAX_STACK_CHARS) },
+    error: {
+      ...error,
+      message: error.message.slice(0, MAX_MESSAGE_CHARS),
+      stack: error.stack?.slice(0, MAX_STACK_CHARS),
+    },
   };
 }
 
@@ -69,7 +73,10 @@ export class OccurrenceBatcher {
 
   add(operation: string, signature: string, occurrence: JoinedOccurrence): void {
     if (this.buffered >= this.maxBuffered) {
-      if (this.dropped++ % 1_000 === 0) process.emitWarning(`self-healing: occurrence buffer full (${this.maxBuffered}); ${this.dropped} occurrence(s) not recorded`);
+      if (this.dropped++ % 1_000 === 0)
+        process.emitWarning(
+          `self-healing: occurrence buffer full (${this.maxBuffered}); ${this.dropped} occurrence(s) not recorded`,
+        );
       return;
     }
     const entry = this.pending.get(signature) ?? { operation, occurrences: [] };

@@ -11,7 +11,11 @@ export function createOperationActivities(operations: Map<string, RegisteredOper
   function lookup(name: string): RegisteredOperation {
     const operation = operations.get(name);
     if (!operation) {
-      throw ApplicationFailure.create({ type: 'UnknownOperation', message: `operation ${name} is not registered in this application`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'UnknownOperation',
+        message: `operation ${name} is not registered in this application`,
+        nonRetryable: true,
+      });
     }
     return operation;
   }
@@ -57,7 +61,12 @@ export function createOperationActivities(operations: Map<string, RegisteredOper
 
     async runOperationHook({ operation: name, hook }) {
       const run = lookup(name).options.hooks?.[hook];
-      if (!run) throw ApplicationFailure.create({ type: 'MissingHook', message: `${name} has no ${hook} hook`, nonRetryable: true });
+      if (!run)
+        throw ApplicationFailure.create({
+          type: 'MissingHook',
+          message: `${name} has no ${hook} hook`,
+          nonRetryable: true,
+        });
       await run();
     },
   };

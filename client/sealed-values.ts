@@ -36,7 +36,8 @@ export function createSealer(key?: string | Buffer): Sealer {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', secret, iv);
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      if (sealed.length > MAX_SEALED_BYTES) throw new SealError(`value is ${sealed.length} bytes sealed, over ${MAX_SEALED_BYTES}`);
+      if (sealed.length > MAX_SEALED_BYTES)
+        throw new SealError(`value is ${sealed.length} bytes sealed, over ${MAX_SEALED_BYTES}`);
       return sealed.toString('base64');
     },
     unseal<T>(sealed: string): T {
@@ -44,7 +45,10 @@ export function createSealer(key?: string | Buffer): Sealer {
       try {
         const decipher = createDecipheriv('aes-256-gcm', secret, bytes.subarray(0, IV_BYTES));
         decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
+        const plain = Buffer.concat([
+          decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
         return deserialize(plain) as T;
       } catch {
         throw new SealError('sealed value cannot be opened with this key (sealed by another process? set a seal key)');
@@ -93,5 +97,7 @@ export function argumentsKey(args: readonly unknown[]): string {
  * differently (packed vs holey), so both sides are normalised by a structured clone first.
  */
 function structuredArgumentsKey(args: readonly unknown[]): string {
-  return `x${createHash('sha256').update(serialize(structuredClone(args))).digest('base64url')}`;
+  return `x${createHash('sha256')
+    .update(serialize(structuredClone(args)))
+    .digest('base64url')}`;
 }

@@ -1,6 +1,12 @@
 // What an application calls: wrap an operation with withSelfHealing, report with captureError,
 // and host the operations' worker so healing can re-run them where their code lives.
-import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WithStartWorkflowOperation,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { toErrorReport } from '../common/error-report.js';
@@ -25,7 +31,12 @@ import { KnownFaults } from './known-faults.js';
 import { OccurrenceBatcher } from './occurrence-batcher.js';
 import { createOperationActivities } from './operation-activities.js';
 import { runInOperationContext } from './operation-context.js';
-import { LastGoodResults, rememberResult, type OperationOptions, type RegisteredOperation } from './operation-registry.js';
+import {
+  LastGoodResults,
+  rememberResult,
+  type OperationOptions,
+  type RegisteredOperation,
+} from './operation-registry.js';
 import { createSealer, SealError, type Sealer } from './sealed-values.js';
 import { healingWorkflowId } from './workflow-ids.js';
 
@@ -128,7 +139,12 @@ export class SelfHealing {
     this.admission = new HealingAdmission(options.admission);
     this.occurrenceLog = new OccurrenceBatcher(client, { taskQueue: this.options.taskQueue });
     const { taskQueue, appTaskQueue } = this.options;
-    this.breakers = new CircuitBreakers(client, { taskQueue, appTaskQueue, sealer: this.sealer, occurrences: this.occurrenceLog });
+    this.breakers = new CircuitBreakers(client, {
+      taskQueue,
+      appTaskQueue,
+      sealer: this.sealer,
+      occurrences: this.occurrenceLog,
+    });
   }
 
   /** Connects with the same environment as the worker (TEMPORAL_ADDRESS, TLS, API key, encryption). */
@@ -225,10 +241,12 @@ export class SelfHealing {
     const release = this.admission.tryAcquire(input.signature, input.workflowId);
     if (!release) return this.recordWithoutRun(input, 'joined', this.admission.runningFor(input.signature));
     try {
-      const run = await this.client.workflow.start(HEALING_WORKFLOW_TYPE, this.startOptions(input)).catch((startError: unknown) => {
-        process.emitWarning(`captureError could not start healing: ${String(startError)}`);
-        this.recordWithoutRun(input, 'not-started', input.workflowId);
-      });
+      const run = await this.client.workflow
+        .start(HEALING_WORKFLOW_TYPE, this.startOptions(input))
+        .catch((startError: unknown) => {
+          process.emitWarning(`captureError could not start healing: ${String(startError)}`);
+          this.recordWithoutRun(input, 'not-started', input.workflowId);
+        });
       await run?.result(); // holds its admission while it runs
     } catch {
       // the run's own outcome is in its record; nobody waits for it here
@@ -247,7 +265,9 @@ export class SelfHealing {
   async createWorker(): Promise<Worker> {
     const connection =
       this.options.workerConnection ??
-      (await NativeConnection.connect(workerConnectionOptions(temporalSettings(process.env, { address: this.options.address }))));
+      (await NativeConnection.connect(
+        workerConnectionOptions(temporalSettings(process.env, { address: this.options.address })),
+      ));
     const tracing = this.options.tracing ?? tracingFromEnv(process.env, APP_SERVICE_NAME);
     return Worker.create({
       connection,
@@ -277,14 +297,17 @@ export class SelfHealing {
     const admission = await this.admission.acquire(input.signature, input.workflowId, deadline - Date.now());
     const emit = (event: Omit<CallOutcomeEvent, 'operation' | 'waitedMs'>) =>
       this.emitOutcome({ operation: operation.name, waitedMs: Date.now() - failedAt, ...event });
-    if (!admission || 'remedy' in admission) return this.healBeside(operation, args, error, input, admission?.remedy, emit);
+    if (!admission || 'remedy' in admission)
+      return this.healBeside(operation, args, error, input, admission?.remedy, emit);
     input.callerWaitMs = deadline - Date.now();
     const outcome = await this.waitForOutcome(input, input.callerWaitMs + ANSWER_GRACE_MS, admission.release);
     const answered = { healingWorkflowId: input.workflowId, outcome: outcome.status };
     switch (outcome.status) {
       case 'healed':
         emit({ ...answered, strategy: outcome.strategy, attempts: outcome.attempts });
-        return outcome.useDefaultValue ? (operation.options.defaultValue as R) : this.sealer.unseal<R>(outcome.sealedValue!);
+        return outcome.useDefaultValue
+          ? (operation.options.defaultValue as R)
+          : this.sealer.unseal<R>(outcome.sealedValue!);
       case 'skipped':
         emit({ ...answered, strategy: outcome.strategy });
         return undefined as R;
@@ -313,7 +336,9 @@ export class SelfHealing {
     const healingWorkflowId = remedy?.healingWorkflowId ?? this.admission.runningFor(input.signature);
     if (remedy) {
       try {
-        const value = await runInOperationContext({ operation: operation.name, endpoint: remedy.endpoint }, () => operation.fn(...args));
+        const value = await runInOperationContext({ operation: operation.name, endpoint: remedy.endpoint }, () =>
+          operation.fn(...args),
+        );
         rememberResult(operation, args, value);
         this.recordWithoutRun(input, 'healed', healingWorkflowId, remedy.strategy);
         emit({ healingWorkflowId, outcome: 'healed', strategy: remedy.strategy, attempts: 1 });
@@ -394,7 +419,11 @@ export class SelfHealing {
     const strategy = STRATEGY_MODULES[answer.strategy];
     if (strategy.degraded || !strategy.rerunsOperation) return;
     const endpoint = answer.endpoint;
-    this.admission.remedyFound(input.signature, { strategy: answer.strategy, healingWorkflowId: input.workflowId, ...(endpoint ? { endpoint } : {}) });
+    this.admission.remedyFound(input.signature, {
+      strategy: answer.strategy,
+      healingWorkflowId: input.workflowId,
+      ...(endpoint ? { endpoint } : {}),
+    });
   }
 
   /** False when not found, or when the server cannot say: then it is recorded (recording twice is harmless). */
@@ -424,7 +453,12 @@ export class SelfHealing {
     });
   }
 
-  private healingInput(operation: string, error: ErrorReport, policy: OperationPolicy, context: Record<string, unknown>): HealingInput {
+  private healingInput(
+    operation: string,
+    error: ErrorReport,
+    policy: OperationPolicy,
+    context: Record<string, unknown>,
+  ): HealingInput {
     const { signature } = errorSignature({ report: error, operation });
     const known = this.knownFaults.get(signature);
     return {
@@ -515,7 +549,9 @@ function runSummary({ operation, error }: HealingInput): string {
 /** Without its arguments an operation can neither be re-run nor looked up in the cache. */
 function withoutArguments(policy: OperationPolicy): void {
   policy.cacheable = false;
-  policy.allowedStrategies = (policy.allowedStrategies ?? CATALOGUE_ORDER).filter((strategy) => !STRATEGY_MODULES[strategy].rerunsOperation);
+  policy.allowedStrategies = (policy.allowedStrategies ?? CATALOGUE_ORDER).filter(
+    (strategy) => !STRATEGY_MODULES[strategy].rerunsOperation,
+  );
 }
 
 function annotate(error: unknown, annotations: HealingAnnotations): unknown {

@@ -199,7 +199,10 @@ function primitiveReport(thrown: unknown): ErrorReport {
   const type = typeof thrown;
   if (type === 'function') {
     const name = get(thrown, 'name');
-    return { name: 'function', message: typeof name === 'string' && name ? `[Function: ${sanitizeText(name, 100)}]` : '[Function]' };
+    return {
+      name: 'function',
+      message: typeof name === 'string' && name ? `[Function: ${sanitizeText(name, 100)}]` : '[Function]',
+    };
   }
   return { name: type, message: sanitizeText(type === 'undefined' ? 'undefined' : textOf(thrown), MAX_MESSAGE_LENGTH) };
 }
@@ -219,7 +222,8 @@ function objectReport(thrown: object, now: number | undefined, unwrapDepth: numb
     return objectReport(cause, now, unwrapDepth + 1);
   }
   const applicationType = get(thrown, 'type');
-  if (name === 'ApplicationFailure' && typeof applicationType === 'string' && applicationType !== '') name = applicationType;
+  if (name === 'ApplicationFailure' && typeof applicationType === 'string' && applicationType !== '')
+    name = applicationType;
 
   const rawMessage = get(thrown, 'message');
   let message =

@@ -3,7 +3,15 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LearnedStrategyStats } from './strategies/planner.js';
 import type { OperationPolicy } from './strategies/policy.js';
-import { ERROR_CATEGORIES, SEVERITIES, STRATEGIES, type Diagnosis, type ErrorReport, type HealingResult, type Strategy } from './types.js';
+import {
+  ERROR_CATEGORIES,
+  SEVERITIES,
+  STRATEGIES,
+  type Diagnosis,
+  type ErrorReport,
+  type HealingResult,
+  type Strategy,
+} from './types.js';
 
 const isStrategy = (value: unknown): value is Strategy => (STRATEGIES as readonly unknown[]).includes(value);
 
@@ -104,7 +112,14 @@ export function isKnownFault(value: unknown): value is KnownFault {
  * left it, which the client passes to the next run of the same fault (HealingInput.known).
  */
 export type CallerOutcome = (
-  | { status: 'healed'; strategy: Strategy; sealedValue?: string; useDefaultValue?: boolean; endpoint?: string; attempts?: number }
+  | {
+      status: 'healed';
+      strategy: Strategy;
+      sealedValue?: string;
+      useDefaultValue?: boolean;
+      endpoint?: string;
+      attempts?: number;
+    }
   | { status: 'skipped'; strategy: 'SKIP_OPERATION' }
   | { status: 'queued'; strategy: 'QUEUE_FOR_LATER'; runAt: string }
   | { status: 'failed'; reason: string; attempts?: number }

@@ -98,11 +98,46 @@ const TIMEOUT_CODES = new Set([
   '57014', // postgres query_canceled (statement_timeout)
 ]);
 const DB_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR']);
-const TRANSACTION_CODES = new Set(['40001', '40P01', '55P03', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
-const CONSTRAINT_CODES = new Set(['ER_DUP_ENTRY', 'ER_NO_REFERENCED_ROW_2', 'ER_ROW_IS_REFERENCED_2', '11000', 'P2002', 'P2003']);
-const AUTH_CODES = new Set(['42501', 'ER_ACCESS_DENIED_ERROR', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNAUTHENTICATED', 'PERMISSION_DENIED']);
+const TRANSACTION_CODES = new Set([
+  '40001',
+  '40P01',
+  '55P03',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+]);
+const CONSTRAINT_CODES = new Set([
+  'ER_DUP_ENTRY',
+  'ER_NO_REFERENCED_ROW_2',
+  'ER_ROW_IS_REFERENCED_2',
+  '11000',
+  'P2002',
+  'P2003',
+]);
+const AUTH_CODES = new Set([
+  '42501',
+  'ER_ACCESS_DENIED_ERROR',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+]);
 
-const DB_OPERATION_WORDS = new Set(['db', 'database', 'sql', 'query', 'repo', 'repository', 'postgres', 'pg', 'mysql', 'redis', 'mongo', 'mongodb', 'dao']);
+const DB_OPERATION_WORDS = new Set([
+  'db',
+  'database',
+  'sql',
+  'query',
+  'repo',
+  'repository',
+  'postgres',
+  'pg',
+  'mysql',
+  'redis',
+  'mongo',
+  'mongodb',
+  'dao',
+]);
 
 function operationWords(operation: string): string[] {
   return operation
@@ -114,19 +149,32 @@ function operationWords(operation: string): string[] {
 
 /** A connection error that is about a database rather than an HTTP dependency. */
 function looksLikeDatabase(report: ErrorReport, operation: string): boolean {
-  if (/postgres|sequelize|prisma|typeorm|mongo|mysql|redis|drizzle|knex|database|sql|pglite/i.test(report.name)) return true;
+  if (/postgres|sequelize|prisma|typeorm|mongo|mysql|redis|drizzle|knex|database|sql|pglite/i.test(report.name))
+    return true;
   if (/postgres|database|\bdb\b|mysql|redis|mongo|\bsql|:(5432|3306|6379|27017)\b/i.test(report.message)) return true;
   return operationWords(operation).some((word) => DB_OPERATION_WORDS.has(word));
 }
 
-function matched(category: ErrorCategory, evidence: string, confidence = SPECIFIC_CONFIDENCE, kind?: RuleClassification['kind']): RuleClassification {
+function matched(
+  category: ErrorCategory,
+  evidence: string,
+  confidence = SPECIFIC_CONFIDENCE,
+  kind?: RuleClassification['kind'],
+): RuleClassification {
   // A transaction conflict or a stale cache entry goes away once rolled back or cleared.
   const transient = kind !== undefined || TRANSIENT_BY_CATEGORY[category];
   return { category, transient, confidence, evidence, ...(kind ? { kind } : {}) };
 }
 
 /** Refused connections and unknown hosts: the endpoint itself is down or gone. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+]);
 
 function byCode(report: ErrorReport, operation: string): RuleClassification | undefined {
   const code = report.code?.trim().toUpperCase();
@@ -134,7 +182,9 @@ function byCode(report: ErrorReport, operation: string): RuleClassification | un
   const evidence = `code ${code}`;
   if (TRANSACTION_CODES.has(code)) return matched('runtime', evidence, SPECIFIC_CONFIDENCE, 'transaction-conflict');
   if (TIMEOUT_CODES.has(code)) {
-    return looksLikeDatabase(report, operation) && code !== '57014' ? matched('database_connection', evidence) : matched('timeout', evidence);
+    return looksLikeDatabase(report, operation) && code !== '57014'
+      ? matched('database_connection', evidence)
+      : matched('timeout', evidence);
   }
   if (NETWORK_CODES.has(code)) {
     if (code === 'ECONNABORTED' && /time[d\s-]*out/i.test(report.message)) return matched('timeout', evidence);
@@ -142,9 +192,11 @@ function byCode(report: ErrorReport, operation: string): RuleClassification | un
     return matched('network', evidence, SPECIFIC_CONFIDENCE, UNREACHABLE_CODES.has(code) ? 'unreachable' : undefined);
   }
   if (DB_CONNECTION_CODES.has(code)) return matched('database_connection', evidence);
-  if (CONSTRAINT_CODES.has(code) || code.startsWith('SQLITE_CONSTRAINT')) return matched('database_constraint', evidence);
+  if (CONSTRAINT_CODES.has(code) || code.startsWith('SQLITE_CONSTRAINT'))
+    return matched('database_constraint', evidence);
   if (AUTH_CODES.has(code)) return matched('authentication', evidence);
-  if (code === 'ERR_TOO_MANY_REQUESTS' || code === 'RESOURCE_EXHAUSTED' || code === 'RATE_LIMITED') return matched('rate_limit', evidence);
+  if (code === 'ERR_TOO_MANY_REQUESTS' || code === 'RESOURCE_EXHAUSTED' || code === 'RATE_LIMITED')
+    return matched('rate_limit', evidence);
   // SQLSTATE classes; only when no HTTP status (other systems use 5-digit codes too).
   if (report.status === undefined && /^[0-9][0-9A-Z]{4}$/.test(code)) {
     const sqlClass = code.slice(0, 2);
@@ -169,7 +221,8 @@ function byStatus(report: ErrorReport): RuleClassification | undefined {
   if (status === 400 || status === 422) return matched('validation', evidence);
   if (status === 501 || status === 505) return { ...matched('external_service', evidence), transient: false };
   if (status >= 500 && status <= 599) return matched('external_service', evidence);
-  if (status >= 400 && status <= 499 && status !== 409 && status !== 425) return matched('validation', evidence, WEAK_CONFIDENCE);
+  if (status >= 400 && status <= 499 && status !== 409 && status !== 425)
+    return matched('validation', evidence, WEAK_CONFIDENCE);
   return undefined;
 }
 
@@ -180,18 +233,31 @@ function byName(report: ErrorReport, operation: string): RuleClassification | un
   if (name === 'AbortError' && /time[d\s-]*out/i.test(report.message)) return matched('timeout', evidence);
   if (/ratelimit|throttl|toomanyrequests/i.test(name)) return matched('rate_limit', evidence);
   if (/(connection|network|socket|fetch)error$/i.test(name) || /^(FetchError|APIConnectionError)$/.test(name)) {
-    return looksLikeDatabase(report, operation) ? matched('database_connection', evidence) : matched('network', evidence);
+    return looksLikeDatabase(report, operation)
+      ? matched('database_connection', evidence)
+      : matched('network', evidence);
   }
-  if (/unauthori[sz]ed|authentication|forbidden|permissiondenied|accessdenied/i.test(name)) return matched('authentication', evidence);
+  if (/unauthori[sz]ed|authentication|forbidden|permissiondenied|accessdenied/i.test(name))
+    return matched('authentication', evidence);
   if (/notfound/i.test(name)) return matched('not_found', evidence);
-  if (/validation|^ZodError$|badrequest|unprocessable|invalidargument/i.test(name)) return matched('validation', evidence);
-  if (/internalservererror|serviceunavailable|badgateway|upstream/i.test(name)) return matched('external_service', evidence);
+  if (/validation|^ZodError$|badrequest|unprocessable|invalidargument/i.test(name))
+    return matched('validation', evidence);
+  if (/internalservererror|serviceunavailable|badgateway|upstream/i.test(name))
+    return matched('external_service', evidence);
   return undefined;
 }
 
 const STRONG_MESSAGE_RULES: Array<[RegExp, ErrorCategory, RuleClassification['kind']?]> = [
-  [/deadlock|could not serialize|serialization failure|lock wait timeout|database is locked|could not obtain lock/i, 'runtime', 'transaction-conflict'],
-  [/(?:stale|corrupt(?:ed)?|poisoned|inconsistent) cache|cache(?:d)? (?:entry|value|data|item)s? (?:is |was |are )?(?:stale|corrupt(?:ed)?|poisoned|invalid)/i, 'unknown', 'stale-cache'],
+  [
+    /deadlock|could not serialize|serialization failure|lock wait timeout|database is locked|could not obtain lock/i,
+    'runtime',
+    'transaction-conflict',
+  ],
+  [
+    /(?:stale|corrupt(?:ed)?|poisoned|inconsistent) cache|cache(?:d)? (?:entry|value|data|item)s? (?:is |was |are )?(?:stale|corrupt(?:ed)?|poisoned|invalid)/i,
+    'unknown',
+    'stale-cache',
+  ],
   [
     /duplicate key|violates [\w-]*\s*(?:unique|foreign key|not-null|check|exclusion)?\s*constraint|unique constraint|foreign key constraint|integrity constraint|duplicate entry/i,
     'database_constraint',
@@ -206,20 +272,27 @@ const STRONG_MESSAGE_RULES: Array<[RegExp, ErrorCategory, RuleClassification['ki
     /ECONNREFUSED|ECONNRESET|connection refused|connection reset|socket hang up|network (?:error|is unreachable)|fetch failed|EPIPE|broken pipe|ENOTFOUND|getaddrinfo|EAI_AGAIN|other side closed|socket closed/i,
     'network',
   ],
-  [/service unavailable|bad gateway|internal server error|upstream|temporarily unavailable|overloaded/i, 'external_service'],
+  [
+    /service unavailable|bad gateway|internal server error|upstream|temporarily unavailable|overloaded/i,
+    'external_service',
+  ],
   [
     /unauthori[sz]ed|forbidden|permission denied|access denied|invalid (?:api[ _-]?key|token|credentials|signature)|authentication failed|not authenticated|jwt expired|token (?:has )?expired|invalid_grant/i,
     'authentication',
   ],
 ];
 
-const RUNTIME_NAMES = /^(TypeError|ReferenceError|RangeError|SyntaxError|EvalError|URIError|AssertionError|InternalError)$/;
+const RUNTIME_NAMES =
+  /^(TypeError|ReferenceError|RangeError|SyntaxError|EvalError|URIError|AssertionError|InternalError)$/;
 const RUNTIME_MESSAGES =
   /is not a function|is not defined|cannot read propert|cannot set propert|undefined is not|null is not|maximum call stack|is not iterable|before initialization|assignment to constant/i;
 
 const WEAK_MESSAGE_RULES: Array<[RegExp, ErrorCategory]> = [
   [/not found|does not exist|no such|unknown (?:user|resource|record|id)/i, 'not_found'],
-  [/invalid|validation|must be|is required|required field|malformed|bad request|unprocessable|out of range/i, 'validation'],
+  [
+    /invalid|validation|must be|is required|required field|malformed|bad request|unprocessable|out of range/i,
+    'validation',
+  ],
 ];
 
 function byMessage(report: ErrorReport, operation: string): RuleClassification | undefined {
@@ -229,7 +302,8 @@ function byMessage(report: ErrorReport, operation: string): RuleClassification |
     if (!hit) continue;
     const evidence = `message mentions "${hit[0].toLowerCase()}"`;
     if (category === 'network' && looksLikeDatabase(report, operation)) return matched('database_connection', evidence);
-    const unreachable = category === 'network' && /ECONNREFUSED|connection refused|ENOTFOUND|getaddrinfo|EAI_AGAIN/i.test(hit[0]);
+    const unreachable =
+      category === 'network' && /ECONNREFUSED|connection refused|ENOTFOUND|getaddrinfo|EAI_AGAIN/i.test(hit[0]);
     return matched(category, evidence, SPECIFIC_CONFIDENCE, unreachable ? 'unreachable' : kind);
   }
   if (RUNTIME_NAMES.test(report.name)) return matched('runtime', `error class ${report.name}`);
@@ -254,8 +328,12 @@ export function classifyError(report: ErrorReport, operation = ''): RuleClassifi
       byCode(safe, operation) ??
       byStatus(safe) ??
       byName(safe, operation) ??
-      byMessage(safe, operation) ??
-      { category: 'unknown', transient: true, confidence: UNKNOWN_CONFIDENCE, evidence: 'no rule matched' }
+      byMessage(safe, operation) ?? {
+        category: 'unknown',
+        transient: true,
+        confidence: UNKNOWN_CONFIDENCE,
+        evidence: 'no rule matched',
+      }
     );
   } catch {
     return { category: 'unknown', transient: true, confidence: UNKNOWN_CONFIDENCE, evidence: 'unreadable error' };
@@ -276,11 +354,19 @@ function seconds(ms: number): string {
 }
 
 /** The facts the planner ranks strategies by: the diagnosis' category and transience, the rules' kind. */
-export function faultFacts(diagnosis: Pick<Diagnosis, 'category' | 'transient'>, report: ErrorReport, operation: string): FaultFacts {
+export function faultFacts(
+  diagnosis: Pick<Diagnosis, 'category' | 'transient'>,
+  report: ErrorReport,
+  operation: string,
+): FaultFacts {
   return toFault(diagnosis, classifyError(report, operation).kind, report);
 }
 
-function toFault(found: Pick<Diagnosis, 'category' | 'transient'>, kind: FaultFacts['kind'], report: ErrorReport): FaultFacts {
+function toFault(
+  found: Pick<Diagnosis, 'category' | 'transient'>,
+  kind: FaultFacts['kind'],
+  report: ErrorReport,
+): FaultFacts {
   return {
     category: found.category,
     transient: found.transient,
@@ -322,7 +408,8 @@ export function diagnoseByRules(report: ErrorReport, ctx: RulesContext): Diagnos
   const parts = [
     `Classified as ${category} from ${found.evidence}; ${transient ? 'transient' : 'permanent, so the operation is not re-run'}.`,
   ];
-  if (report.retryAfterMs !== undefined) parts.push(`The server asked to wait ${seconds(report.retryAfterMs)} (Retry-After).`);
+  if (report.retryAfterMs !== undefined)
+    parts.push(`The server asked to wait ${seconds(report.retryAfterMs)} (Retry-After).`);
   parts.push(
     healable
       ? `Recommended ${selected[0]}${selected.length > 1 ? `, then ${selected.slice(1, 3).join(', ')}` : ''}.`

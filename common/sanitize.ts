@@ -71,7 +71,9 @@ function toText(value: unknown): string {
  */
 export function sanitizeText(text: string, maxLength: number = DEFAULT_SANITIZE_LIMITS.maxStringLength): string {
   try {
-    const limit = Number.isFinite(maxLength) ? Math.max(0, Math.floor(maxLength)) : DEFAULT_SANITIZE_LIMITS.maxStringLength;
+    const limit = Number.isFinite(maxLength)
+      ? Math.max(0, Math.floor(maxLength))
+      : DEFAULT_SANITIZE_LIMITS.maxStringLength;
     const input = toText(text);
     const scanLimit = limit + TEXT_SCAN_SLACK;
     if (input.length <= scanLimit) return truncate(redactText(input), limit);
@@ -194,7 +196,8 @@ class Walker {
           return this.text(value);
         case 'number':
           if (!Number.isFinite(value)) return this.leaf(String(value));
-          if (Number.isSafeInteger(value) && looksLikeCardNumber(String(Math.abs(value)))) return this.leaf(REDACTED_CARD);
+          if (Number.isSafeInteger(value) && looksLikeCardNumber(String(Math.abs(value))))
+            return this.leaf(REDACTED_CARD);
           return this.leaf(Object.is(value, -0) ? 0 : value);
         case 'boolean':
           return this.leaf(value);

@@ -107,11 +107,20 @@ function normalizeHost(authority: string): string {
 }
 
 function normalizeUrl(_match: string, scheme: string, authority: string, path: string | undefined): string {
-  const segments = (path ?? '').split('/').map((segment) => (segment !== '' && isIdLikeSegment(segment) ? ':id' : segment));
+  const segments = (path ?? '')
+    .split('/')
+    .map((segment) => (segment !== '' && isIdLikeSegment(segment) ? ':id' : segment));
   return `${scheme.toLowerCase()}://${normalizeHost(authority)}${segments.join('/')}`;
 }
 
-function normalizeQuoted(match: string, offset: number, whole: string, content: string, open: string, close: string): string {
+function normalizeQuoted(
+  match: string,
+  offset: number,
+  whole: string,
+  content: string,
+  open: string,
+  close: string,
+): string {
   if (content.includes('://')) return match;
   const before = whole.slice(Math.max(0, offset - 40), offset);
   if (KEPT_QUOTE_CONTEXT.test(before) && IDENTIFIER_LIKE.test(content)) return match;
@@ -157,14 +166,20 @@ const MESSAGE_RULES: Array<[RegExp, string | ((match: string, ...args: never[]) 
     /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,8}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/gi,
     (m: string) => (isIPv6(m) ? '<ip>' : m),
   ],
-  [/(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)(?::\d{1,5}(?!\d))?/g, (m: string) => (m.includes(':') ? '<ip>:<port>' : '<ip>')],
+  [
+    /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)(?::\d{1,5}(?!\d))?/g,
+    (m: string) => (m.includes(':') ? '<ip>:<port>' : '<ip>'),
+  ],
   [/\b(localhost|[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}):\d{1,5}(?!\d)/g, '$1:<port>'],
   // Times of day.
   [/(?<![\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?![\d:])/g, '<time>'],
   // Hex ids (0x…, or ≥ 8 hex chars), long digit runs and mixed letter+digit tokens: one placeholder.
   [/(?<![A-Za-z0-9])0x[0-9a-f]+(?![A-Za-z0-9])/gi, ID_PLACEHOLDER],
   [/(?<![A-Za-z0-9])[0-9a-f]{8,}(?![A-Za-z0-9])/gi, ID_PLACEHOLDER],
-  [/(?<![A-Za-z0-9])(?=[A-Za-z0-9]{0,200}\d)(?=[A-Za-z0-9]{0,200}[A-Za-z])[A-Za-z0-9]{10,}(?![A-Za-z0-9])/g, ID_PLACEHOLDER],
+  [
+    /(?<![A-Za-z0-9])(?=[A-Za-z0-9]{0,200}\d)(?=[A-Za-z0-9]{0,200}[A-Za-z])[A-Za-z0-9]{10,}(?![A-Za-z0-9])/g,
+    ID_PLACEHOLDER,
+  ],
   // Remaining numbers.
   [/\d+(?:[.,]\d+)*/g, '<n>'],
   [/\s+/g, ' '],

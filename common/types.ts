@@ -37,7 +37,15 @@ export type Strategy = (typeof STRATEGIES)[number];
 // until the caller's deadline); not-started: its healing run could not be started; breaker-open:
 // failed fast, its operation's circuit breaker was open.
 export const HEALING_RESULTS = [
-  'pending', 'healed', 'failed', 'skipped', 'queued', 'cancelled', 'joined', 'not-started', 'breaker-open',
+  'pending',
+  'healed',
+  'failed',
+  'skipped',
+  'queued',
+  'cancelled',
+  'joined',
+  'not-started',
+  'breaker-open',
 ] as const;
 export type HealingResult = (typeof HEALING_RESULTS)[number];
 

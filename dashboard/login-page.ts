@@ -9,8 +9,10 @@ function noticeText(reason: SignInReason, retryAfterSeconds: number): string {
     case 'rejected':
       return 'That token was not accepted.';
     case 'link-rejected':
-      return 'The token in this link is not accepted: the dashboard token may have changed since the link was made. ' +
-        'Use the link printed at the latest start, or enter the current token.';
+      return (
+        'The token in this link is not accepted: the dashboard token may have changed since the link was made. ' +
+        'Use the link printed at the latest start, or enter the current token.'
+      );
     case 'expired':
       return 'Your session expired. Sign in again.';
     case 'ended':

@@ -272,7 +272,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       server.off('listening', onListening);
       reject(
         error.code === 'EADDRINUSE' || error.code === 'EACCES'
-          ? new DashboardConfigError(`Dashboard port ${requestedPort} on ${host} is not available (${error.code}); free it or set DASHBOARD_PORT`)
+          ? new DashboardConfigError(
+              `Dashboard port ${requestedPort} on ${host} is not available (${error.code}); free it or set DASHBOARD_PORT`,
+            )
           : error,
       );
     };

@@ -13,7 +13,11 @@ export class SignInThrottle {
   // A limiter blocks when more than `points` are consumed.
   private readonly limiters = TIERS.map(
     (tier) =>
-      new RateLimiterMemory({ points: tier.failures - 1, duration: tier.withinSeconds, blockDuration: tier.waitSeconds }),
+      new RateLimiterMemory({
+        points: tier.failures - 1,
+        duration: tier.withinSeconds,
+        blockDuration: tier.waitSeconds,
+      }),
   );
 
   /** Seconds before `client` may try again; 0 when its next attempt is checked. */

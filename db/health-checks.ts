@@ -65,13 +65,15 @@ export async function getLatestHealthChecks(db: Database): Promise<HealthCheckRo
       select c.id from ${systemHealthChecks} c where c.check_name = names.name order by c.checked_at desc, c.id desc limit 1
     ) latest
     where names.name is not null`;
-  return db
-    .select()
-    .from(systemHealthChecks)
-    // = any(array(…)): a primary-key probe per id (`in (…)` may become a join over the whole table).
-    // The recursion ends on a null name, which must not be looked up (it would scan the table).
-    .where(sql`${systemHealthChecks.id} = any(array(${latestIds}))`)
-    .orderBy(asc(systemHealthChecks.checkName));
+  return (
+    db
+      .select()
+      .from(systemHealthChecks)
+      // = any(array(…)): a primary-key probe per id (`in (…)` may become a join over the whole table).
+      // The recursion ends on a null name, which must not be looked up (it would scan the table).
+      .where(sql`${systemHealthChecks.id} = any(array(${latestIds}))`)
+      .orderBy(asc(systemHealthChecks.checkName))
+  );
 }
 
 function clampLimit(limit: number | undefined): number {

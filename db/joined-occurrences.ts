@@ -32,11 +32,19 @@ export async function recordJoinedOccurrences(db: Database, batch: JoinedOccurre
     strategy: occurrence.strategy,
     attempts: occurrence.result === 'healed' ? 1 : 0,
     workflowId: occurrence.healingWorkflowId ?? batch.logWorkflowId,
-    context: { ...occurrence.context, recordedBy: batch.logWorkflowId, joinedRun: occurrence.healingWorkflowId ?? null },
+    context: {
+      ...occurrence.context,
+      recordedBy: batch.logWorkflowId,
+      joinedRun: occurrence.healingWorkflowId ?? null,
+    },
     detectedAt: new Date(occurrence.detectedAt),
     resolvedAt: new Date(),
   }));
-  const inserted = await db.insert(healingEvents).values(rows).onConflictDoNothing({ target: healingEvents.eventKey }).returning({ id: healingEvents.id });
+  const inserted = await db
+    .insert(healingEvents)
+    .values(rows)
+    .onConflictDoNothing({ target: healingEvents.eventKey })
+    .returning({ id: healingEvents.id });
   return inserted.length;
 }
 

@@ -30,14 +30,21 @@ export interface DeliveryKey {
  * Runs `work` in a transaction holding a per-signature advisory lock, so concurrent decisions
  * about one signature (a storm) are taken one after the other: the cooldown sees its own writes.
  */
-export async function withSignatureLock<T>(db: Database, signature: string, work: (tx: Database) => Promise<T>): Promise<T> {
+export async function withSignatureLock<T>(
+  db: Database,
+  signature: string,
+  work: (tx: Database) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${signature}`}, 0))`);
     return work(tx as unknown as Database);
   });
 }
 
-export async function getNotification(db: Database, notificationId: string): Promise<NotificationWithDeliveries | undefined> {
+export async function getNotification(
+  db: Database,
+  notificationId: string,
+): Promise<NotificationWithDeliveries | undefined> {
   const [notification] = await db.select().from(notifications).where(eq(notifications.notificationId, notificationId));
   if (!notification) return undefined;
   const deliveries = await db
@@ -105,7 +112,13 @@ export async function countSuppressedAfter(db: Database, signature: string, afte
   const [row] = await db
     .select({ n: count() })
     .from(notifications)
-    .where(and(eq(notifications.signature, signature), eq(notifications.decision, 'suppressed'), gt(notifications.seq, afterSeq)));
+    .where(
+      and(
+        eq(notifications.signature, signature),
+        eq(notifications.decision, 'suppressed'),
+        gt(notifications.seq, afterSeq),
+      ),
+    );
   return Number(row?.n ?? 0);
 }
 
@@ -115,7 +128,11 @@ export async function insertNotification(
   row: NewNotificationRow,
   deliveries: Array<Omit<NewNotificationDeliveryRow, 'notificationId'>>,
 ): Promise<boolean> {
-  const [inserted] = await db.insert(notifications).values(row).onConflictDoNothing().returning({ id: notifications.notificationId });
+  const [inserted] = await db
+    .insert(notifications)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ id: notifications.notificationId });
   if (!inserted) return false;
   if (deliveries.length > 0) {
     await db
@@ -169,7 +186,9 @@ export async function finishDelivery(
     .where(onlyIf ? and(deliveryWhere(key), eq(notificationDeliveries.status, onlyIf)) : deliveryWhere(key));
 }
 
-function summarise(deliveries: NotificationDeliveryRow[]): { status: NotificationChannelStatus; reason: string | null } | undefined {
+function summarise(
+  deliveries: NotificationDeliveryRow[],
+): { status: NotificationChannelStatus; reason: string | null } | undefined {
   if (deliveries.length === 0) return undefined;
   const failed = deliveries.filter((delivery) => delivery.status === 'failed');
   if (failed.length > 0) {
@@ -182,13 +201,19 @@ function summarise(deliveries: NotificationDeliveryRow[]): { status: Notificatio
 }
 
 /** Recomputes the per-channel status of a notification from its deliveries; returns the fresh row. */
-export async function refreshNotificationStatus(db: Database, notificationId: string): Promise<NotificationWithDeliveries | undefined> {
+export async function refreshNotificationStatus(
+  db: Database,
+  notificationId: string,
+): Promise<NotificationWithDeliveries | undefined> {
   const current = await getNotification(db, notificationId);
   if (!current) return undefined;
   const email = summarise(current.deliveries.filter((delivery) => delivery.channel === 'email'));
   const sms = summarise(current.deliveries.filter((delivery) => delivery.channel === 'sms'));
   const changes: Partial<NotificationRow> = {};
-  if (email && (email.status !== current.notification.emailStatus || email.reason !== current.notification.emailReason)) {
+  if (
+    email &&
+    (email.status !== current.notification.emailStatus || email.reason !== current.notification.emailReason)
+  ) {
     changes.emailStatus = email.status;
     changes.emailReason = email.reason;
   }

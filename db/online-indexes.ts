@@ -11,7 +11,10 @@ import type pg from 'pg';
 const CREATE_INDEX = /^CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+"([^"]+)"\s+ON\s+"([^"]+)"/i;
 
 /** Returns the names of the indexes built. Call it under the migration lock. */
-export async function buildPendingIndexesConcurrently(client: pg.ClientBase, migrationsFolder: string): Promise<string[]> {
+export async function buildPendingIndexesConcurrently(
+  client: pg.ClientBase,
+  migrationsFolder: string,
+): Promise<string[]> {
   const applied = await lastAppliedMigration(client);
   const pending = readMigrationFiles({ migrationsFolder }).filter((migration) => migration.folderMillis > applied);
   const built: string[] = [];

@@ -25,6 +25,8 @@ export async function pruneBatch(db: Database, table: RetainedTable, before: Dat
       delete from ${rows} where ${id} in (select ${id} from ${rows} where ${at} < ${before} order by ${at} limit ${batchSize})
       returning 1
     ) select count(*)::int as deleted from deleted`);
-  const [counted] = z.array(z.object({ deleted: z.coerce.number() })).parse((result as unknown as { rows: unknown[] }).rows);
+  const [counted] = z
+    .array(z.object({ deleted: z.coerce.number() }))
+    .parse((result as unknown as { rows: unknown[] }).rows);
   return counted?.deleted ?? 0;
 }

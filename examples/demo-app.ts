@@ -35,7 +35,8 @@ export function registerDemoOperations(healer: SelfHealing) {
       'demo.getExchangeRate',
       async (currency: string) => {
         const endpoint = currentEndpoint('https://rates-primary.example');
-        if (endpoint === 'https://rates-primary.example') throw failure('connect ECONNREFUSED 10.0.0.5:443', { code: 'ECONNREFUSED' });
+        if (endpoint === 'https://rates-primary.example')
+          throw failure('connect ECONNREFUSED 10.0.0.5:443', { code: 'ECONNREFUSED' });
         return { currency, rate: 1.08, source: endpoint };
       },
       { alternateEndpoints: ['https://rates-backup.example'] },
@@ -70,7 +71,9 @@ function describe(event: CallOutcomeEvent | undefined): string {
   if (event.strategy) parts.push(`by ${event.strategy}`);
   if (event.attempts !== undefined) parts.push(`${event.attempts} strateg${event.attempts === 1 ? 'y' : 'ies'} tried`);
   parts.push(`answered in ${event.waitedMs} ms`);
-  const link = event.healingWorkflowId ? `\n    ${UI_URL}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${event.healingWorkflowId}` : '';
+  const link = event.healingWorkflowId
+    ? `\n    ${UI_URL}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${event.healingWorkflowId}`
+    : '';
   return parts.join(', ') + link;
 }
 
@@ -95,7 +98,10 @@ async function main(): Promise<void> {
       const value = await call();
       console.log(`✔ ${label}\n    got ${JSON.stringify(value)}: ${describe(last)}`);
     } catch (error) {
-      const what = error instanceof OperationQueuedError ? `queued until ${error.runAt}` : `${(error as Error).name}: ${(error as Error).message}`;
+      const what =
+        error instanceof OperationQueuedError
+          ? `queued until ${error.runAt}`
+          : `${(error as Error).name}: ${(error as Error).message}`;
       console.log(`✘ ${label}\n    got ${what}: ${describe(last)}`);
     }
   }

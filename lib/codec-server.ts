@@ -122,10 +122,14 @@ export function payloadsFromJson(body: unknown): Payload[] {
   return list.map((item: unknown, index) => {
     if (item === null || typeof item !== 'object') throw new HttpError(400, `payloads[${index}] must be an object`);
     const { metadata = {}, data = '' } = item as { metadata?: unknown; data?: unknown };
-    if (metadata === null || typeof metadata !== 'object') throw new HttpError(400, `payloads[${index}].metadata must be an object`);
+    if (metadata === null || typeof metadata !== 'object')
+      throw new HttpError(400, `payloads[${index}].metadata must be an object`);
     return {
       metadata: Object.fromEntries(
-        Object.entries(metadata as Record<string, unknown>).map(([key, value]) => [key, base64(value, `payloads[${index}].metadata.${key}`)]),
+        Object.entries(metadata as Record<string, unknown>).map(([key, value]) => [
+          key,
+          base64(value, `payloads[${index}].metadata.${key}`),
+        ]),
       ),
       data: base64(data, `payloads[${index}].data`),
     };
@@ -136,7 +140,9 @@ export function payloadsFromJson(body: unknown): Payload[] {
 export function payloadsToJson(payloads: Payload[]): { payloads: JsonPayload[] } {
   return {
     payloads: payloads.map((payload) => ({
-      metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+      metadata: Object.fromEntries(
+        Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+      ),
       data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
     })),
   };
@@ -146,7 +152,9 @@ function send(response: ServerResponse, status: number, headers: Record<string, 
   const text = body === undefined ? '' : JSON.stringify(body);
   response.writeHead(status, {
     ...headers,
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) }),
+    ...(body === undefined
+      ? {}
+      : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) }),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
   });
@@ -167,10 +175,12 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     const operation = path.endsWith('/encode') ? 'encode' : path.endsWith('/decode') ? 'decode' : undefined;
     try {
       if (request.method === 'OPTIONS') return send(response, 204, cors); // preflights carry no credentials
-      if (request.method === 'GET' && (path === '' || path === '/health')) return send(response, 200, cors, { status: 'ok' });
+      if (request.method === 'GET' && (path === '' || path === '/health'))
+        return send(response, 200, cors, { status: 'ok' });
       if (!operation) throw new HttpError(404, 'use POST /encode or POST /decode');
       if (request.method !== 'POST') throw new HttpError(405, 'use POST');
-      if (!isAuthorized(request.headers.authorization, token)) throw new HttpError(401, 'missing or wrong Authorization token');
+      if (!isAuthorized(request.headers.authorization, token))
+        throw new HttpError(401, 'missing or wrong Authorization token');
       let body: unknown;
       try {
         body = JSON.parse(await readBody(request, limit));
@@ -179,12 +189,18 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         throw new HttpError(400, 'body is not JSON');
       }
       const payloads = payloadsFromJson(body);
-      const result = operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      const result =
+        operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
       return send(response, 200, cors, payloadsToJson(result));
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 422;
       options.onError?.(error as Error, { path, status });
-      return send(response, status, { ...cors, ...(status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) }, { error: (error as Error).message });
+      return send(
+        response,
+        status,
+        { ...cors, ...(status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) },
+        { error: (error as Error).message },
+      );
     }
   };
 

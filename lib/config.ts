@@ -18,7 +18,12 @@ const optionalText = z
 const list = z
   .string()
   .optional()
-  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
 
 /** A duration Temporal understands ('2m', '30s', '1h', or milliseconds), at least one second. */
 function isDuration(value: string): boolean {
@@ -41,7 +46,10 @@ const postgresUrl = z.string().refine(isPostgresUrl, 'must be a postgres:// or p
 const httpCheck = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'name: letters, digits, _ . - only'),
   url: z.string().url(),
-  method: z.string().regex(/^[A-Za-z]+$/).optional(),
+  method: z
+    .string()
+    .regex(/^[A-Za-z]+$/)
+    .optional(),
   expectedStatus: z.union([z.number().int(), z.array(z.number().int())]).optional(),
   timeoutMs: z.number().int().min(50).optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -109,21 +117,36 @@ const envSchema = z.object({
   TWILIO_BASE_URL: optionalText,
   ADMIN_PHONES: list,
   // Per error signature: after an alert, further ones are only counted (then one reminder) for this long.
-  NOTIFICATION_COOLDOWN_MS: z.coerce.number().int().min(0).default(15 * 60_000),
+  NOTIFICATION_COOLDOWN_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60_000),
   // After a heal, the same fault inside this window is a recurrence: the heal did not hold (docs/learning.md).
-  RECURRENCE_WINDOW_MS: z.coerce.number().int().min(1_000).default(10 * 60_000),
+  RECURRENCE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(10 * 60_000),
   // Heals in a row that did not hold before a fault is escalated (severity, plan, one alert).
   RECURRENCE_ESCALATE_AFTER: z.coerce.number().int().min(1).default(1),
   // Lowest severity that also goes out by SMS (e-mail always).
   SMS_MIN_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('critical'),
-  HEALTH_CHECK_INTERVAL: z.string().default('2m').refine(isDuration, 'must be a duration such as 2m, 30s or 120000 (ms), at least 1s'),
+  HEALTH_CHECK_INTERVAL: z
+    .string()
+    .default('2m')
+    .refine(isDuration, 'must be a duration such as 2m, 30s or 120000 (ms), at least 1s'),
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   HEALTH_DEGRADED_LATENCY_MS: z.coerce.number().int().min(1).default(2_000),
   ALERT_AFTER_FAILURES: z.coerce.number().int().min(1).default(3),
   OPENAI_FALLBACK_BASE_URLS: list,
   FILE_SERVICE_HEALTH_URL: optionalText.pipe(z.string().url('must be an http(s) URL').optional()),
   HEALTH_HTTP_CHECKS: jsonList(httpCheck),
-  HEALTH_ERROR_RATE_WINDOW_MS: z.coerce.number().int().min(1_000).default(5 * 60_000),
+  HEALTH_ERROR_RATE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(5 * 60_000),
   HEALTH_ERROR_RATE_DEGRADED_PER_MIN: z.coerce.number().min(0).default(5),
   HEALTH_ERROR_RATE_UNHEALTHY_PER_MIN: z.coerce.number().min(0).default(20),
   HEALTH_MEMORY_RSS_DEGRADED_MB: z.coerce.number().int().min(1).default(1_024),
@@ -137,7 +160,12 @@ const envSchema = z.object({
   DASHBOARD_TRUSTED_PROXIES: z
     .preprocess((value) => value ?? 'loopback', list)
     .refine(isProxyTrust, 'must list IP addresses, CIDR ranges or loopback, linklocal, uniquelocal'),
-  DASHBOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  DASHBOARD_SESSION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   // Retention (workers/retention-schedule.ts): how long each table keeps its rows; hourly counts stay.
   RETENTION_HEALING_EVENTS: z.string().default('90d').refine(isDuration, 'must be a duration such as 90d, 12h or ms'),
   RETENTION_HEALTH_CHECKS: z.string().default('30d').refine(isDuration, 'must be a duration such as 30d, 12h or ms'),

@@ -29,7 +29,9 @@ const KEY_BYTES = 32;
 const KEY_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** CommonJS module exporting a failure converter that puts messages and stacks into (encrypted) payloads. */
-export const ENCRYPTED_FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./encrypted-failure-converter.cjs', import.meta.url));
+export const ENCRYPTED_FAILURE_CONVERTER_PATH = fileURLToPath(
+  new URL('./encrypted-failure-converter.cjs', import.meta.url),
+);
 
 export interface EncryptionKey {
   id: string;
@@ -53,7 +55,9 @@ function decodeKey(name: string, value: string): Buffer {
   }
   const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (key.length !== KEY_BYTES) {
-    throw new ConfigError(`Invalid configuration: ${name} must decode to ${KEY_BYTES} bytes, got ${key.length} (generate one with \`openssl rand -base64 32\`)`);
+    throw new ConfigError(
+      `Invalid configuration: ${name} must decode to ${KEY_BYTES} bytes, got ${key.length} (generate one with \`openssl rand -base64 32\`)`,
+    );
   }
   return key;
 }
@@ -70,13 +74,19 @@ export function parseEncryptionKeys(env: EncryptionEnv = process.env): Encryptio
   if (single) return [{ id: DEFAULT_KEY_ID, key: decodeKey('PAYLOAD_ENCRYPTION_KEY', single) }];
   if (!many) return [];
   const keys: EncryptionKey[] = [];
-  for (const entry of many.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const entry of many
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(':');
     const id = colon > 0 ? entry.slice(0, colon).trim() : '';
     if (!KEY_ID_PATTERN.test(id)) {
-      throw new ConfigError('Invalid configuration: PAYLOAD_ENCRYPTION_KEYS entries must be id:base64 with ids of letters, digits, _ . - (e.g. k2:…,k1:…)');
+      throw new ConfigError(
+        'Invalid configuration: PAYLOAD_ENCRYPTION_KEYS entries must be id:base64 with ids of letters, digits, _ . - (e.g. k2:…,k1:…)',
+      );
     }
-    if (keys.some((known) => known.id === id)) throw new ConfigError(`Invalid configuration: PAYLOAD_ENCRYPTION_KEYS lists key id "${id}" twice`);
+    if (keys.some((known) => known.id === id))
+      throw new ConfigError(`Invalid configuration: PAYLOAD_ENCRYPTION_KEYS lists key id "${id}" twice`);
     keys.push({ id, key: decodeKey(`PAYLOAD_ENCRYPTION_KEYS (key "${id}")`, entry.slice(colon + 1)) });
   }
   if (keys.length === 0) throw new ConfigError('Invalid configuration: PAYLOAD_ENCRYPTION_KEYS has no keys');
@@ -97,7 +107,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     if (!first) throw new ConfigError('Invalid configuration: payload encryption needs at least one key');
     for (const { id, key } of keys) {
       if (!KEY_ID_PATTERN.test(id)) throw new ConfigError(`Invalid configuration: bad encryption key id "${id}"`);
-      if (key.length !== KEY_BYTES) throw new ConfigError(`Invalid configuration: encryption key "${id}" must be ${KEY_BYTES} bytes`);
+      if (key.length !== KEY_BYTES)
+        throw new ConfigError(`Invalid configuration: encryption key "${id}" must be ${KEY_BYTES} bytes`);
     }
     this.keys = new Map(keys.map(({ id, key }) => [id, Buffer.from(key)]));
     this.encryptionKeyId = first.id;
@@ -141,7 +152,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
     const key = this.keys.get(keyId);
     if (!key) {
-      throw new PayloadDecryptionError(`payload was encrypted with key "${keyId}", which is not configured here (known: ${this.keyIds.join(', ')})`);
+      throw new PayloadDecryptionError(
+        `payload was encrypted with key "${keyId}", which is not configured here (known: ${this.keyIds.join(', ')})`,
+      );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < NONCE_BYTES + TAG_BYTES) throw new PayloadDecryptionError('encrypted payload is truncated');
@@ -149,7 +162,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE_BYTES));
       decipher.setAAD(associatedData(keyId));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plaintext = Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      const plaintext = Buffer.concat([
+        decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       const decoded = PayloadMessage.decode(plaintext);
       // protobufjs leaves an absent bytes field as its prototype default (an empty Array here):
       // hand the converters a real Uint8Array.
@@ -159,7 +175,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         ...(decoded.externalPayloads?.length ? { externalPayloads: decoded.externalPayloads } : {}),
       };
     } catch {
-      throw new PayloadDecryptionError(`payload encrypted with key "${keyId}" failed authentication (wrong key material or tampered data)`);
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${keyId}" failed authentication (wrong key material or tampered data)`,
+      );
     }
   }
 }

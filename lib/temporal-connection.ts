@@ -52,7 +52,9 @@ function pem(name: keyof TemporalEnv, value: string | undefined): Buffer | undef
   try {
     return readFileSync(given);
   } catch (error) {
-    throw new ConfigError(`Invalid configuration: ${name} cannot read ${given} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      `Invalid configuration: ${name} cannot read ${given} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
 }
 
@@ -66,14 +68,19 @@ function tlsFlag(value: string | boolean | undefined): boolean | undefined {
 }
 
 /** Resolves the connection settings (reads certificate files). Throws ConfigError on an incomplete setup. */
-export function temporalSettings(env: TemporalEnv = process.env, overrides: { address?: string; namespace?: string } = {}): TemporalSettings {
+export function temporalSettings(
+  env: TemporalEnv = process.env,
+  overrides: { address?: string; namespace?: string } = {},
+): TemporalSettings {
   const address = overrides.address ?? text(env.TEMPORAL_ADDRESS) ?? DEFAULT_TEMPORAL_ADDRESS;
   const namespace = overrides.namespace ?? text(env.TEMPORAL_NAMESPACE) ?? DEFAULT_TEMPORAL_NAMESPACE;
   const apiKey = text(env.TEMPORAL_API_KEY);
   const crt = pem('TEMPORAL_TLS_CERT', env.TEMPORAL_TLS_CERT);
   const key = pem('TEMPORAL_TLS_KEY', env.TEMPORAL_TLS_KEY);
   if (Boolean(crt) !== Boolean(key)) {
-    throw new ConfigError('Invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and its key)');
+    throw new ConfigError(
+      'Invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and its key)',
+    );
   }
   const ca = pem('TEMPORAL_TLS_CA', env.TEMPORAL_TLS_CA);
   const serverName = text(env.TEMPORAL_TLS_SERVER_NAME);
@@ -117,8 +124,14 @@ export function workerConnectionOptions(settings: TemporalSettings): NativeConne
 /** A short, secret-free description for logs: address, namespace and how it authenticates. */
 export function describeTemporal(settings: TemporalSettings): { address: string; namespace: string; security: string } {
   const security = settings.apiKey
-    ? settings.tls ? 'TLS + API key' : 'API key without TLS'
-    : settings.tls?.clientCertPair ? 'mTLS' : settings.tls ? 'TLS' : 'plaintext';
+    ? settings.tls
+      ? 'TLS + API key'
+      : 'API key without TLS'
+    : settings.tls?.clientCertPair
+      ? 'mTLS'
+      : settings.tls
+        ? 'TLS'
+        : 'plaintext';
   return { address: settings.address, namespace: settings.namespace, security };
 }
 
@@ -129,7 +142,10 @@ export class TemporalConnectError extends Error {
 
 function connectError(settings: TemporalSettings, error: unknown): TemporalConnectError {
   const { address, security } = describeTemporal(settings);
-  return new TemporalConnectError(`cannot connect to Temporal at ${address} (${security}): ${(error as Error).message ?? String(error)}`, { cause: error });
+  return new TemporalConnectError(
+    `cannot connect to Temporal at ${address} (${security}): ${(error as Error).message ?? String(error)}`,
+    { cause: error },
+  );
 }
 
 /** A client whose connection is a real `Connection` (operator service and all), which it owns. */
@@ -141,7 +157,10 @@ export interface ConnectClientOptions {
   connectTimeout?: ConnectionOptions['connectTimeout'];
 }
 
-export async function connectClient(settings: TemporalSettings, options: ConnectClientOptions = {}): Promise<ConnectedClient> {
+export async function connectClient(
+  settings: TemporalSettings,
+  options: ConnectClientOptions = {},
+): Promise<ConnectedClient> {
   let connection: Connection;
   try {
     connection = await Connection.connect({
@@ -151,7 +170,11 @@ export async function connectClient(settings: TemporalSettings, options: Connect
   } catch (error) {
     throw connectError(settings, error);
   }
-  const client = new Client({ connection, namespace: settings.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
+  const client = new Client({
+    connection,
+    namespace: settings.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
   return client as ConnectedClient;
 }
 

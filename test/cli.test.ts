@@ -46,7 +46,12 @@ afterAll(async () => {
 });
 
 function env(extra: Partial<HealEnv> = {}): HealEnv {
-  return { TEMPORAL_ADDRESS: address, DATABASE_URL: system.databaseUrl, TEMPORAL_TASK_QUEUE: system.taskQueue, ...extra };
+  return {
+    TEMPORAL_ADDRESS: address,
+    DATABASE_URL: system.databaseUrl,
+    TEMPORAL_TASK_QUEUE: system.taskQueue,
+    ...extra,
+  };
 }
 
 function networkError(message = 'read ECONNRESET'): Error {
@@ -75,7 +80,10 @@ async function onlyEvent(operation: string): Promise<HealingEventRow> {
 
 /** Waits for the run to close; returns its result (or the failure). */
 async function closed(workflowId: string): Promise<HealingSummary | unknown> {
-  return client.workflow.getHandle(workflowId).result().catch((error: unknown) => error);
+  return client.workflow
+    .getHandle(workflowId)
+    .result()
+    .catch((error: unknown) => error);
 }
 
 async function runsOf(operation: string, extra: string[] = []): Promise<RunSummary[]> {
@@ -120,7 +128,18 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
   it('has --help everywhere and clear exit codes for usage errors and unknown runs', async () => {
     const help = await heal(['--help'], env());
     expect(help.code).toBe(0);
-    for (const command of ['list', 'show', 'cancel', 'terminate', 'rerun', 'approve', 'reject', 'replay', 'export', 'schedule']) {
+    for (const command of [
+      'list',
+      'show',
+      'cancel',
+      'terminate',
+      'rerun',
+      'approve',
+      'reject',
+      'replay',
+      'export',
+      'schedule',
+    ]) {
       expect(help.stdout).toContain(command);
     }
     for (const command of [['terminate'], ['replay'], ['schedule', 'pause']]) {
@@ -158,7 +177,14 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
       const runs = await runsOf(operation, ['--outcome', 'healed', '--category', 'network']);
       return runs.length ? runs : undefined;
     });
-    expect(run).toMatchObject({ workflowId, status: 'COMPLETED', operation, category: 'network', strategy: 'RETRY_WITH_BACKOFF', outcome: 'healed' });
+    expect(run).toMatchObject({
+      workflowId,
+      status: 'COMPLETED',
+      operation,
+      category: 'network',
+      strategy: 'RETRY_WITH_BACKOFF',
+      outcome: 'healed',
+    });
     expect(await runsOf(operation, ['--category', 'rate_limit'])).toEqual([]);
 
     const table = await heal(['list', '--operation', operation], env());
@@ -166,13 +192,17 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     expect(table.stdout).toMatch(/WORKFLOW ID\s+STATUS\s+PHASE\s+OPERATION/);
     expect(table.stdout).toContain(workflowId);
 
-    const shown = await healJson<{ run: { state: { phase: string; result: string; attempts: unknown[] }; searchAttributes: Record<string, string> }; event: HealingEventRow }>(
-      ['show', workflowId!],
-      env(),
-    );
+    const shown = await healJson<{
+      run: { state: { phase: string; result: string; attempts: unknown[] }; searchAttributes: Record<string, string> };
+      event: HealingEventRow;
+    }>(['show', workflowId!], env());
     expect(shown.run.state).toMatchObject({ phase: 'done', result: 'healed' });
     expect(shown.run.state.attempts).toHaveLength(1);
-    expect(shown.run.searchAttributes).toMatchObject({ HealingOperation: operation, ErrorCategory: 'network', HealingOutcome: 'healed' });
+    expect(shown.run.searchAttributes).toMatchObject({
+      HealingOperation: operation,
+      ErrorCategory: 'network',
+      HealingOutcome: 'healed',
+    });
     expect(shown.event).toMatchObject({ result: 'healed', strategy: 'RETRY_WITH_BACKOFF', operation });
     const text = await heal(['show', workflowId!], env());
     expect(text.code).toBe(0);
@@ -251,13 +281,21 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     expect(await closed(rerun.workflowId)).toMatchObject({ result: 'healed', strategy: 'RETRY_WITH_BACKOFF' });
     expect(seen).toEqual(['order-77', 'order-77', 'order-77']);
 
-    const [before, after] = await Promise.all([readStartedRun(client, original), readStartedRun(client, rerun.workflowId)]);
+    const [before, after] = await Promise.all([
+      readStartedRun(client, original),
+      readStartedRun(client, rerun.workflowId),
+    ]);
     expect(after.workflowType).toBe(before.workflowType);
     expect(after.taskQueue).toBe(system.taskQueue);
     expect(rerun.taskQueue).toBe(system.taskQueue);
-    const byName = (pairs: typeof before.searchAttributes) => [...pairs].sort((a, b) => a.key.name.localeCompare(b.key.name));
+    const byName = (pairs: typeof before.searchAttributes) =>
+      [...pairs].sort((a, b) => a.key.name.localeCompare(b.key.name));
     expect(byName(after.searchAttributes)).toEqual(byName(before.searchAttributes));
-    expect(byName(after.searchAttributes).map((pair) => pair.key.name)).toEqual(['ErrorSignature', 'HealingOperation', 'HealingOutcome']);
+    expect(byName(after.searchAttributes).map((pair) => pair.key.name)).toEqual([
+      'ErrorSignature',
+      'HealingOperation',
+      'HealingOutcome',
+    ]);
     expect(after.staticSummary).toBe(before.staticSummary);
     const { workflowId: originalId, ...originalInput } = before.args[0] as { workflowId: string };
     const { workflowId: rerunId, ...rerunInput } = after.args[0] as { workflowId: string };
@@ -313,7 +351,11 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     const handle = await system.healer.startHealing(operation, ['order-3'], deadlock());
     const summary = (await closed(handle.workflowId)) as HealingSummary;
     expect(summary).toMatchObject({ result: 'skipped', strategy: 'SKIP_OPERATION' });
-    expect(summary.attempts[0]).toMatchObject({ strategy: 'ROLLBACK_TRANSACTION', result: 'failed', error: 'not approved by an operator' });
+    expect(summary.attempts[0]).toMatchObject({
+      strategy: 'ROLLBACK_TRANSACTION',
+      result: 'failed',
+      error: 'not approved by an operator',
+    });
     expect(hook.runs).toBe(0);
     expect((await getHealingEvent(system.database.db, handle.workflowId))?.result).toBe('skipped');
     // Admins are told that a safer strategy was used for want of an operator.
@@ -349,7 +391,10 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     const all = await healJson<Array<{ ok: boolean; nondeterministic: boolean }>>(['replay', '--all', query], env());
     expect(all).toHaveLength(2);
     expect(all.every((outcome) => outcome.ok)).toBe(true);
-    const allChanged = await heal(['replay', '--all', query, '--workflows', 'test/fixtures/reordered-workflows.ts', '--json'], env());
+    const allChanged = await heal(
+      ['replay', '--all', query, '--workflows', 'test/fixtures/reordered-workflows.ts', '--json'],
+      env(),
+    );
     expect(allChanged.code).toBe(1);
     const outcomes = JSON.parse(allChanged.stdout) as Array<{ ok: boolean; nondeterministic: boolean }>;
     expect(outcomes.map((outcome) => outcome.nondeterministic)).toEqual([true, true]);
@@ -365,7 +410,10 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     expect(stats.byResult.skipped).toBeGreaterThanOrEqual(2);
 
     const signature = (await onlyEvent(`cli.retry-${suffix}`)).signature;
-    const patterns = await healJson<Array<{ signature: string; strategy: string; successCount: number }>>(['patterns', '--signature', signature], env());
+    const patterns = await healJson<Array<{ signature: string; strategy: string; successCount: number }>>(
+      ['patterns', '--signature', signature],
+      env(),
+    );
     expect(patterns).toEqual([expect.objectContaining({ signature, strategy: 'RETRY_WITH_BACKOFF', successCount: 1 })]);
 
     await createHealthCheck(system.database.db, { checkName: 'database', status: 'healthy', latencyMs: 2 });
@@ -374,7 +422,10 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     const healthTable = await heal(['health'], env());
     expect(healthTable.stdout).toMatch(/CHECK\s+STATUS/);
 
-    const rows = await healJson<{ rows: HealingEventRow[] }>(['list', '--source', 'db', '--operation', `cli.cancel-${suffix}`], env());
+    const rows = await healJson<{ rows: HealingEventRow[] }>(
+      ['list', '--source', 'db', '--operation', `cli.cancel-${suffix}`],
+      env(),
+    );
     expect(rows.rows.map((row) => row.result)).toEqual(['cancelled']);
 
     const withoutDatabase = await heal(['stats'], { TEMPORAL_ADDRESS: address, DATA_DIR: scratch });
@@ -389,15 +440,25 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
     const { scheduleId } = await ensureHealthCheckSchedule(client, { taskQueue, interval: '1h' });
     expect(scheduleId).toBe(healthScheduleId(taskQueue));
     try {
-      expect(await healJson(['schedule', 'status'], scheduleEnv)).toMatchObject({ scheduleId, paused: false, intervalMs: 3_600_000 });
+      expect(await healJson(['schedule', 'status'], scheduleEnv)).toMatchObject({
+        scheduleId,
+        paused: false,
+        intervalMs: 3_600_000,
+      });
       expect((await heal(['schedule', 'pause', '--note', 'maintenance window'], scheduleEnv)).code).toBe(0);
-      expect(await healJson(['schedule', 'status'], scheduleEnv)).toMatchObject({ paused: true, note: 'maintenance window' });
+      expect(await healJson(['schedule', 'status'], scheduleEnv)).toMatchObject({
+        paused: true,
+        note: 'maintenance window',
+      });
       expect((await heal(['schedule', 'resume'], scheduleEnv)).code).toBe(0);
       expect(await healJson(['schedule', 'status'], scheduleEnv)).toMatchObject({ paused: false });
 
       expect((await heal(['schedule', 'trigger'], scheduleEnv)).code).toBe(0);
       const [run] = await waitFor('the triggered health-check run', async () => {
-        const runs = await healJson<RunSummary[]>(['list', '--type', 'healthCheckWorkflow', '--query', `TaskQueue="${taskQueue}"`], scheduleEnv);
+        const runs = await healJson<RunSummary[]>(
+          ['list', '--type', 'healthCheckWorkflow', '--query', `TaskQueue="${taskQueue}"`],
+          scheduleEnv,
+        );
         return runs.length ? runs : undefined;
       });
       expect(run).toMatchObject({ type: 'healthCheckWorkflow', status: 'RUNNING', taskQueue });

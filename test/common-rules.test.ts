@@ -16,7 +16,8 @@ const equipped = defaultOperationPolicy('api.call', {
   queueable: true,
   skippable: true,
 });
-const rules = (report: ErrorReport, policy: OperationPolicy = plain, operation = 'api.call') => diagnoseByRules(report, { operation, policy });
+const rules = (report: ErrorReport, policy: OperationPolicy = plain, operation = 'api.call') =>
+  diagnoseByRules(report, { operation, policy });
 
 function err(message: string, props: Record<string, unknown> = {}, name = 'Error'): ErrorReport {
   const error = Object.assign(new Error(message), props);
@@ -25,11 +26,28 @@ function err(message: string, props: Record<string, unknown> = {}, name = 'Error
 }
 
 describe('diagnoseByRules: classification', () => {
-  const cases: Array<{ title: string; report: ErrorReport; operation?: string; category: string; transient: boolean; strategy: Strategy | null }> = [
-    { title: 'ECONNRESET', report: err('read ECONNRESET', { code: 'ECONNRESET' }), category: 'network', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
+  const cases: Array<{
+    title: string;
+    report: ErrorReport;
+    operation?: string;
+    category: string;
+    transient: boolean;
+    strategy: Strategy | null;
+  }> = [
+    {
+      title: 'ECONNRESET',
+      report: err('read ECONNRESET', { code: 'ECONNRESET' }),
+      category: 'network',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
     {
       title: 'fetch failed caused by ECONNREFUSED',
-      report: toErrorReport(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }) })),
+      report: toErrorReport(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }),
+        }),
+      ),
       category: 'network',
       transient: true,
       strategy: 'RETRY_WITH_BACKOFF',
@@ -41,39 +59,199 @@ describe('diagnoseByRules: classification', () => {
       transient: true,
       strategy: 'RETRY_WITH_BACKOFF',
     },
-    { title: 'ENOTFOUND', report: err('getaddrinfo ENOTFOUND api.example.com', { code: 'ENOTFOUND' }), category: 'network', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '429 with Retry-After', report: err('Too Many Requests', { status: 429, headers: { 'retry-after': '12' } }), category: 'rate_limit', transient: true, strategy: 'RATE_LIMIT_BACKOFF' },
-    { title: 'rate limit message', report: err('Rate limit reached for requests'), category: 'rate_limit', transient: true, strategy: 'RATE_LIMIT_BACKOFF' },
+    {
+      title: 'ENOTFOUND',
+      report: err('getaddrinfo ENOTFOUND api.example.com', { code: 'ENOTFOUND' }),
+      category: 'network',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '429 with Retry-After',
+      report: err('Too Many Requests', { status: 429, headers: { 'retry-after': '12' } }),
+      category: 'rate_limit',
+      transient: true,
+      strategy: 'RATE_LIMIT_BACKOFF',
+    },
+    {
+      title: 'rate limit message',
+      report: err('Rate limit reached for requests'),
+      category: 'rate_limit',
+      transient: true,
+      strategy: 'RATE_LIMIT_BACKOFF',
+    },
     {
       title: '23505 duplicate key',
-      report: err('duplicate key value violates unique constraint "users_email_key"', { code: '23505' }, 'DatabaseError'),
+      report: err(
+        'duplicate key value violates unique constraint "users_email_key"',
+        { code: '23505' },
+        'DatabaseError',
+      ),
       category: 'database_constraint',
       transient: false,
       strategy: null,
     },
-    { title: 'duplicate key message only', report: err('duplicate key value violates unique constraint "x"'), category: 'database_constraint', transient: false, strategy: null },
-    { title: '40P01 deadlock', report: err('deadlock detected', { code: '40P01' }), category: 'runtime', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '40001 serialization', report: err('could not serialize access due to concurrent update', { code: '40001' }), category: 'runtime', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '57P01 admin shutdown', report: err('terminating connection due to administrator command', { code: '57P01' }), category: 'database_connection', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '08006 connection failure', report: err('connection failure', { code: '08006' }), category: 'database_connection', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '28P01 bad password', report: err('password authentication failed for user "app"', { code: '28P01' }), category: 'authentication', transient: false, strategy: null },
-    { title: '401', report: err('Unauthorized', { status: 401 }), category: 'authentication', transient: false, strategy: null },
-    { title: '403', report: err('Forbidden', { statusCode: 403 }), category: 'authentication', transient: false, strategy: null },
-    { title: '404', report: err('Not Found', { status: 404 }), category: 'not_found', transient: false, strategy: null },
-    { title: '400', report: err('Bad Request', { status: 400 }), category: 'validation', transient: false, strategy: null },
-    { title: '422', report: err('Unprocessable', { status: 422 }), category: 'validation', transient: false, strategy: null },
-    { title: 'ZodError', report: err('Expected string, received number', {}, 'ZodError'), category: 'validation', transient: false, strategy: null },
-    { title: 'TypeError', report: toErrorReport(new TypeError("Cannot read properties of undefined (reading 'id')")), category: 'runtime', transient: false, strategy: null },
-    { title: 'ReferenceError', report: toErrorReport(new ReferenceError('foo is not defined')), category: 'runtime', transient: false, strategy: null },
-    { title: 'ETIMEDOUT', report: err('connect ETIMEDOUT', { code: 'ETIMEDOUT' }), category: 'timeout', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: 'TimeoutError', report: err('The operation was aborted due to timeout', {}, 'TimeoutError'), category: 'timeout', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: 'timeout message', report: err('Request timed out after 5000ms'), category: 'timeout', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '504', report: err('Gateway Timeout', { status: 504 }), category: 'timeout', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '503', report: err('Service Unavailable', { status: 503 }), category: 'external_service', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: '500', report: err('Internal Server Error', { response: { status: 500 } }), category: 'external_service', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: 'socket hang up', report: err('socket hang up'), category: 'network', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: 'unknown', report: err('something odd happened'), category: 'unknown', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
-    { title: 'thrown string', report: toErrorReport('boom'), category: 'unknown', transient: true, strategy: 'RETRY_WITH_BACKOFF' },
+    {
+      title: 'duplicate key message only',
+      report: err('duplicate key value violates unique constraint "x"'),
+      category: 'database_constraint',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: '40P01 deadlock',
+      report: err('deadlock detected', { code: '40P01' }),
+      category: 'runtime',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '40001 serialization',
+      report: err('could not serialize access due to concurrent update', { code: '40001' }),
+      category: 'runtime',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '57P01 admin shutdown',
+      report: err('terminating connection due to administrator command', { code: '57P01' }),
+      category: 'database_connection',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '08006 connection failure',
+      report: err('connection failure', { code: '08006' }),
+      category: 'database_connection',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '28P01 bad password',
+      report: err('password authentication failed for user "app"', { code: '28P01' }),
+      category: 'authentication',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: '401',
+      report: err('Unauthorized', { status: 401 }),
+      category: 'authentication',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: '403',
+      report: err('Forbidden', { statusCode: 403 }),
+      category: 'authentication',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: '404',
+      report: err('Not Found', { status: 404 }),
+      category: 'not_found',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: '400',
+      report: err('Bad Request', { status: 400 }),
+      category: 'validation',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: '422',
+      report: err('Unprocessable', { status: 422 }),
+      category: 'validation',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: 'ZodError',
+      report: err('Expected string, received number', {}, 'ZodError'),
+      category: 'validation',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: 'TypeError',
+      report: toErrorReport(new TypeError("Cannot read properties of undefined (reading 'id')")),
+      category: 'runtime',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: 'ReferenceError',
+      report: toErrorReport(new ReferenceError('foo is not defined')),
+      category: 'runtime',
+      transient: false,
+      strategy: null,
+    },
+    {
+      title: 'ETIMEDOUT',
+      report: err('connect ETIMEDOUT', { code: 'ETIMEDOUT' }),
+      category: 'timeout',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: 'TimeoutError',
+      report: err('The operation was aborted due to timeout', {}, 'TimeoutError'),
+      category: 'timeout',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: 'timeout message',
+      report: err('Request timed out after 5000ms'),
+      category: 'timeout',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '504',
+      report: err('Gateway Timeout', { status: 504 }),
+      category: 'timeout',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '503',
+      report: err('Service Unavailable', { status: 503 }),
+      category: 'external_service',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: '500',
+      report: err('Internal Server Error', { response: { status: 500 } }),
+      category: 'external_service',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: 'socket hang up',
+      report: err('socket hang up'),
+      category: 'network',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: 'unknown',
+      report: err('something odd happened'),
+      category: 'unknown',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
+    {
+      title: 'thrown string',
+      report: toErrorReport('boom'),
+      category: 'unknown',
+      transient: true,
+      strategy: 'RETRY_WITH_BACKOFF',
+    },
   ];
 
   it.each(cases)('$title → $category', ({ report, operation, category, transient, strategy }) => {
@@ -98,7 +276,9 @@ describe('diagnoseByRules: classification', () => {
     expect(first(err('connect ECONNREFUSED 10.0.0.1:443', { code: 'ECONNREFUSED' }))).toBe('SWITCH_API_ENDPOINT');
     expect(first(err('getaddrinfo ENOTFOUND api.example.com', { code: 'ENOTFOUND' }))).toBe('SWITCH_API_ENDPOINT');
     expect(first(err('Service Unavailable', { status: 503 }))).toBe('SWITCH_API_ENDPOINT');
-    expect(first(err('terminating connection due to administrator command', { code: '57P01' }))).toBe('RESET_CONNECTION');
+    expect(first(err('terminating connection due to administrator command', { code: '57P01' }))).toBe(
+      'RESET_CONNECTION',
+    );
     expect(first(err('deadlock detected', { code: '40P01' }))).toBe('ROLLBACK_TRANSACTION');
     expect(first(err('stale cache entry for key user:42'))).toBe('CLEAR_CACHE_AND_RETRY');
     expect(first(err('Too Many Requests', { status: 429 }))).toBe('RATE_LIMIT_BACKOFF');
@@ -106,7 +286,12 @@ describe('diagnoseByRules: classification', () => {
   });
 
   it('never gives a permanent error a strategy, even to an operation that opted into every degraded answer', () => {
-    for (const report of [err('x', { status: 400 }), err('x', { code: '23505' }), err('x', { status: 401 }), err('x', { status: 404 })]) {
+    for (const report of [
+      err('x', { status: 400 }),
+      err('x', { code: '23505' }),
+      err('x', { status: 401 }),
+      err('x', { status: 404 }),
+    ]) {
       const diagnosis = rules(report, equipped);
       expect(diagnosis.transient).toBe(false);
       expect(diagnosis.fallbackStrategies).toEqual([]);
@@ -117,7 +302,9 @@ describe('diagnoseByRules: classification', () => {
   it('uses the operation name as a database hint', () => {
     const report = err('Connection terminated unexpectedly');
     expect(classifyError(report, 'db.getUser').category).toBe('database_connection');
-    expect(classifyError(err('socket hang up', { code: 'ECONNRESET' }), 'ordersRepository.save').category).toBe('database_connection');
+    expect(classifyError(err('socket hang up', { code: 'ECONNRESET' }), 'ordersRepository.save').category).toBe(
+      'database_connection',
+    );
     expect(classifyError(err('socket hang up', { code: 'ECONNRESET' }), 'weather.fetch').category).toBe('network');
   });
 
@@ -150,7 +337,10 @@ describe('diagnoseByRules: severity', () => {
 
 describe('diagnoseByRules: what the operation allows', () => {
   it('recommends only allowed strategies', () => {
-    const d = rules(err('x', { code: 'ECONNRESET' }), { ...equipped, allowedStrategies: ['FALLBACK_TO_CACHE', 'QUEUE_FOR_LATER', 'SKIP_OPERATION'] });
+    const d = rules(err('x', { code: 'ECONNRESET' }), {
+      ...equipped,
+      allowedStrategies: ['FALLBACK_TO_CACHE', 'QUEUE_FOR_LATER', 'SKIP_OPERATION'],
+    });
     expect(d.recommendedStrategy).toBe('FALLBACK_TO_CACHE');
     expect(d.fallbackStrategies).toEqual(['QUEUE_FOR_LATER', 'SKIP_OPERATION']);
   });
@@ -168,7 +358,17 @@ describe('diagnoseByRules: what the operation allows', () => {
         {
           name: fc.constantFrom('Error', 'TypeError', 'TimeoutError', 'DatabaseError', 'RateLimitError', 'x'),
           message: fc.string(),
-          code: fc.constantFrom('ECONNRESET', '23505', '40P01', '57P01', '28P01', 'ETIMEDOUT', '08006', 'E_WHATEVER', '22P02'),
+          code: fc.constantFrom(
+            'ECONNRESET',
+            '23505',
+            '40P01',
+            '57P01',
+            '28P01',
+            'ETIMEDOUT',
+            '08006',
+            'E_WHATEVER',
+            '22P02',
+          ),
           status: fc.constantFrom(400, 401, 403, 404, 408, 409, 422, 429, 500, 501, 503, 504, 302),
           retryAfterMs: fc.nat(),
         },
@@ -187,7 +387,8 @@ describe('diagnoseByRules: what the operation allows', () => {
         for (const s of d.fallbackStrategies) expect(allowedStrategies).toContain(s);
         if (d.fallbackStrategies.length > 0) expect(allowedStrategies).toContain(d.recommendedStrategy);
         if (!d.transient) {
-          for (const s of d.fallbackStrategies) expect(STRATEGY_MODULES[s].rerunsOperation || STRATEGY_MODULES[s].degraded).toBe(false);
+          for (const s of d.fallbackStrategies)
+            expect(STRATEGY_MODULES[s].rerunsOperation || STRATEGY_MODULES[s].degraded).toBe(false);
         }
         expect(new Set([d.recommendedStrategy, ...d.fallbackStrategies]).size).toBe(1 + d.fallbackStrategies.length);
       }),

@@ -12,13 +12,19 @@ const JWT =
 const SECRETS = [
   { text: 'Authorization: Bearer q7Zt9XbL2mN4pR8sV1wY3', cores: ['q7Zt9XbL2mN4pR8sV1wY3'] },
   { text: 'Bearer q7Zt9XbL2mN4pR8sV1wY3', cores: ['q7Zt9XbL2mN4pR8sV1wY3'] },
-  { text: `session ${JWT}`, cores: [JWT, 'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c', 'eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ'] },
+  {
+    text: `session ${JWT}`,
+    cores: [JWT, 'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c', 'eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ'],
+  },
   { text: 'paid with 4111 1111 1111 1111 today', cores: ['4111111111111111'] },
   { text: 'card=5555-5555-5555-4444', cores: ['5555555555554444'] },
   { text: 'amex 378282246310005', cores: ['378282246310005'] },
   { text: 'postgres://app_user:S3cr3tPgPass@db.internal:5432/app', cores: ['S3cr3tPgPass'] },
   { text: 'redis://:R3disPassw0rd@cache:6379/0', cores: ['R3disPassw0rd'] },
-  { text: 'OPENAI key sk-proj-Ab12Cd34Ef56Gh78Ij90Kl', cores: ['sk-proj-Ab12Cd34Ef56Gh78Ij90Kl', 'Ab12Cd34Ef56Gh78Ij90Kl'] },
+  {
+    text: 'OPENAI key sk-proj-Ab12Cd34Ef56Gh78Ij90Kl',
+    cores: ['sk-proj-Ab12Cd34Ef56Gh78Ij90Kl', 'Ab12Cd34Ef56Gh78Ij90Kl'],
+  },
   { text: 'GET /login?user=bob&password=Hunter2Hunter2&x=1', cores: ['Hunter2Hunter2'] },
   { text: '{"client_secret":"cl13ntS3cr3tValue","id":1}', cores: ['cl13ntS3cr3tValue'] },
   { text: 'token=tok_9f8e7d6c5b4a', cores: ['tok_9f8e7d6c5b4a'] },
@@ -95,7 +101,9 @@ describe('sanitizeText', () => {
   });
 
   it('keeps scheme and host of a connection string', () => {
-    expect(sanitizeText('postgres://app_user:S3cr3tPgPass@db.internal:5432/app')).toBe('postgres://[REDACTED]@db.internal:5432/app');
+    expect(sanitizeText('postgres://app_user:S3cr3tPgPass@db.internal:5432/app')).toBe(
+      'postgres://[REDACTED]@db.internal:5432/app',
+    );
   });
 
   it('leaves ordinary text, timestamps and non-Luhn numbers alone', () => {
@@ -129,7 +137,10 @@ describe('sanitizeText', () => {
   });
 
   it('never lets a planted secret through, whatever surrounds it (property)', () => {
-    fc.assert(fc.property(textWithSecret, (text) => assertNoSecrets(sanitizeText(text))), { numRuns: 300 });
+    fc.assert(
+      fc.property(textWithSecret, (text) => assertNoSecrets(sanitizeText(text))),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -141,7 +152,11 @@ describe('sanitize', () => {
     }
     expect(isSecretKey('username')).toBe(false);
     // Counters and flags under such names are not secrets.
-    expect(sanitize({ max_tokens: 512, hasPassword: true, pwd: 1234 })).toEqual({ max_tokens: 512, hasPassword: true, pwd: '[REDACTED]' });
+    expect(sanitize({ max_tokens: 512, hasPassword: true, pwd: 1234 })).toEqual({
+      max_tokens: 512,
+      hasPassword: true,
+      pwd: '[REDACTED]',
+    });
   });
 
   it('converts the special values', () => {
@@ -150,7 +165,10 @@ describe('sanitize', () => {
     const out = sanitize({
       when: new Date('2024-05-01T10:00:00.000Z'),
       invalid: new Date(Number.NaN),
-      map: new Map<unknown, unknown>([['a', 1], [2, 'two']]),
+      map: new Map<unknown, unknown>([
+        ['a', 1],
+        [2, 'two'],
+      ]),
       set: new Set([1, 2]),
       big: 12345678901234567890n,
       fn: function namedFn() {},
@@ -186,10 +204,13 @@ describe('sanitize', () => {
   });
 
   it('describes errors with name, message, stack, own props and cause, sanitised', () => {
-    const error = Object.assign(new Error('login failed with password=Hunter2Hunter2', { cause: new TypeError('inner') }), {
-      code: 'E_LOGIN',
-      token: 'tok_9f8e7d6c5b4a',
-    });
+    const error = Object.assign(
+      new Error('login failed with password=Hunter2Hunter2', { cause: new TypeError('inner') }),
+      {
+        code: 'E_LOGIN',
+        token: 'tok_9f8e7d6c5b4a',
+      },
+    );
     const out = sanitize(error) as Record<string, unknown>;
     expect(out.name).toBe('Error');
     expect(out.message).toBe('login failed with password=[REDACTED]');
@@ -276,11 +297,19 @@ describe('sanitize', () => {
 
   it('stays bounded for deep objects and huge strings (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 200_000 }), fc.string(), (levels, size, text) => {
-        const value = deep(levels, { blob: text.repeat(1 + (size % 7)) + 'q'.repeat(size), arr: new Array(size % 500).fill(text) });
-        const json = JSON.stringify(sanitize(value));
-        expect(json.length).toBeLessThanOrEqual(32 * 1024);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.string(),
+        (levels, size, text) => {
+          const value = deep(levels, {
+            blob: text.repeat(1 + (size % 7)) + 'q'.repeat(size),
+            arr: new Array(size % 500).fill(text),
+          });
+          const json = JSON.stringify(sanitize(value));
+          expect(json.length).toBeLessThanOrEqual(32 * 1024);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -299,7 +328,10 @@ describe('sanitize', () => {
             [key]: PASSWORD_VALUE,
             nested: deep(levels, { [key]: PASSWORD_VALUE, text }),
             list: [noise, text, { [key]: PASSWORD_VALUE }],
-            map: new Map<string, unknown>([[key, PASSWORD_VALUE], ['text', text]]),
+            map: new Map<string, unknown>([
+              [key, PASSWORD_VALUE],
+              ['text', text],
+            ]),
             error: Object.assign(new Error(text), { [key]: PASSWORD_VALUE, detail: text }),
             [text]: 'secret in a key',
           };
@@ -317,9 +349,19 @@ describe('sanitize', () => {
 
 describe('toErrorReport', () => {
   it('describes Errors with code, status and Retry-After', () => {
-    const error = Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'Retry-After': '30' }, code: 'E_RATE' });
+    const error = Object.assign(new Error('Too Many Requests'), {
+      status: 429,
+      headers: { 'Retry-After': '30' },
+      code: 'E_RATE',
+    });
     const report = toErrorReport(error);
-    expect(report).toMatchObject({ name: 'Error', message: 'Too Many Requests', code: 'E_RATE', status: 429, retryAfterMs: 30_000 });
+    expect(report).toMatchObject({
+      name: 'Error',
+      message: 'Too Many Requests',
+      code: 'E_RATE',
+      status: 429,
+      retryAfterMs: 30_000,
+    });
     expect(report.stack).toContain('common-sanitize.test.ts');
   });
 
@@ -330,8 +372,12 @@ describe('toErrorReport', () => {
     expect(toErrorReport(Object.assign(new Error('x'), { retryAfterMs: 1500 })).retryAfterMs).toBe(1_500);
     expect(toErrorReport(Object.assign(new Error('x'), { retryAfter: 2 })).retryAfterMs).toBe(2_000);
     const headers = new Headers({ 'retry-after': '7' });
-    expect(toErrorReport(Object.assign(new Error('x'), { response: { status: 429, headers } })).retryAfterMs).toBe(7_000);
-    expect(toErrorReport(Object.assign(new Error('x'), { headers: { 'retry-after-ms': '250' } })).retryAfterMs).toBe(250);
+    expect(toErrorReport(Object.assign(new Error('x'), { response: { status: 429, headers } })).retryAfterMs).toBe(
+      7_000,
+    );
+    expect(toErrorReport(Object.assign(new Error('x'), { headers: { 'retry-after-ms': '250' } })).retryAfterMs).toBe(
+      250,
+    );
     const now = Date.parse('2024-01-01T00:00:00Z');
     const dated = Object.assign(new Error('x'), { headers: { 'retry-after': 'Mon, 01 Jan 2024 00:01:30 GMT' } });
     expect(toErrorReport(dated, { now }).retryAfterMs).toBe(90_000);
@@ -357,7 +403,9 @@ describe('toErrorReport', () => {
 
   it('unwraps Temporal failures and uses ApplicationFailure.type', () => {
     const application = Object.assign(new Error('boom'), { name: 'ApplicationFailure', type: 'PaymentDeclinedError' });
-    const activity = Object.assign(new Error('Activity task failed', { cause: application }), { name: 'ActivityFailure' });
+    const activity = Object.assign(new Error('Activity task failed', { cause: application }), {
+      name: 'ActivityFailure',
+    });
     expect(toErrorReport(activity)).toMatchObject({ name: 'PaymentDeclinedError', message: 'boom' });
   });
 
@@ -392,8 +440,12 @@ describe('toErrorReport', () => {
     const thrown = fc.oneof(
       anything,
       fc.string().map((m) => new Error(m)),
-      fc.tuple(fc.string(), anything, anything).map(([m, code, status]) => Object.assign(new Error(m), { code, status, cause: code })),
-      fc.tuple(anything, anything).map(([headers, retryAfter]) => Object.assign(new RangeError('r'), { headers, retryAfter })),
+      fc
+        .tuple(fc.string(), anything, anything)
+        .map(([m, code, status]) => Object.assign(new Error(m), { code, status, cause: code })),
+      fc
+        .tuple(anything, anything)
+        .map(([headers, retryAfter]) => Object.assign(new RangeError('r'), { headers, retryAfter })),
     );
     fc.assert(
       fc.property(thrown, (value) => {

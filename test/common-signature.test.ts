@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toErrorReport } from '../common/error-report.js';
-import { errorSignature, fnv1a64, normalizeMessage, shortSignature, stableHash, topStackFrames } from '../common/signature.js';
+import {
+  errorSignature,
+  fnv1a64,
+  normalizeMessage,
+  shortSignature,
+  stableHash,
+  topStackFrames,
+} from '../common/signature.js';
 import type { ErrorReport } from '../common/types.js';
 
 /** Reference FNV-1a 64 with BigInt, to check the 16-bit-limb implementation. */
@@ -14,12 +21,15 @@ function referenceFnv(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
-const hex = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: min, maxLength: max });
+const hex = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: min, maxLength: max });
 const word = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'), minLength: 1, maxLength: 10 });
 const email = fc
   .tuple(word, fc.constantFrom('', '.', '+', '_'), word, word, fc.constantFrom('com', 'io', 'org', 'co.uk'))
   .map(([a, sep, b, domain, tld]) => `${a}${sep}${b}@${domain}.${tld}`);
-const isoDate = fc.date({ min: new Date('1990-01-01'), max: new Date('2090-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
+const isoDate = fc
+  .date({ min: new Date('1990-01-01'), max: new Date('2090-01-01'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 const smallNumber = fc.integer({ min: 0, max: 9_999_999 });
 const bigNumber = fc.integer({ min: 10_000_000, max: Number.MAX_SAFE_INTEGER });
 const port = fc.integer({ min: 1, max: 65_535 });
@@ -51,7 +61,8 @@ const TEMPLATES: Array<(o: Occurrence) => string> = [
   (o) => `connect ECONNREFUSED ${o.ip}:${o.port}`,
   (o) => `connect ECONNREFUSED [${o.ipv6}]:${o.port}`,
   (o) => `Email ${o.email} already registered (request ${o.hexId})`,
-  (o) => `GET https://api.example.com/v1/users/${o.small}/orders/${o.uuid}?token=${o.hexId}&page=${o.small}#top returned 503`,
+  (o) =>
+    `GET https://api.example.com/v1/users/${o.small}/orders/${o.uuid}?token=${o.hexId}&page=${o.small}#top returned 503`,
   (o) => `duplicate key value violates unique constraint "users_email_key" Key (email)=(${o.email}) already exists.`,
   (o) => `Invalid value "${o.quoted}" for field amount`,
   (o) => `Cannot read properties of undefined (reading 'total') in cart ${o.hexId}`,
@@ -82,17 +93,21 @@ describe('fnv1a64 / stableHash', () => {
   });
 
   it('equals a BigInt reference implementation for any text (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
-      const expected = referenceFnv(text.replace(/[\ud800-\udfff]/g, (c, i: number, s: string) => {
-        // lone surrogates are hashed as U+FFFD, like TextEncoder does
-        const code = c.charCodeAt(0);
-        const pairedHigh = code <= 0xdbff && /[\udc00-\udfff]/.test(s[i + 1] ?? '');
-        const pairedLow = code >= 0xdc00 && /[\ud800-\udbff]/.test(s[i - 1] ?? '');
-        return pairedHigh || pairedLow ? c : '\ufffd';
-      }));
-      expect(fnv1a64(text)).toBe(expected);
-      expect(stableHash(text)).toMatch(/^[0-9a-f]{16}$/);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        const expected = referenceFnv(
+          text.replace(/[\ud800-\udfff]/g, (c, i: number, s: string) => {
+            // lone surrogates are hashed as U+FFFD, like TextEncoder does
+            const code = c.charCodeAt(0);
+            const pairedHigh = code <= 0xdbff && /[\udc00-\udfff]/.test(s[i + 1] ?? '');
+            const pairedLow = code >= 0xdc00 && /[\ud800-\udbff]/.test(s[i - 1] ?? '');
+            return pairedHigh || pairedLow ? c : '\ufffd';
+          }),
+        );
+        expect(fnv1a64(text)).toBe(expected);
+        expect(stableHash(text)).toMatch(/^[0-9a-f]{16}$/);
+      }),
+    );
   });
 });
 
@@ -113,18 +128,24 @@ describe('normalizeMessage', () => {
       "Cannot read properties of undefined (reading 'total')",
     );
     expect(normalizeMessage('  many\n\n  spaces\tand Case  ')).toBe('many spaces and Case');
-    expect(normalizeMessage('on Mon, 01 Jan 2024 10:00:00 GMT at 10:15:30 day 2024-01-02')).toBe('on <ts> at <time> day <date>');
-    expect(normalizeMessage('connect to localhost:3000 and db.internal:5432')).toBe('connect to localhost:<port> and db.internal:<port>');
+    expect(normalizeMessage('on Mon, 01 Jan 2024 10:00:00 GMT at 10:15:30 day 2024-01-02')).toBe(
+      'on <ts> at <time> day <date>',
+    );
+    expect(normalizeMessage('connect to localhost:3000 and db.internal:5432')).toBe(
+      'connect to localhost:<port> and db.internal:<port>',
+    );
     expect(normalizeMessage('paid with [REDACTED_CARD]')).toBe('paid with <id>');
     // A masked token and an id left as is give one message (the masking depends on the token).
     expect(normalizeMessage('session [REDACTED] expired')).toBe(normalizeMessage('session 5f2b9c1e8a7d6f3b expired'));
   });
 
   it('never throws and stays bounded (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 6_000 }), (text) => {
-      const out = normalizeMessage(text);
-      expect(out.length).toBeLessThanOrEqual(1_000);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 6_000 }), (text) => {
+        const out = normalizeMessage(text);
+        expect(out.length).toBeLessThanOrEqual(1_000);
+      }),
+    );
   });
 });
 
@@ -141,18 +162,24 @@ describe('topStackFrames', () => {
       '    at /srv/app/src/index.js:1:1',
       '    at C:\\deploy\\app\\src\\win.ts:1:2',
     ].join('\n');
-    expect(topStackFrames(stack)).toEqual(['Object.handler@handlers/user.ts', 'UserService@services/user.js', '<anonymous>@src/index.js']);
+    expect(topStackFrames(stack)).toEqual([
+      'Object.handler@handlers/user.ts',
+      'UserService@services/user.js',
+      '<anonymous>@src/index.js',
+    ]);
     expect(topStackFrames(stack, 5)).toEqual([
       'Object.handler@handlers/user.ts',
       'UserService@services/user.js',
       '<anonymous>@src/index.js',
       '<anonymous>@src/win.ts',
     ]);
-    expect(topStackFrames('fetchUser@https://cdn.example.com/assets/app.js?v=3:10:5\n@https://cdn.example.com/assets/vendor.js:1:1')).toEqual([
-      'fetchUser@assets/app.js',
-      '<anonymous>@assets/vendor.js',
-    ]);
-    const sandboxed = 'Error: x\n    at probeWorkflow (/srv/app/workflows/probe.ts:3:9)\n    at __TEMPORAL_CALL_INTO_SCOPE (evalmachine.<anonymous>:1:1)';
+    expect(
+      topStackFrames(
+        'fetchUser@https://cdn.example.com/assets/app.js?v=3:10:5\n@https://cdn.example.com/assets/vendor.js:1:1',
+      ),
+    ).toEqual(['fetchUser@assets/app.js', '<anonymous>@assets/vendor.js']);
+    const sandboxed =
+      'Error: x\n    at probeWorkflow (/srv/app/workflows/probe.ts:3:9)\n    at __TEMPORAL_CALL_INTO_SCOPE (evalmachine.<anonymous>:1:1)';
     expect(topStackFrames(sandboxed)).toEqual(['probeWorkflow@workflows/probe.ts']);
     expect(topStackFrames(undefined)).toEqual([]);
     expect(topStackFrames('Error: only a message with a@b.com')).toEqual([]);
@@ -189,13 +216,18 @@ describe('errorSignature', () => {
 
   it('is stable across occurrences of one fault (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: TEMPLATES.length - 1 }), occurrence, occurrence, (template, first, second) => {
-        const a = errorSignature({ report: reportFor(template, first), operation: 'orders.create' });
-        const b = errorSignature({ report: reportFor(template, second), operation: 'orders.create' });
-        expect(b.normalizedMessage).toBe(a.normalizedMessage);
-        expect(b.frames).toEqual(a.frames);
-        expect(b.signature).toBe(a.signature);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: TEMPLATES.length - 1 }),
+        occurrence,
+        occurrence,
+        (template, first, second) => {
+          const a = errorSignature({ report: reportFor(template, first), operation: 'orders.create' });
+          const b = errorSignature({ report: reportFor(template, second), operation: 'orders.create' });
+          expect(b.normalizedMessage).toBe(a.normalizedMessage);
+          expect(b.frames).toEqual(a.frames);
+          expect(b.signature).toBe(a.signature);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -216,12 +248,16 @@ describe('errorSignature', () => {
   it('differs between faults, operations and error classes', () => {
     fc.assert(
       fc.property(occurrence, (o) => {
-        const signatures = TEMPLATES.map((_, i) => errorSignature({ report: reportFor(i, o), operation: 'op' }).signature);
+        const signatures = TEMPLATES.map(
+          (_, i) => errorSignature({ report: reportFor(i, o), operation: 'op' }).signature,
+        );
         expect(new Set(signatures).size).toBe(TEMPLATES.length);
         const base = errorSignature({ report: reportFor(0, o), operation: 'op' }).signature;
         expect(errorSignature({ report: reportFor(0, o), operation: 'other-op' }).signature).not.toBe(base);
         expect(errorSignature({ report: reportFor(0, o, 'TypeError'), operation: 'op' }).signature).not.toBe(base);
-        expect(errorSignature({ report: { ...reportFor(0, o), code: 'E_X' }, operation: 'op' }).signature).not.toBe(base);
+        expect(errorSignature({ report: { ...reportFor(0, o), code: 'E_X' }, operation: 'op' }).signature).not.toBe(
+          base,
+        );
         const otherFrame = { ...reportFor(0, o), stack: stackFor(o).replace('handleOrder', 'handleRefund') };
         expect(errorSignature({ report: otherFrame, operation: 'op' }).signature).not.toBe(base);
       }),
@@ -229,7 +265,9 @@ describe('errorSignature', () => {
     );
     const sig = (message: string) => errorSignature({ report: { name: 'Error', message }, operation: 'op' }).signature;
     expect(sig('relation "users" does not exist')).not.toBe(sig('relation "orders" does not exist'));
-    expect(sig("Cannot read properties of undefined (reading 'a')")).not.toBe(sig("Cannot read properties of undefined (reading 'b')"));
+    expect(sig("Cannot read properties of undefined (reading 'a')")).not.toBe(
+      sig("Cannot read properties of undefined (reading 'b')"),
+    );
     expect(sig('connect ECONNREFUSED')).not.toBe(sig('connect ECONNRESET'));
   });
 
@@ -245,11 +283,18 @@ describe('errorSignature', () => {
       { requiredKeys: ['name', 'message'] },
     );
     fc.assert(
-      fc.property(fc.oneof(report, fc.anything().map((thrown) => toErrorReport(thrown))), fc.string(), (r, operation) => {
-        const out = errorSignature({ report: r, operation });
-        expect(out.signature).toMatch(/^[0-9a-f]{16}$/);
-        expect(out.frames.length).toBeLessThanOrEqual(3);
-      }),
+      fc.property(
+        fc.oneof(
+          report,
+          fc.anything().map((thrown) => toErrorReport(thrown)),
+        ),
+        fc.string(),
+        (r, operation) => {
+          const out = errorSignature({ report: r, operation });
+          expect(out.signature).toMatch(/^[0-9a-f]{16}$/);
+          expect(out.frames.length).toBeLessThanOrEqual(3);
+        },
+      ),
       { numRuns: 300 },
     );
   });

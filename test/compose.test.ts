@@ -46,12 +46,19 @@ interface ComposeFile {
 function interpolate(text: string, env: Env): string {
   return text.replace(
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])((?:[^}])*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match, name: string | undefined, colon: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
+    (
+      match,
+      name: string | undefined,
+      colon: string | undefined,
+      op: string | undefined,
+      arg: string | undefined,
+      bare: string | undefined,
+    ) => {
       if (match === '$$') return '$';
       const variable = name ?? bare!;
       const value = env[variable];
       const missing = colon ? !value : value === undefined;
-      if (op === '-') return missing ? arg ?? '' : value!;
+      if (op === '-') return missing ? (arg ?? '') : value!;
       if (op === '?') {
         if (missing) throw new Error(`compose requires ${variable}: ${arg}`);
         return value!;
@@ -111,7 +118,9 @@ function mountsOf(service: Service): Map<string, string> {
 function conditions(service: Service): Record<string, string> {
   const dependsOn = service.depends_on ?? {};
   if (Array.isArray(dependsOn)) return Object.fromEntries(dependsOn.map((name) => [name, 'service_started']));
-  return Object.fromEntries(Object.entries(dependsOn).map(([name, spec]) => [name, spec.condition ?? 'service_started']));
+  return Object.fromEntries(
+    Object.entries(dependsOn).map(([name, spec]) => [name, spec.condition ?? 'service_started']),
+  );
 }
 
 function imageTag(image: string | undefined): { name: string; tag: string } {
@@ -137,13 +146,24 @@ describe('docker-compose.yml', () => {
   const services = compose.services;
 
   it('has the seven services with pinned images', () => {
-    expect(Object.keys(services).sort()).toEqual(['grafana', 'postgresql', 'prometheus', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'grafana',
+      'postgresql',
+      'prometheus',
+      'temporal',
+      'temporal-admin-tools',
+      'temporal-ui',
+      'worker',
+    ]);
     expect(imageTag(services.postgresql!.image)).toEqual({ name: 'postgres', tag: '16' });
     const server = imageTag(services.temporal!.image);
     expect(server.name).toBe('temporalio/auto-setup');
     const admin = imageTag(services['temporal-admin-tools']!.image);
     expect(admin.name).toBe('temporalio/admin-tools');
-    expect(admin.tag.startsWith(`${server.tag}-`) || admin.tag === server.tag, 'admin-tools matches the server version').toBe(true);
+    expect(
+      admin.tag.startsWith(`${server.tag}-`) || admin.tag === server.tag,
+      'admin-tools matches the server version',
+    ).toBe(true);
     expect(imageTag(services['temporal-ui']!.image).name).toBe('temporalio/ui');
     for (const [name, service] of Object.entries(services)) {
       if (service.image && name !== 'worker') expect(imageTag(service.image).tag, `${name} is pinned`).toMatch(/^v?\d/);
@@ -163,7 +183,8 @@ describe('docker-compose.yml', () => {
     expect(ports(services.worker!).get(codecPort)?.host).toBe(codecPort);
     // Nothing without authentication is reachable from other machines.
     for (const [name, service] of Object.entries(services)) {
-      for (const [container, { ip }] of ports(service)) expect(ip, `${name}:${container} bound to loopback`).toBe('127.0.0.1');
+      for (const [container, { ip }] of ports(service))
+        expect(ip, `${name}:${container} bound to loopback`).toBe('127.0.0.1');
     }
     const [volume] = (services.postgresql!.volumes ?? []).map((entry) => entry.split(':'));
     expect(volume?.[1]).toBe('/var/lib/postgresql/data');
@@ -222,11 +243,13 @@ describe('docker-compose.yml', () => {
     expect(config.TEMPORAL_NAMESPACE).toBe('default');
     expect(temporalSettings(config)).toEqual({ address: 'temporal:7233', namespace: 'default' });
     // With a key from the .env file, encryption and the codec endpoint turn on.
-    const withKey = environment(loadCompose({ PAYLOAD_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).services.worker!);
+    const withKey = environment(
+      loadCompose({ PAYLOAD_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).services.worker!,
+    );
     expect(loadConfig(withKey).PAYLOAD_ENCRYPTION_KEY).toBeDefined();
   });
 
-  it('requires a codec token, which the worker\'s config then accepts on 0.0.0.0 with encryption on', () => {
+  it("requires a codec token, which the worker's config then accepts on 0.0.0.0 with encryption on", () => {
     for (const token of [undefined, '']) {
       const load = () => loadCompose({ CODEC_SERVER_TOKEN: token });
       expect(load, String(token)).toThrow('compose requires CODEC_SERVER_TOKEN');
@@ -263,27 +286,41 @@ describe('docker-compose.yml', () => {
     };
     expect(config.scrape_configs[0]!.static_configs[0]!.targets).toEqual([`worker:${worker.METRICS_PORT}`]);
     expect(config.scrape_configs[0]!.metrics_path ?? '/metrics').toBe('/metrics');
-    for (const rules of config.rule_files) expect(existsSync(path.join(root, mounts.get(rules) ?? 'missing'))).toBe(true);
+    for (const rules of config.rule_files)
+      expect(existsSync(path.join(root, mounts.get(rules) ?? 'missing'))).toBe(true);
     expect(ports(services.prometheus!).get(9090)?.host).toBe(9090);
   });
 
   it('provisions Grafana with the Prometheus data source and the dashboards of deploy/grafana', () => {
     const mounts = mountsOf(services.grafana!);
     const provisioning = mounts.get('/etc/grafana/provisioning')!;
-    const datasources = parse(read(path.join(provisioning, 'datasources/prometheus.yml'))) as { datasources: Array<{ url: string; uid: string }> };
+    const datasources = parse(read(path.join(provisioning, 'datasources/prometheus.yml'))) as {
+      datasources: Array<{ url: string; uid: string }>;
+    };
     expect(datasources.datasources[0]!.url).toBe('http://prometheus:9090');
-    const providers = parse(read(path.join(provisioning, 'dashboards/dashboards.yml'))) as { providers: Array<{ options: { path: string } }> };
+    const providers = parse(read(path.join(provisioning, 'dashboards/dashboards.yml'))) as {
+      providers: Array<{ options: { path: string } }>;
+    };
     const dashboards = mounts.get(providers.providers[0]!.options.path)!;
-    const dashboard = JSON.parse(read(path.join(dashboards, 'self-healing.json'))) as { panels: Array<{ datasource: { uid: string } }> };
+    const dashboard = JSON.parse(read(path.join(dashboards, 'self-healing.json'))) as {
+      panels: Array<{ datasource: { uid: string } }>;
+    };
     expect(dashboard.panels.every((panel) => panel.datasource.uid === datasources.datasources[0]!.uid)).toBe(true);
     expect(ports(services.grafana!).get(3000)?.host).toBe(3000);
   });
 
   it('registers exactly the search attributes of common/search-attributes.ts', () => {
     const script = adminScript(compose);
-    const created = [...script.matchAll(/temporal operator search-attribute create --name (\S+) --type (\S+)/g)].map(([, name, type]) => `${name}=${type}`);
-    expect(created.sort()).toEqual(CUSTOM_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${SEARCH_ATTRIBUTE_TYPE[key.type]}`).sort());
-    expect(environment(services['temporal-admin-tools']!)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default' });
+    const created = [...script.matchAll(/temporal operator search-attribute create --name (\S+) --type (\S+)/g)].map(
+      ([, name, type]) => `${name}=${type}`,
+    );
+    expect(created.sort()).toEqual(
+      CUSTOM_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${SEARCH_ATTRIBUTE_TYPE[key.type]}`).sort(),
+    );
+    expect(environment(services['temporal-admin-tools']!)).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'default',
+    });
   });
 });
 
@@ -318,7 +355,9 @@ describe('the search-attribute job, run against a real Temporal server', () => {
     expect(first.stdout).toContain(`registered in ${namespace}`);
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     for (const key of CUSTOM_SEARCH_ATTRIBUTES) {
-      expect(customAttributes?.[key.name], key.name).toBe(proto.temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as 'INDEXED_VALUE_TYPE_KEYWORD']);
+      expect(customAttributes?.[key.name], key.name).toBe(
+        proto.temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as 'INDEXED_VALUE_TYPE_KEYWORD'],
+      );
     }
     await expect(runJob()).resolves.toBeDefined();
     await connection.close();
@@ -332,7 +371,10 @@ describe('Dockerfile', () => {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'));
-  const packageJson = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies?: Record<string, string> };
+  const packageJson = JSON.parse(read('package.json')) as {
+    dependencies: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
 
   it('builds on node:20-slim with production dependencies only, installed before the source is copied', () => {
     expect(instructions[0]).toBe('FROM node:20-slim');
@@ -357,7 +399,9 @@ describe('Dockerfile', () => {
 
   it('gets every module the worker loads at run time into the image, from production dependencies', () => {
     const ignored = dockerignore();
-    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
+    const lock = JSON.parse(read('package-lock.json')) as {
+      packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+    };
     const entries = ['workers/main.ts', 'workflows/index.ts', 'lib/encrypted-failure-converter.cjs'];
     const { files, packages } = runtimeGraph(entries);
     expect(files.size).toBeGreaterThan(10);
@@ -367,8 +411,10 @@ describe('Dockerfile', () => {
       expect(entry, `${name} is installed`).toBeDefined();
       expect(entry!.dev || entry!.devOptional, `${name} is a production dependency`).toBeFalsy();
     }
-    for (const file of ['package.json', 'package-lock.json', 'db/migrations/meta/_journal.json']) expect(ignored(file), file).toBe(false);
-    for (const file of ['node_modules/x', '.git/HEAD', '.data/pglite', '.tools/venv', '.env']) expect(ignored(file), file).toBe(true);
+    for (const file of ['package.json', 'package-lock.json', 'db/migrations/meta/_journal.json'])
+      expect(ignored(file), file).toBe(false);
+    for (const file of ['node_modules/x', '.git/HEAD', '.data/pglite', '.tools/venv', '.env'])
+      expect(ignored(file), file).toBe(true);
   });
 });
 
@@ -383,7 +429,12 @@ function dockerignore(): (file: string) => boolean {
     const body = pattern
       .replace(/^\/+|\/+$/g, '')
       .split('**')
-      .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+      .map((part) =>
+        part
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]'),
+      )
       .join('.*');
     return new RegExp(`^${body}(/.*)?$`);
   });
@@ -413,8 +464,15 @@ function runtimeGraph(entries: string[]): { files: Set<string>; packages: Set<st
     for (const specifier of specifiers) {
       if (specifier.startsWith('.')) {
         const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
-        const candidates = [target, target.replace(/\.js$/, '.ts'), `${target}.ts`, path.posix.join(target, 'index.ts')];
-        const found = candidates.find((candidate) => existsSync(path.join(root, candidate)) && !candidate.endsWith('/'));
+        const candidates = [
+          target,
+          target.replace(/\.js$/, '.ts'),
+          `${target}.ts`,
+          path.posix.join(target, 'index.ts'),
+        ];
+        const found = candidates.find(
+          (candidate) => existsSync(path.join(root, candidate)) && !candidate.endsWith('/'),
+        );
         expect(found, `${file} imports ${specifier}`).toBeDefined();
         if (/\.(ts|js|cjs|mjs)$/.test(found!)) pending.push(found!);
         else files.add(found!);

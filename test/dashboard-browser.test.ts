@@ -60,14 +60,22 @@ function flaky<T>(failures: number, value: T, makeError: () => unknown = network
 async function settled(operation: string): Promise<HealingEventRow[]> {
   const { rows } = await getHealingEvents(system.database.db, { operation });
   expect(rows.length, operation).toBeGreaterThan(0);
-  await Promise.all(rows.map((row) => client.workflow.getHandle(row.workflowId!).result().catch(() => undefined)));
+  await Promise.all(
+    rows.map((row) =>
+      client.workflow
+        .getHandle(row.workflowId!)
+        .result()
+        .catch(() => undefined),
+    ),
+  );
   return (await getHealingEvents(system.database.db, { operation })).rows;
 }
 
 /** Real healing runs with different outcomes, strategies and categories. */
 async function healSomeFailures(): Promise<void> {
   const healer = system.healer;
-  const payment = () => healer.withSelfHealing('checkout.payment', flaky(2, { paid: true }), { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+  const payment = () =>
+    healer.withSelfHealing('checkout.payment', flaky(2, { paid: true }), { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
   await expect(payment()()).resolves.toEqual({ paid: true });
   await expect(payment()()).resolves.toEqual({ paid: true });
 
@@ -106,7 +114,14 @@ async function healSomeFailures(): Promise<void> {
   });
   await expect(sync()).resolves.toBe('cached inventory');
 
-  for (const operation of ['checkout.payment', 'profile.save', 'catalog.recommend', 'analytics.track', 'orders.query', 'inventory.sync']) {
+  for (const operation of [
+    'checkout.payment',
+    'profile.save',
+    'catalog.recommend',
+    'analytics.track',
+    'orders.query',
+    'inventory.sync',
+  ]) {
     await settled(operation);
   }
 }
@@ -116,8 +131,18 @@ async function recordHealthChecks(): Promise<void> {
   const now = Date.now();
   for (let index = 12; index >= 1; index--) {
     const at = new Date(now - index * 10 * MINUTE + 30_000);
-    await createHealthCheck(db, { checkName: 'database', status: 'healthy', latencyMs: 3 + (index % 4), checkedAt: at });
-    await createHealthCheck(db, { checkName: 'temporal', status: 'healthy', latencyMs: 12 + (index % 3) * 4, checkedAt: at });
+    await createHealthCheck(db, {
+      checkName: 'database',
+      status: 'healthy',
+      latencyMs: 3 + (index % 4),
+      checkedAt: at,
+    });
+    await createHealthCheck(db, {
+      checkName: 'temporal',
+      status: 'healthy',
+      latencyMs: 12 + (index % 3) * 4,
+      checkedAt: at,
+    });
     await createHealthCheck(db, {
       checkName: 'openai',
       status: index === 5 ? 'unhealthy' : 'healthy',
@@ -126,7 +151,12 @@ async function recordHealthChecks(): Promise<void> {
       checkedAt: at,
     });
   }
-  await createHealthCheck(db, { checkName: 'openai', status: 'degraded', latencyMs: 2_600, error: 'answered in 2600 ms (over 2000 ms)' });
+  await createHealthCheck(db, {
+    checkName: 'openai',
+    status: 'degraded',
+    latencyMs: 2_600,
+    error: 'answered in 2600 ms (over 2000 ms)',
+  });
   await createHealthCheck(db, { checkName: 'database', status: 'healthy', latencyMs: 4 });
   await createHealthCheck(db, { checkName: 'temporal', status: 'healthy', latencyMs: 14 });
   // What the health workflow records for a check with nothing configured.
@@ -226,7 +256,10 @@ describe('dashboard in a headless browser', () => {
       }
 
       await page.fill('input[name="token"]', 'not-the-dashboard-token');
-      const [refusedLogin] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/login')), page.click('button[type="submit"]')]);
+      const [refusedLogin] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/login')),
+        page.click('button[type="submit"]'),
+      ]);
       expect(refusedLogin.status()).toBe(401);
       await page.waitForSelector('text=That token was not accepted.');
       expect(await context.cookies()).toEqual([]);
@@ -280,7 +313,9 @@ describe('dashboard in a headless browser', () => {
       await expect(page.locator('#overall-text').textContent()).resolves.toBe('System degraded');
       const cards = page.locator('#health-cards .card');
       expect(await cards.count()).toBe(4);
-      expect(await cards.evaluateAll((nodes) => nodes.map((node: any) => [node.dataset.check, node.dataset.status]))).toEqual([
+      expect(
+        await cards.evaluateAll((nodes) => nodes.map((node: any) => [node.dataset.check, node.dataset.status])),
+      ).toEqual([
         ['database', 'healthy'],
         ['openai', 'degraded'],
         ['sms', 'skipped'],
@@ -306,8 +341,15 @@ describe('dashboard in a headless browser', () => {
       await expect(page.locator('#page-info').textContent()).resolves.toBe('1–9 of 9');
       const operations = await feed.locator('td.op').allTextContents();
       expect(operations.sort()).toEqual([
-        'analytics.track', 'catalog.recommend', 'checkout.payment', 'checkout.payment', 'checkout.refund',
-        'inventory.sync', 'orders.query', 'profile.save', 'reports.nightly',
+        'analytics.track',
+        'catalog.recommend',
+        'checkout.payment',
+        'checkout.payment',
+        'checkout.refund',
+        'inventory.sync',
+        'orders.query',
+        'profile.save',
+        'reports.nightly',
       ]);
       const newest = rows[0]!;
       const first = feed.first();
@@ -406,7 +448,10 @@ describe('dashboard in a headless browser', () => {
       await page.selectOption('select[name="result"]', '');
       await page.selectOption('select[name="operation"]', 'checkout.payment');
       await page.waitForFunction(() => document.getElementById('page-info')?.textContent === '1–2 of 2');
-      expect(await page.locator('#events-body td.op').allTextContents()).toEqual(['checkout.payment', 'checkout.payment']);
+      expect(await page.locator('#events-body td.op').allTextContents()).toEqual([
+        'checkout.payment',
+        'checkout.payment',
+      ]);
 
       await page.click('#filters-reset');
       await page.waitForFunction(() => document.getElementById('page-info')?.textContent === '1–9 of 9');
@@ -414,8 +459,15 @@ describe('dashboard in a headless browser', () => {
 
     it('updates itself without a reload when new results arrive', async () => {
       await page.evaluate(() => (window.__sameDocument = true));
-      await createHealthCheck(system.database.db, { checkName: 'queue', status: 'unhealthy', latencyMs: 900, error: 'broker unreachable' });
-      const late = system.healer.withSelfHealing('late.arrival', flaky(1, 'ok'), { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+      await createHealthCheck(system.database.db, {
+        checkName: 'queue',
+        status: 'unhealthy',
+        latencyMs: 900,
+        error: 'broker unreachable',
+      });
+      const late = system.healer.withSelfHealing('late.arrival', flaky(1, 'ok'), {
+        allowedStrategies: ['RETRY_WITH_BACKOFF'],
+      });
       await expect(late()).resolves.toBe('ok');
       await settled('late.arrival');
 
@@ -432,7 +484,9 @@ describe('dashboard in a headless browser', () => {
       const captured = await context.cookies();
       expect(captured.map((cookie) => cookie.name)).toEqual(['healing_dashboard_session']);
       const [landing] = await Promise.all([
-        page.waitForResponse((response) => response.url() === `${dashboard.url}/` && response.request().method() === 'GET'),
+        page.waitForResponse(
+          (response) => response.url() === `${dashboard.url}/` && response.request().method() === 'GET',
+        ),
         page.click('button:has-text("Sign out")'),
       ]);
       expect(landing.status()).toBe(401);

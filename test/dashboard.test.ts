@@ -55,46 +55,124 @@ beforeAll(async () => {
   db = database.handle.db;
   await event(
     'charge-1',
-    { operation: 'billing.charge', signature: 'sig-net', category: 'network', severity: 'high', workflowId: 'heal-billing.charge-1', runId: 'run-1', detectedAt: new Date(now - 10 * MINUTE) },
+    {
+      operation: 'billing.charge',
+      signature: 'sig-net',
+      category: 'network',
+      severity: 'high',
+      workflowId: 'heal-billing.charge-1',
+      runId: 'run-1',
+      detectedAt: new Date(now - 10 * MINUTE),
+    },
     { result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 1_500, diagnosis, diagnosisSource: 'rules' },
   );
   await event(
     'charge-2',
-    { operation: 'billing.charge', signature: 'sig-net', category: 'network', severity: 'high', workflowId: 'heal-billing.charge-2', detectedAt: new Date(now - 2 * HOUR) },
+    {
+      operation: 'billing.charge',
+      signature: 'sig-net',
+      category: 'network',
+      severity: 'high',
+      workflowId: 'heal-billing.charge-2',
+      detectedAt: new Date(now - 2 * HOUR),
+    },
     { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' },
   );
   await event(
     'user-1',
-    { operation: 'users.get', signature: 'sig-validation', category: 'validation', severity: 'low', detectedAt: new Date(now - 30 * MINUTE) },
+    {
+      operation: 'users.get',
+      signature: 'sig-validation',
+      category: 'validation',
+      severity: 'low',
+      detectedAt: new Date(now - 30 * MINUTE),
+    },
     { result: 'failed' },
   );
   await event(
     'user-2',
-    { operation: 'users.get', signature: 'sig-rate', category: 'rate_limit', severity: 'medium', detectedAt: new Date(now - 3 * 24 * HOUR) },
+    {
+      operation: 'users.get',
+      signature: 'sig-rate',
+      category: 'rate_limit',
+      severity: 'medium',
+      detectedAt: new Date(now - 3 * 24 * HOUR),
+    },
     { result: 'healed', strategy: 'RATE_LIMIT_BACKOFF', healingDurationMs: 4_000 },
   );
   await event(
     'report-1',
-    { operation: 'reports.build', signature: 'sig-db', category: 'database_connection', severity: 'critical', detectedAt: new Date(now - HOUR) },
+    {
+      operation: 'reports.build',
+      signature: 'sig-db',
+      category: 'database_connection',
+      severity: 'critical',
+      detectedAt: new Date(now - HOUR),
+    },
     { result: 'queued', strategy: 'QUEUE_FOR_LATER' },
   );
   for (let index = 0; index < 6; index++) {
     await event(
       `bulk-${index}`,
-      { operation: 'bulk.import', signature: 'sig-runtime', category: 'runtime', severity: 'low', detectedAt: new Date(now - (40 + index) * MINUTE) },
+      {
+        operation: 'bulk.import',
+        signature: 'sig-runtime',
+        category: 'runtime',
+        severity: 'low',
+        detectedAt: new Date(now - (40 + index) * MINUTE),
+      },
       { result: 'healed', strategy: 'USE_DEFAULT_VALUE', healingDurationMs: 100 },
     );
   }
-  await upsertHealingPattern(db, { signature: 'sig-net', strategy: 'RETRY_WITH_BACKOFF', category: 'network', success: true, healingMs: 1_500, diagnosis });
-  await upsertHealingPattern(db, { signature: 'sig-net', strategy: 'RETRY_WITH_BACKOFF', category: 'network', success: false });
-  await upsertHealingPattern(db, { signature: 'sig-runtime', strategy: 'USE_DEFAULT_VALUE', category: 'runtime', success: true, healingMs: 100 });
+  await upsertHealingPattern(db, {
+    signature: 'sig-net',
+    strategy: 'RETRY_WITH_BACKOFF',
+    category: 'network',
+    success: true,
+    healingMs: 1_500,
+    diagnosis,
+  });
+  await upsertHealingPattern(db, {
+    signature: 'sig-net',
+    strategy: 'RETRY_WITH_BACKOFF',
+    category: 'network',
+    success: false,
+  });
+  await upsertHealingPattern(db, {
+    signature: 'sig-runtime',
+    strategy: 'USE_DEFAULT_VALUE',
+    category: 'runtime',
+    success: true,
+    healingMs: 100,
+  });
 
-  await createHealthCheck(db, { checkName: 'database', status: 'healthy', latencyMs: 5, checkedAt: new Date(now - 9 * HOUR) });
+  await createHealthCheck(db, {
+    checkName: 'database',
+    status: 'healthy',
+    latencyMs: 5,
+    checkedAt: new Date(now - 9 * HOUR),
+  });
   for (const minutesAgo of [30, 20, 8]) {
-    await createHealthCheck(db, { checkName: 'database', status: 'healthy', latencyMs: minutesAgo, checkedAt: new Date(now - minutesAgo * MINUTE) });
+    await createHealthCheck(db, {
+      checkName: 'database',
+      status: 'healthy',
+      latencyMs: minutesAgo,
+      checkedAt: new Date(now - minutesAgo * MINUTE),
+    });
   }
-  await createHealthCheck(db, { checkName: 'openai', status: 'healthy', latencyMs: 200, checkedAt: new Date(now - 20 * MINUTE) });
-  await createHealthCheck(db, { checkName: 'openai', status: 'degraded', latencyMs: 2_400, error: 'slow answer', checkedAt: new Date(now - 5 * MINUTE) });
+  await createHealthCheck(db, {
+    checkName: 'openai',
+    status: 'healthy',
+    latencyMs: 200,
+    checkedAt: new Date(now - 20 * MINUTE),
+  });
+  await createHealthCheck(db, {
+    checkName: 'openai',
+    status: 'degraded',
+    latencyMs: 2_400,
+    error: 'slow answer',
+    checkedAt: new Date(now - 5 * MINUTE),
+  });
 
   dashboard = await startDashboard({
     db,
@@ -256,7 +334,8 @@ describe('without a valid token', () => {
       } else {
         // The sign-in form and nothing else: no data, no script, no asset.
         expect(body, path).toContain('<form method="post" action="/login"');
-        for (const leak of ['billing.charge', 'sig-net', 'database', 'script', '/assets/']) expect(body, path).not.toContain(leak);
+        for (const leak of ['billing.charge', 'sig-net', 'database', 'script', '/assets/'])
+          expect(body, path).not.toContain(leak);
       }
     }
   });
@@ -571,7 +650,9 @@ describe('the JSON API', () => {
     expect(new Set(seen).size).toBe(11);
     const bad = await call('/api/events?before=11', { bearer: TOKEN });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ issues: [{ param: 'before', message: 'must be the nextCursor of a page' }] });
+    expect(await bad.json()).toMatchObject({
+      issues: [{ param: 'before', message: 'must be the nextCursor of a page' }],
+    });
   });
 
   it('polls answer 304 while nothing was written, and 200 again after a write (never without the token)', async () => {
@@ -583,7 +664,9 @@ describe('the JSON API', () => {
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
     // Another question (other parameters) is answered in full.
-    expect((await ask('/api/stats?hours=12', { authorization: `Bearer ${TOKEN}`, 'If-None-Match': etag })).status).toBe(200);
+    expect((await ask('/api/stats?hours=12', { authorization: `Bearer ${TOKEN}`, 'If-None-Match': etag })).status).toBe(
+      200,
+    );
     expect((await ask('/api/stats?hours=24', { 'If-None-Match': etag })).status).toBe(401);
 
     await updateHealingEvent(db, 'user-1', { result: 'failed' }); // a write (same values: only updated_at moves)
@@ -626,7 +709,11 @@ describe('the JSON API', () => {
     expect(stats.meanTimeToHealMs).toBeCloseTo((1_500 + 4_000 + 6 * 100) / 8);
     expect(stats.byCategory[0]).toMatchObject({ key: 'runtime', count: 6, healed: 6, notHealed: 0, unresolved: 0 });
     expect(stats.byCategory[0].successRate).toBe(1);
-    expect(stats.byStrategy.find((group: any) => group.key === 'RETRY_WITH_BACKOFF')).toMatchObject({ count: 2, healed: 1, successRate: 0.5 });
+    expect(stats.byStrategy.find((group: any) => group.key === 'RETRY_WITH_BACKOFF')).toMatchObject({
+      count: 2,
+      healed: 1,
+      successRate: 0.5,
+    });
     expect(stats.hourly).toHaveLength(48);
     expect(stats.hourly.reduce((sum: number, bucket: any) => sum + bucket.count, 0)).toBe(10); // user-2 is 3 days old
     const hours = stats.hourly.map((bucket: any) => Date.parse(bucket.hour));
@@ -669,23 +756,69 @@ describe('the JSON API', () => {
 
   it('/api/breakers: the shared circuit breakers from Temporal, never a 304 from the database version', async () => {
     expect(await json('/api/breakers')).toEqual({ available: false, rows: [] });
-    const settings = { failureRate: 0.5, windowMs: 30_000, minimumCalls: 10, quorum: 2, openMs: 30_000, maxOpenMs: 300_000 };
-    const window = { calls: 12, failures: 9, failureRate: 0.75, instances: [], failingInstances: 2, requiredQuorum: 2, reason: '75 % failed' };
+    const settings = {
+      failureRate: 0.5,
+      windowMs: 30_000,
+      minimumCalls: 10,
+      quorum: 2,
+      openMs: 30_000,
+      maxOpenMs: 300_000,
+    };
+    const window = {
+      calls: 12,
+      failures: 9,
+      failureRate: 0.75,
+      instances: [],
+      failingInstances: 2,
+      requiredQuorum: 2,
+      reason: '75 % failed',
+    };
     const open = {
       breakerId: 'breaker:quotes.fetch',
       operation: 'quotes.fetch',
-      view: { breakerId: 'breaker:quotes.fetch', operation: 'quotes.fetch', settings, window, state: 'open' as const, since: now - MINUTE, retryAt: now + MINUTE, reason: '75 % failed', openings: 1, probes: 0, failedProbes: 0, rejected: 40 },
+      view: {
+        breakerId: 'breaker:quotes.fetch',
+        operation: 'quotes.fetch',
+        settings,
+        window,
+        state: 'open' as const,
+        since: now - MINUTE,
+        retryAt: now + MINUTE,
+        reason: '75 % failed',
+        openings: 1,
+        probes: 0,
+        failedProbes: 0,
+        rejected: 40,
+      },
     };
-    const held = { breakerId: 'breaker:mail.send', operation: 'mail.send', status: { state: 'open' as const, since: now, reason: 'opened by ops: maintenance' } };
+    const held = {
+      breakerId: 'breaker:mail.send',
+      operation: 'mail.send',
+      status: { state: 'open' as const, since: now, reason: 'opened by ops: maintenance' },
+    };
     await withDashboard({ breakers: async () => [held, open] }, async (server) => {
       const first = await call('/api/breakers', { bearer: TOKEN, server });
       expect(first.headers.get('etag')).toBeNull();
       const body = (await first.json()) as any;
       expect(body.available).toBe(true);
-      expect(body.rows[1]).toMatchObject({ operation: 'quotes.fetch', state: 'open', failureRate: 0.75, calls: 12, failingInstances: 2, rejected: 40 });
-      expect(body.rows[1].temporalUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows/breaker%3Aquotes.fetch');
+      expect(body.rows[1]).toMatchObject({
+        operation: 'quotes.fetch',
+        state: 'open',
+        failureRate: 0.75,
+        calls: 12,
+        failingInstances: 2,
+        rejected: 40,
+      });
+      expect(body.rows[1].temporalUrl).toBe(
+        'http://127.0.0.1:8233/namespaces/default/workflows/breaker%3Aquotes.fetch',
+      );
       expect(Date.parse(body.rows[1].retryAt)).toBe(now + MINUTE);
-      expect(body.rows[0]).toMatchObject({ operation: 'mail.send', state: 'open', failureRate: null, reason: 'opened by ops: maintenance' });
+      expect(body.rows[0]).toMatchObject({
+        operation: 'mail.send',
+        state: 'open',
+        failureRate: null,
+        reason: 'opened by ops: maintenance',
+      });
     });
   });
 
@@ -693,7 +826,13 @@ describe('the JSON API', () => {
     const { rows } = await json('/api/patterns');
     expect(rows).toHaveLength(2);
     const net = rows.find((row: any) => row.signature === 'sig-net');
-    expect(net).toMatchObject({ strategy: 'RETRY_WITH_BACKOFF', successCount: 1, failureCount: 1, successRate: 0.5, rootCause: 'upstream reset the connection' });
+    expect(net).toMatchObject({
+      strategy: 'RETRY_WITH_BACKOFF',
+      successCount: 1,
+      failureCount: 1,
+      successRate: 0.5,
+      rootCause: 'upstream reset the connection',
+    });
     // Nothing recurred: its one heal held.
     expect(net).toMatchObject({ heals: 1, held: 1, effectiveness: 1, signatureEffectiveness: 1, recurring: false });
     expect((await json('/api/patterns?signature=sig-runtime')).rows).toEqual([
@@ -716,13 +855,25 @@ describe('the JSON API', () => {
     const all = await json('/api/health/history?check=database');
     expect(all.rows.map((row: any) => row.latencyMs)).toEqual([8, 20, 30, 5]);
     expect((await json('/api/health/history?check=database&hours=1')).rows).toHaveLength(3);
-    expect((await json('/api/health/history?limit=2')).rows.map((row: any) => row.checkName)).toEqual(['openai', 'database']);
+    expect((await json('/api/health/history?limit=2')).rows.map((row: any) => row.checkName)).toEqual([
+      'openai',
+      'database',
+    ]);
   });
 
   it('/api/operations and /api/meta feed the page its filter choices and settings', async () => {
-    expect((await json('/api/operations')).operations).toEqual(['billing.charge', 'bulk.import', 'reports.build', 'users.get']);
+    expect((await json('/api/operations')).operations).toEqual([
+      'billing.charge',
+      'bulk.import',
+      'reports.build',
+      'users.get',
+    ]);
     const meta = await json('/api/meta');
-    expect(meta).toMatchObject({ temporalUiUrl: 'http://127.0.0.1:8233/', temporalNamespace: 'default', pollIntervalMs: 5_000 });
+    expect(meta).toMatchObject({
+      temporalUiUrl: 'http://127.0.0.1:8233/',
+      temporalNamespace: 'default',
+      pollIntervalMs: 5_000,
+    });
     expect(meta.vocabulary.results).toContain('healed');
   });
 

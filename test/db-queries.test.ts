@@ -65,7 +65,14 @@ async function updateEvent(db: Database, eventKey: string, patch: HealingEventPa
 }
 
 function attempt(id: string, overrides: Partial<AttemptLogEntry> = {}): AttemptLogEntry {
-  return { id, strategy: 'RETRY_WITH_BACKOFF', result: 'failed', durationMs: 10, at: new Date().toISOString(), ...overrides };
+  return {
+    id,
+    strategy: 'RETRY_WITH_BACKOFF',
+    result: 'failed',
+    durationMs: 10,
+    at: new Date().toISOString(),
+    ...overrides,
+  };
 }
 
 /** A port on 127.0.0.1 nobody listens on (bound, then released). */
@@ -125,8 +132,11 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(retried.errorMessage).toBe('socket hang up');
       const concurrent = newEvent({ eventKey: `${input.eventKey}-c` });
       await Promise.all(Array.from({ length: 10 }, () => recordHealingEvent(db, concurrent)));
-      expect((await getHealingEvents(db, { operation: concurrent.operation, signature: concurrent.signature })).rows
-        .filter((row) => row.eventKey === concurrent.eventKey)).toHaveLength(1);
+      expect(
+        (await getHealingEvents(db, { operation: concurrent.operation, signature: concurrent.signature })).rows.filter(
+          (row) => row.eventKey === concurrent.eventKey,
+        ),
+      ).toHaveLength(1);
     });
 
     it('updates fields, bumps updated_at and stamps resolved_at once', async () => {
@@ -192,7 +202,9 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         { severity: 'high', category: 'network', result: 'healed' },
       ] as const;
       for (const [i, spec] of specs.entries()) {
-        const created = await createEvent(db, newEvent({
+        const created = await createEvent(
+          db,
+          newEvent({
             operation,
             signature: `${operation}-sig-${i % 2}`,
             workflowId: `${operation}-wf-${i}`,
@@ -206,9 +218,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
       const all = await getHealingEvents(db, { operation });
       expect(all.total).toBe(7);
-      expect(all.rows.map((row) => row.workflowId)).toEqual(
-        [6, 5, 4, 3, 2, 1, 0].map((i) => `${operation}-wf-${i}`),
-      );
+      expect(all.rows.map((row) => row.workflowId)).toEqual([6, 5, 4, 3, 2, 1, 0].map((i) => `${operation}-wf-${i}`));
 
       expect(all.nextCursor).toBeNull();
       const pages: string[][] = [];
@@ -241,7 +251,11 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       const operation = unique('tieOp');
       const at = new Date(Date.UTC(2001, 6, 1));
       await db.insert(healingEvents).values(
-        Array.from({ length: MAX_COUNTED_MATCHES + 5 }, (_, i) => ({ ...newEvent({ operation }), detectedAt: at, eventKey: `${operation}-${i}` })),
+        Array.from({ length: MAX_COUNTED_MATCHES + 5 }, (_, i) => ({
+          ...newEvent({ operation }),
+          detectedAt: at,
+          eventKey: `${operation}-${i}`,
+        })),
       );
       const seen: string[] = [];
       let before: string | undefined;
@@ -274,7 +288,11 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       eventKey,
       result,
       healingWorkflowId: result === 'joined' ? 'heal-run-1' : eventKey,
-      error: { name: 'Error', message: `connect ECONNREFUSED\u0000 ${'x'.repeat(MAX_ERROR_MESSAGE_CHARS)}`, code: 'ECONNREFUSED' },
+      error: {
+        name: 'Error',
+        message: `connect ECONNREFUSED\u0000 ${'x'.repeat(MAX_ERROR_MESSAGE_CHARS)}`,
+        code: 'ECONNREFUSED',
+      },
       context: { orderId: 'o-1' },
       detectedAt: '2026-11-29T00:00:00.000Z',
     });
@@ -286,29 +304,53 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
 
     it('records a batch in one insert, bounded like any event, and nothing twice', async () => {
-      expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j2-${kind}`, 'not-started')]))).toBe(2);
+      expect(
+        await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j2-${kind}`, 'not-started')])),
+      ).toBe(2);
       // A retried activity, and an occurrence whose own run recorded it after all.
       await createEvent(db, newEvent({ eventKey: `j3-${kind}`, operation: 'db.joined' }));
       expect(await recordJoinedOccurrences(db, batch([occurrence(`j1-${kind}`), occurrence(`j3-${kind}`)]))).toBe(0);
       const { rows } = await getHealingEvents(db, { operation: 'db.joined' });
       expect(rows).toHaveLength(3);
       const joined = rows.find((row) => row.eventKey === `j1-${kind}`)!;
-      expect(joined).toMatchObject({ result: 'joined', workflowId: 'heal-run-1', signature: `sig-joined-${kind}`, errorCode: 'ECONNREFUSED' });
+      expect(joined).toMatchObject({
+        result: 'joined',
+        workflowId: 'heal-run-1',
+        signature: `sig-joined-${kind}`,
+        errorCode: 'ECONNREFUSED',
+      });
       expect(joined.errorMessage).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
       expect(joined.errorMessage).not.toContain('\u0000');
-      expect(joined.context).toEqual({ orderId: 'o-1', recordedBy: 'occurrences-db.joined-sig', joinedRun: 'heal-run-1' });
+      expect(joined.context).toEqual({
+        orderId: 'o-1',
+        recordedBy: 'occurrences-db.joined-sig',
+        joinedRun: 'heal-run-1',
+      });
       expect(joined.resolvedAt).toBeInstanceOf(Date);
-      expect(rows.find((row) => row.eventKey === `j2-${kind}`)).toMatchObject({ result: 'not-started', workflowId: `j2-${kind}` });
+      expect(rows.find((row) => row.eventKey === `j2-${kind}`)).toMatchObject({
+        result: 'not-started',
+        workflowId: `j2-${kind}`,
+      });
       expect(rows.find((row) => row.eventKey === `j3-${kind}`)!.result).toBe('pending');
     });
 
     it("stamps the fault's latest diagnosis on the occurrences it records", async () => {
       const signature = `sig-joined-${kind}`;
       const leader = await createEvent(db, newEvent({ eventKey: `lead-${kind}`, operation: 'db.joined', signature }));
-      await updateHealingEvent(db, leader.eventKey, { diagnosis, diagnosisSource: 'llm', category: 'network', severity: 'high' });
+      await updateHealingEvent(db, leader.eventKey, {
+        diagnosis,
+        diagnosisSource: 'llm',
+        category: 'network',
+        severity: 'high',
+      });
       await recordJoinedOccurrences(db, batch([occurrence(`j4-${kind}`)]));
       const { rows } = await getHealingEvents(db, { operation: 'db.joined', result: 'joined' });
-      expect(rows.find((row) => row.eventKey === `j4-${kind}`)).toMatchObject({ category: 'network', severity: 'high', diagnosisSource: 'llm', diagnosis });
+      expect(rows.find((row) => row.eventKey === `j4-${kind}`)).toMatchObject({
+        category: 'network',
+        severity: 'high',
+        diagnosisSource: 'llm',
+        diagnosis,
+      });
       expect(rows.find((row) => row.eventKey === `j1-${kind}`)!.category).toBeNull();
     });
   });
@@ -322,7 +364,9 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         patch: HealingEventPatch,
         category: 'network' | 'timeout' | null = 'network',
       ) => {
-        const created = await createEvent(db, newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
+        const created = await createEvent(
+          db,
+          newEvent({ category, detectedAt: new Date(from.getTime() + minutesAfter * 60_000) }),
         );
         await updateHealingEvent(db, created.eventKey, patch);
       };
@@ -339,7 +383,17 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
       const stats = await getHealingStats(db, { from, to });
       expect(stats.total).toBe(7);
-      expect(stats.byResult).toEqual({ pending: 1, healed: 3, failed: 1, skipped: 1, queued: 0, cancelled: 1, joined: 0, 'not-started': 0, 'breaker-open': 0 });
+      expect(stats.byResult).toEqual({
+        pending: 1,
+        healed: 3,
+        failed: 1,
+        skipped: 1,
+        queued: 0,
+        cancelled: 1,
+        joined: 0,
+        'not-started': 0,
+        'breaker-open': 0,
+      });
       expect(stats.resolved).toBe(5);
       expect(stats.successRate).toBeCloseTo(3 / 5);
       expect(stats.meanTimeToHealMs).toBeCloseTo(200);
@@ -348,8 +402,20 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         { key: 'timeout', count: 2, healed: 1, resolved: 2, successRate: 1 / 2 },
         { key: null, count: 1, healed: 0, resolved: 0, successRate: null },
       ]);
-      expect(stats.byStrategy[0]).toEqual({ key: 'RETRY_WITH_BACKOFF', count: 4, healed: 2, resolved: 3, successRate: 2 / 3 });
-      expect(stats.byStrategy).toContainEqual({ key: 'SKIP_OPERATION', count: 1, healed: 0, resolved: 1, successRate: 0 });
+      expect(stats.byStrategy[0]).toEqual({
+        key: 'RETRY_WITH_BACKOFF',
+        count: 4,
+        healed: 2,
+        resolved: 3,
+        successRate: 2 / 3,
+      });
+      expect(stats.byStrategy).toContainEqual({
+        key: 'SKIP_OPERATION',
+        count: 1,
+        healed: 0,
+        resolved: 1,
+        successRate: 0,
+      });
       expect(stats.eventsPerHour).toEqual([
         { hour: new Date(Date.UTC(2003, 5, 1, 10)), count: 3 },
         { hour: new Date(Date.UTC(2003, 5, 1, 11)), count: 2 },
@@ -361,7 +427,8 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       const hour = Date.UTC(2003, 7, 1, 10);
       const minute = (m: number) => new Date(hour + m * 60_000);
       const keys = [10, 50, 70, 130, 170].map((m) => ({ m, key: unique('partial') }));
-      for (const { m, key } of keys) await createEvent(db, newEvent({ eventKey: key, category: 'network', detectedAt: minute(m) }));
+      for (const { m, key } of keys)
+        await createEvent(db, newEvent({ eventKey: key, category: 'network', detectedAt: minute(m) }));
       await updateHealingEvent(db, keys[1]!.key, { result: 'failed', strategy: 'RETRY_WITH_BACKOFF' });
       await updateHealingEvent(db, keys[1]!.key, { result: 'healed', healingDurationMs: 40 });
       await updateHealingEvent(db, keys[2]!.key, { category: 'timeout' });
@@ -369,7 +436,10 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       expect(stats.total).toBe(3); // minutes 50, 70, 130
       expect(stats.byResult).toMatchObject({ healed: 1, pending: 2, failed: 0 });
       expect(stats.meanTimeToHealMs).toBe(40);
-      expect(stats.byCategory.map((group) => [group.key, group.count])).toEqual([['network', 2], ['timeout', 1]]);
+      expect(stats.byCategory.map((group) => [group.key, group.count])).toEqual([
+        ['network', 2],
+        ['timeout', 1],
+      ]);
       expect(stats.byStrategy).toEqual([
         { key: null, count: 2, healed: 0, resolved: 0, successRate: null },
         { key: 'RETRY_WITH_BACKOFF', count: 1, healed: 1, resolved: 1, successRate: 1 },
@@ -427,9 +497,20 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       const signature = unique('pattern');
       expect(await getHealingPattern(db, signature)).toBeUndefined();
 
-      await upsertHealingPattern(db, { signature, strategy: 'RETRY_WITH_BACKOFF', success: false, category: 'network' });
+      await upsertHealingPattern(db, {
+        signature,
+        strategy: 'RETRY_WITH_BACKOFF',
+        success: false,
+        category: 'network',
+      });
       await upsertHealingPattern(db, { signature, strategy: 'RETRY_WITH_BACKOFF', success: true, healingMs: 100 });
-      await upsertHealingPattern(db, { signature, strategy: 'FALLBACK_TO_CACHE', success: true, healingMs: 50, diagnosis });
+      await upsertHealingPattern(db, {
+        signature,
+        strategy: 'FALLBACK_TO_CACHE',
+        success: true,
+        healingMs: 50,
+        diagnosis,
+      });
       const cache = await upsertHealingPattern(db, {
         signature,
         strategy: 'FALLBACK_TO_CACHE',
@@ -437,7 +518,13 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
         healingMs: 150,
       });
 
-      expect(cache).toMatchObject({ successCount: 2, failureCount: 0, totalHealingMs: 200, avgHealingMs: 100, diagnosis });
+      expect(cache).toMatchObject({
+        successCount: 2,
+        failureCount: 0,
+        totalHealingMs: 200,
+        avgHealingMs: 100,
+        diagnosis,
+      });
       expect(cache.confidence).toBeCloseTo(2 / 3);
 
       const best = await getHealingPattern(db, signature);
@@ -449,7 +536,11 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
     });
 
     it('keeps avg_healing_ms null until the first success', async () => {
-      const row = await upsertHealingPattern(db, { signature: unique('never'), strategy: 'SKIP_OPERATION', success: false });
+      const row = await upsertHealingPattern(db, {
+        signature: unique('never'),
+        strategy: 'SKIP_OPERATION',
+        success: false,
+      });
       expect(row).toMatchObject({ successCount: 0, failureCount: 1, avgHealingMs: null, confidence: 0 });
     });
 
@@ -468,7 +559,13 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
 
     it('counts an outcome with the same outcomeId once (retried learning activity)', async () => {
       const signature = unique('idempotent');
-      const outcome = { outcomeId: `${signature}:1`, signature, strategy: 'RETRY_WITH_BACKOFF', success: true, healingMs: 5 } as const;
+      const outcome = {
+        outcomeId: `${signature}:1`,
+        signature,
+        strategy: 'RETRY_WITH_BACKOFF',
+        success: true,
+        healingMs: 5,
+      } as const;
       await Promise.all([upsertHealingPattern(db, outcome), upsertHealingPattern(db, outcome)]);
       await upsertHealingPattern(db, outcome);
       await upsertHealingPattern(db, { ...outcome, outcomeId: `${signature}:2` });

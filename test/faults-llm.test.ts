@@ -27,7 +27,13 @@ beforeAll(async () => {
   openai = await startFakeOpenAi();
   const llmOn = (db: Database) => {
     const llm = llmDiagnoserFromConfig(
-      { OPENAI_API_KEY: 'sk-faults', OPENAI_BASE_URL: openai.baseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: TIMEOUT_MS, LLM_CALLS_PER_HOUR: 1_000 },
+      {
+        OPENAI_API_KEY: 'sk-faults',
+        OPENAI_BASE_URL: openai.baseURL,
+        OPENAI_MODEL: 'fake-model',
+        OPENAI_TIMEOUT_MS: TIMEOUT_MS,
+        LLM_CALLS_PER_HOUR: 1_000,
+      },
       { db, onOutcome: (outcome) => outcomes.push(outcome) },
     );
     if (!llm.handle) throw new Error(`no LLM diagnoser: ${llm.reason}`);
@@ -123,7 +129,9 @@ describe('the LLM endpoint misbehaves during a healing run', () => {
       const events = await settled('faults.llm.storm', ids.length);
       expect(new Set(events.map((event) => event.signature)).size).toBe(1);
       expect(events.every((event) => event.result === 'healed')).toBe(true);
-      expect(events.every((event) => event.diagnosisSource === 'rules' || event.diagnosisSource === 'pattern')).toBe(true);
+      expect(events.every((event) => event.diagnosisSource === 'rules' || event.diagnosisSource === 'pattern')).toBe(
+        true,
+      );
       expect(openai.completionRequests()).toHaveLength(1);
     } finally {
       openai.setDefault(() => ({ kind: 'json', status: 500, body: { error: { message: 'no answer scripted' } } }));

@@ -75,7 +75,8 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
   for (;;) {
     if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
-    if (workers.some((worker) => worker.getState() === 'FAILED')) throw new Error(`a worker failed while waiting for ${what}`);
+    if (workers.some((worker) => worker.getState() === 'FAILED'))
+      throw new Error(`a worker failed while waiting for ${what}`);
   }
 }
 
@@ -86,7 +87,9 @@ async function settledEvents(operation: string, expected: number) {
     rows = (await getHealingEvents(testDb.handle.db, { operation })).rows;
     return rows.length >= expected;
   }, `${expected} events of ${operation}`);
-  const summaries = await Promise.all(rows.map((row) => client.workflow.getHandle(row.workflowId!).result() as Promise<HealingSummary>));
+  const summaries = await Promise.all(
+    rows.map((row) => client.workflow.getHandle(row.workflowId!).result() as Promise<HealingSummary>),
+  );
   return { rows: (await getHealingEvents(testDb.handle.db, { operation })).rows, summaries };
 }
 
@@ -129,7 +132,9 @@ describe('PostgreSQL unreachable', () => {
     // The worker keeps trying the database while it is unreachable: each refusal is one attempt, and
     // the first attempts of the 5 runs' analysis and occurrence record are 10, so 15 means retries.
     await until(() => proxy.refused - mark >= 15, 'the activities to retry against the cut database');
-    expect(await countRows(`select count(*) as n from healing_events where operation = $1`, ['faults.pg.down-before'])).toBe(0);
+    expect(
+      await countRows(`select count(*) as n from healing_events where operation = $1`, ['faults.pg.down-before']),
+    ).toBe(0);
     proxy.restore();
 
     await expect(Promise.all(calls)).resolves.toEqual(ids.map((id) => `value ${id}`));
@@ -142,7 +147,12 @@ describe('PostgreSQL unreachable', () => {
     expect(new Set(rows.map((row) => row.signature))).toEqual(new Set([signature]));
     const [pattern] = await getHealingPatterns(testDb.handle.db, { signature });
     expect(pattern).toMatchObject({ strategy: 'RETRY_WITH_BACKOFF', successCount: ids.length, failureCount: 0 });
-    expect(await countRows(`select count(*) as n from learned_outcomes where outcome_id like 'heal-faults.pg.down-before%'`, [])).toBe(ids.length);
+    expect(
+      await countRows(
+        `select count(*) as n from learned_outcomes where outcome_id like 'heal-faults.pg.down-before%'`,
+        [],
+      ),
+    ).toBe(ids.length);
   });
 
   /** An operation that fails once, and whose successful re-run cuts the database (right after the diagnosis was recorded). */
@@ -152,7 +162,8 @@ describe('PostgreSQL unreachable', () => {
       operation,
       async (orderId: number) => {
         calls++;
-        if (calls === 1) throw Object.assign(new Error(`socket hang up charging order ${orderId}`), { code: 'ECONNRESET' });
+        if (calls === 1)
+          throw Object.assign(new Error(`socket hang up charging order ${orderId}`), { code: 'ECONNRESET' });
         proxy.cut();
         return `charged ${orderId}`;
       },
@@ -191,7 +202,11 @@ describe('PostgreSQL unreachable', () => {
     expect(reruns()).toBeGreaterThanOrEqual(1);
     expect(proxy.isCut).toBe(true);
     await until(() => proxy.refused - mark >= 2, 'the outcome records to retry against the cut database');
-    expect(await countRows(`select count(*) as n from healing_events where operation = $1 and resolved_at is not null`, ['faults.pg.caller-deadline'])).toBe(0);
+    expect(
+      await countRows(`select count(*) as n from healing_events where operation = $1 and resolved_at is not null`, [
+        'faults.pg.caller-deadline',
+      ]),
+    ).toBe(0);
     proxy.restore();
     const { rows } = await settledEvents('faults.pg.caller-deadline', 1);
     expect(rows[0]!.result).toBe('healed');

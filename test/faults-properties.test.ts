@@ -22,7 +22,10 @@ const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5ODc2NTQzMjEwIiwicm9sZSI6ImFkbWluIn0.u7Vq3kJd9sLm2Qx8RtY1wPzA4bN6cE0fGhI5oKjT';
 const SECRETS = [
   { text: 'Bearer Zx81Qw72Er63Ty54Ui45Op', cores: ['Zx81Qw72Er63Ty54Ui45Op'] },
-  { text: JWT, cores: [JWT, 'u7Vq3kJd9sLm2Qx8RtY1wPzA4bN6cE0fGhI5oKjT', 'eyJzdWIiOiI5ODc2NTQzMjEwIiwicm9sZSI6ImFkbWluIn0'] },
+  {
+    text: JWT,
+    cores: [JWT, 'u7Vq3kJd9sLm2Qx8RtY1wPzA4bN6cE0fGhI5oKjT', 'eyJzdWIiOiI5ODc2NTQzMjEwIiwicm9sZSI6ImFkbWluIn0'],
+  },
   { text: '4111 1111 1111 1111', cores: ['4111111111111111'] },
   { text: '5500-0000-0000-0004', cores: ['5500000000000004'] },
   { text: 'postgres://svc:Pg7PassWord77@db.internal:5432/app', cores: ['Pg7PassWord77'] },
@@ -31,12 +34,21 @@ const SECRETS = [
 ];
 const KEY_SECRET = 'v4lue-Under-A-Sensitive-Key!';
 const ARGUMENT_SECRET = 'argument-secret-Kp93Lm28';
-const SENSITIVE_KEYS = ['password', 'apiKey', 'api_key', 'Authorization', 'cookie', 'client_secret', 'accessToken', 'x-api-key'];
+const SENSITIVE_KEYS = [
+  'password',
+  'apiKey',
+  'api_key',
+  'Authorization',
+  'cookie',
+  'client_secret',
+  'accessToken',
+  'x-api-key',
+];
 
 const ALL_CORES = [...SECRETS.flatMap((secret) => secret.cores), KEY_SECRET, ARGUMENT_SECRET];
 
 function leaks(output: unknown): string[] {
-  const json = typeof output === 'string' ? output : JSON.stringify(output) ?? '';
+  const json = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
   const flattened = json.replace(/[\s-]/g, '');
   return ALL_CORES.filter((core) => json.includes(core) || (/^\d+$/.test(core) && flattened.includes(core)));
 }
@@ -46,20 +58,51 @@ const secret = fc.constantFrom(...SECRETS.map((s) => s.text));
  * What a secret is glued to in real messages: quotes, brackets, separators, line breaks (never a
  * letter or digit: "xBearer …" or "…1111 4111…" are other tokens, not the secret).
  */
-const glue = fc.constantFrom(' ', '\n', '\t', '(', ')', '"', "'", ',', ';', ':', '=', '<', '>', '[', ']', '{', '}', '|', '\r\n', ' - ');
+const glue = fc.constantFrom(
+  ' ',
+  '\n',
+  '\t',
+  '(',
+  ')',
+  '"',
+  "'",
+  ',',
+  ';',
+  ':',
+  '=',
+  '<',
+  '>',
+  '[',
+  ']',
+  '{',
+  '}',
+  '|',
+  '\r\n',
+  ' - ',
+);
 const noise = fc.string({ maxLength: 30 });
 const textWithSecret = fc
   .tuple(noise, glue, secret, glue, noise, fc.option(fc.tuple(glue, secret, glue), { nil: undefined }))
-  .map(([before, left, planted, right, after, second]) => `${before}${left}${planted}${right}${after}${second ? second.join('') : ''}`);
+  .map(
+    ([before, left, planted, right, after, second]) =>
+      `${before}${left}${planted}${right}${after}${second ? second.join('') : ''}`,
+  );
 
-const anything = fc.anything({ maxDepth: 4, withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true });
+const anything = fc.anything({
+  maxDepth: 4,
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withNullPrototype: true,
+});
 
 /** Something thrown, with secrets in every place an error carries text. */
 const thrownWithSecrets = fc.oneof(
   textWithSecret.map((text) => new Error(text)),
-  fc.tuple(textWithSecret, textWithSecret, textWithSecret).map(([message, code, cause]) =>
-    Object.assign(new TypeError(message), { code, cause: new Error(cause) }),
-  ),
+  fc
+    .tuple(textWithSecret, textWithSecret, textWithSecret)
+    .map(([message, code, cause]) => Object.assign(new TypeError(message), { code, cause: new Error(cause) })),
   fc.tuple(textWithSecret, fc.constantFrom(...SENSITIVE_KEYS)).map(([message, key]) =>
     // What HTTP client errors look like (axios, fetch wrappers): request config and response attached.
     Object.assign(new Error(message), {
@@ -75,13 +118,20 @@ const thrownWithSecrets = fc.oneof(
   }),
   textWithSecret.map((text) => Object.assign(new AggregateError([new Error(text)], ''), { code: 'ECONNREFUSED' })),
   textWithSecret, // a string thrown as is
-  fc.tuple(textWithSecret, fc.constantFrom(...SENSITIVE_KEYS)).map(([text, key]) => ({ message: text, [key]: KEY_SECRET })),
+  fc
+    .tuple(textWithSecret, fc.constantFrom(...SENSITIVE_KEYS))
+    .map(([text, key]) => ({ message: text, [key]: KEY_SECRET })),
   anything,
 );
 
 const contextWithSecrets = fc
   .tuple(textWithSecret, fc.constantFrom(...SENSITIVE_KEYS), anything)
-  .map(([text, key, extra]) => ({ note: text, [key]: KEY_SECRET, nested: { deeper: { [key]: KEY_SECRET, text } }, extra }));
+  .map(([text, key, extra]) => ({
+    note: text,
+    [key]: KEY_SECRET,
+    nested: { deeper: { [key]: KEY_SECRET, text } },
+    extra,
+  }));
 
 interface Captured {
   options: WorkflowStartOptions;
@@ -94,12 +144,19 @@ function recordingClient(captured: Captured[]): Client {
       captured.push({ options });
       return { workflowId: options.workflowId, result: async () => undefined };
     },
-    async executeUpdateWithStart(_update: unknown, { startWorkflowOperation }: { startWorkflowOperation: WithStartWorkflowOperation<never> }) {
+    async executeUpdateWithStart(
+      _update: unknown,
+      { startWorkflowOperation }: { startWorkflowOperation: WithStartWorkflowOperation<never> },
+    ) {
       captured.push({ options: startWorkflowOperation.options as WorkflowStartOptions });
       throw new Error('no server in this test');
     },
   };
-  return { workflow, options: { namespace: 'default' }, connection: { close: async () => undefined } } as unknown as Client;
+  return {
+    workflow,
+    options: { namespace: 'default' },
+    connection: { close: async () => undefined },
+  } as unknown as Client;
 }
 
 /** What reaches Temporal: input payload and every visible field of the start. */
@@ -140,7 +197,11 @@ describe('what the client sends to Temporal (property)', () => {
     await fc.assert(
       fc.asyncProperty(thrownWithSecrets, fc.constantFrom(...SENSITIVE_KEYS), async (thrown, key) => {
         const captured: Captured[] = [];
-        const healer = new SelfHealing(recordingClient(captured), { taskQueue: 'q', appTaskQueue: 'app', sealKey: 'property-test-key' });
+        const healer = new SelfHealing(recordingClient(captured), {
+          taskQueue: 'q',
+          appTaskQueue: 'app',
+          sealKey: 'property-test-key',
+        });
         const call = healer.withSelfHealing('orders.charge', async (_order: Record<string, unknown>) => {
           throw thrown;
         });
@@ -182,11 +243,16 @@ describe('sanitizeText (property)', () => {
 
   it('redacts secrets far into huge text too (the scanned prefix) and never returns more than asked', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 50_000 }), textWithSecret, fc.integer({ min: 50, max: 3_000 }), (padding, text, limit) => {
-        const out = sanitizeText(`${'x'.repeat(padding)} ${text} ${'y'.repeat(padding)}`, limit);
-        expect(out.length).toBeLessThanOrEqual(limit);
-        expect(leaks(out)).toEqual([]);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 50_000 }),
+        textWithSecret,
+        fc.integer({ min: 50, max: 3_000 }),
+        (padding, text, limit) => {
+          const out = sanitizeText(`${'x'.repeat(padding)} ${text} ${'y'.repeat(padding)}`, limit);
+          expect(out.length).toBeLessThanOrEqual(limit);
+          expect(leaks(out)).toEqual([]);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -194,18 +260,27 @@ describe('sanitizeText (property)', () => {
 
 describe('errorSignature (property)', () => {
   it('never throws, stays bounded and is deterministic for huge and hostile reports', () => {
-    const hugeText = fc.oneof(fc.string({ unit: 'binary', maxLength: 2_000 }), fc.integer({ min: 0, max: 100_000 }).map((n) => 'ab1 '.repeat(n)));
+    const hugeText = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 2_000 }),
+      fc.integer({ min: 0, max: 100_000 }).map((n) => 'ab1 '.repeat(n)),
+    );
     fc.assert(
-      fc.property(hugeText, hugeText, fc.string(), fc.oneof(fc.string(), fc.constant(undefined)), (message, stack, name, code) => {
-        const report = { name, message, stack, ...(code === undefined ? {} : { code }) };
-        const first = errorSignature({ report, operation: 'op' });
-        const second = errorSignature({ report: { ...report }, operation: 'op' });
-        expect(second).toEqual(first);
-        expect(first.signature).toMatch(/^[0-9a-f]{16}$/);
-        expect(first.normalizedMessage.length).toBeLessThanOrEqual(1_000);
-        expect(first.frames.length).toBeLessThanOrEqual(3);
-        for (const frame of first.frames) expect(frame.length).toBeLessThanOrEqual(300);
-      }),
+      fc.property(
+        hugeText,
+        hugeText,
+        fc.string(),
+        fc.oneof(fc.string(), fc.constant(undefined)),
+        (message, stack, name, code) => {
+          const report = { name, message, stack, ...(code === undefined ? {} : { code }) };
+          const first = errorSignature({ report, operation: 'op' });
+          const second = errorSignature({ report: { ...report }, operation: 'op' });
+          expect(second).toEqual(first);
+          expect(first.signature).toMatch(/^[0-9a-f]{16}$/);
+          expect(first.normalizedMessage.length).toBeLessThanOrEqual(1_000);
+          expect(first.frames.length).toBeLessThanOrEqual(3);
+          for (const frame of first.frames) expect(frame.length).toBeLessThanOrEqual(300);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -213,13 +288,22 @@ describe('errorSignature (property)', () => {
   it('is the same for an occurrence whatever secrets or ids it carries (sanitised by toErrorReport first)', () => {
     fc.assert(
       // Ids of one class (long digit runs → <id>; short numbers → <n> are a different message on purpose).
-      fc.property(secret, secret, fc.integer({ min: 10_000_000, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 10_000_000, max: Number.MAX_SAFE_INTEGER }), (a, b, idA, idB) => {
-        const make = (planted: string, id: number) =>
-          errorSignature({ report: toErrorReport(new Error(`charge ${id} failed: upstream said ${planted}`)), operation: 'pay' }).signature;
-        // Different secrets of one kind are redacted to the same marker; different kinds may differ.
-        const kind = (planted: string) => SECRETS.findIndex((entry) => entry.text === planted);
-        if (kind(a) === kind(b)) expect(make(a, idA)).toBe(make(b, idB));
-      }),
+      fc.property(
+        secret,
+        secret,
+        fc.integer({ min: 10_000_000, max: Number.MAX_SAFE_INTEGER }),
+        fc.integer({ min: 10_000_000, max: Number.MAX_SAFE_INTEGER }),
+        (a, b, idA, idB) => {
+          const make = (planted: string, id: number) =>
+            errorSignature({
+              report: toErrorReport(new Error(`charge ${id} failed: upstream said ${planted}`)),
+              operation: 'pay',
+            }).signature;
+          // Different secrets of one kind are redacted to the same marker; different kinds may differ.
+          const kind = (planted: string) => SECRETS.findIndex((entry) => entry.text === planted);
+          if (kind(a) === kind(b)) expect(make(a, idA)).toBe(make(b, idB));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -231,7 +315,12 @@ describe('the LLM prompt (property)', () => {
       fc.property(thrownWithSecrets, contextWithSecrets, (thrown, context) => {
         const error = toErrorReport(thrown);
         // Also a report that was never sanitised (built by hand, or by a future caller).
-        const raw = { name: 'Error', message: `${String(error.message)} ${SECRETS[0]!.text}`, stack: `Error\n    at f (${SECRETS[4]!.text}/x.ts:1:1)`, code: SECRETS[5]!.text };
+        const raw = {
+          name: 'Error',
+          message: `${String(error.message)} ${SECRETS[0]!.text}`,
+          stack: `Error\n    at f (${SECRETS[4]!.text}/x.ts:1:1)`,
+          code: SECRETS[5]!.text,
+        };
         for (const report of [error, raw]) {
           const prompt = buildDiagnosisPrompt({
             operation: 'orders.charge',

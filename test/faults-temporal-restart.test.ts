@@ -85,7 +85,8 @@ describe('the Temporal dev server restarts with its database file', () => {
       'faults.restart.queue',
       async (to: string) => {
         sends++;
-        if (sends === 1) throw Object.assign(new Error('SMTP 421 service not available, closing channel'), { status: 503 });
+        if (sends === 1)
+          throw Object.assign(new Error('SMTP 421 service not available, closing channel'), { status: 503 });
         return `sent to ${to}`;
       },
       { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 3_000 } },
@@ -108,7 +109,11 @@ describe('the Temporal dev server restarts with its database file', () => {
 
     // The schedule survived, unchanged, and still starts runs.
     const description = await client.schedule.getHandle(schedule.scheduleId).describe();
-    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: HEALTH_CHECK_WORKFLOW_TYPE, taskQueue });
+    expect(description.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: HEALTH_CHECK_WORKFLOW_TYPE,
+      taskQueue,
+    });
     expect(description.spec.intervals?.[0]?.every).toBe(60 * 60 * 1000);
     await client.schedule.getHandle(schedule.scheduleId).trigger();
     const triggered = await waitFor(async () => {

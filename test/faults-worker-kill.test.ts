@@ -19,7 +19,10 @@ beforeAll(async () => {
   rateLimited = harness.healer.withSelfHealing(
     'faults.kill.timer',
     async (orderId: number) => {
-      throw Object.assign(new Error(`429 Too Many Requests for order ${orderId}`), { status: 429, headers: { 'retry-after': '4' } });
+      throw Object.assign(new Error(`429 Too Many Requests for order ${orderId}`), {
+        status: 429,
+        headers: { 'retry-after': '4' },
+      });
     },
     { allowedStrategies: ['RATE_LIMIT_BACKOFF'], timing: { maximumAttempts: 1 } },
   );

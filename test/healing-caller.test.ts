@@ -34,7 +34,14 @@ afterAll(async () => {
 
 async function finishedEvents(operation: string) {
   const { rows } = await getHealingEvents(system.database.db, { operation, limit: 500 });
-  await Promise.all(rows.map((row) => client.workflow.getHandle(row.workflowId!).result().catch(() => undefined)));
+  await Promise.all(
+    rows.map((row) =>
+      client.workflow
+        .getHandle(row.workflowId!)
+        .result()
+        .catch(() => undefined),
+    ),
+  );
   return (await getHealingEvents(system.database.db, { operation, limit: 500 })).rows;
 }
 
@@ -80,7 +87,8 @@ describe('the calling application', () => {
       'caller.ratelimit',
       async () => {
         calls++;
-        if (calls === 1) throw Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '1' } });
+        if (calls === 1)
+          throw Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '1' } });
         return 'hits';
       },
       { allowedStrategies: ['RATE_LIMIT_BACKOFF'] },
@@ -141,10 +149,21 @@ describe('the calling application', () => {
     const circular: Record<string, unknown> = { name: 'loop' };
     circular.self = circular;
     const ids = [
-      system.healer.captureError(new TypeError("Cannot read properties of undefined (reading 'id')"), { operation: 'caller.capture', circular }),
+      system.healer.captureError(new TypeError("Cannot read properties of undefined (reading 'id')"), {
+        operation: 'caller.capture',
+        circular,
+      }),
       system.healer.captureError('a plain string was thrown', { operation: 'caller.capture' }),
       system.healer.captureError(null, { operation: 'caller.capture' }),
-      system.healer.captureError({ weird: true, toString: () => { throw new Error('no'); } }, { operation: 'caller.capture' }),
+      system.healer.captureError(
+        {
+          weird: true,
+          toString: () => {
+            throw new Error('no');
+          },
+        },
+        { operation: 'caller.capture' },
+      ),
     ];
     expect(ids.every((id) => typeof id === 'string')).toBe(true);
     await Promise.all(ids.map((id) => waitForWorkflow(id!)));
@@ -163,7 +182,11 @@ describe('the calling application', () => {
       'caller.secrets',
       async (credentials: { user: string; password: string }) => {
         calls++;
-        if (calls === 1) throw Object.assign(new Error(`auth proxy reset for ${credentials.user} (${bearer}, card ${card}, password=${password})`), { code: 'ECONNRESET' });
+        if (calls === 1)
+          throw Object.assign(
+            new Error(`auth proxy reset for ${credentials.user} (${bearer}, card ${card}, password=${password})`),
+            { code: 'ECONNRESET' },
+          );
         return `welcome ${credentials.user}`;
       },
       { allowedStrategies: ['RETRY_WITH_BACKOFF'] },

@@ -23,7 +23,13 @@ function occurrence(workflowId: string, signature: string) {
 }
 
 function attempt(workflowId: string, n: number): AttemptRecord {
-  return { id: `${workflowId}:${n}`, strategy: 'RETRY_WITH_BACKOFF', result: 'healed', durationMs: 12, at: new Date().toISOString() };
+  return {
+    id: `${workflowId}:${n}`,
+    strategy: 'RETRY_WITH_BACKOFF',
+    result: 'healed',
+    durationMs: 12,
+    at: new Date().toISOString(),
+  };
 }
 
 function alert(signature: string, overrides: Partial<NewNotificationRow> = {}): NewNotificationRow {
@@ -60,7 +66,13 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
     await audit.recordOccurrence(occurrence(workflowId, 'sig-once'));
     await audit.recordOccurrence(occurrence(workflowId, 'sig-once'));
     await audit.recordDiagnosis({ workflowId, diagnosis });
-    const outcome = { workflowId, result: 'healed' as const, strategy: 'RETRY_WITH_BACKOFF' as const, healingDurationMs: 40, attempt: attempt(workflowId, 1) };
+    const outcome = {
+      workflowId,
+      result: 'healed' as const,
+      strategy: 'RETRY_WITH_BACKOFF' as const,
+      healingDurationMs: 40,
+      attempt: attempt(workflowId, 1),
+    };
     await expect(audit.recordOutcome(outcome)).resolves.toEqual({ recoveryMayBeDue: false });
     const first = await getHealingEvent(database.handle.db, workflowId);
     await audit.recordOutcome(outcome);
@@ -80,9 +92,24 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
   it('keeps earlier attempts and counts the deciding one', async () => {
     const workflowId = `heal-records-${kind}-escalated`;
     await audit.recordOccurrence(occurrence(workflowId, 'sig-escalated'));
-    await audit.recordAttempt({ workflowId, attempt: { ...attempt(workflowId, 1), result: 'failed', error: 'still down' }, diagnosis });
-    expect(await getHealingEvent(database.handle.db, workflowId)).toMatchObject({ category: 'network', severity: 'high', diagnosisSource: 'rules', result: 'pending' });
-    await audit.recordOutcome({ workflowId, result: 'healed', strategy: 'USE_DEFAULT_VALUE', healingDurationMs: 90, attempt: { ...attempt(workflowId, 2), strategy: 'USE_DEFAULT_VALUE' } });
+    await audit.recordAttempt({
+      workflowId,
+      attempt: { ...attempt(workflowId, 1), result: 'failed', error: 'still down' },
+      diagnosis,
+    });
+    expect(await getHealingEvent(database.handle.db, workflowId)).toMatchObject({
+      category: 'network',
+      severity: 'high',
+      diagnosisSource: 'rules',
+      result: 'pending',
+    });
+    await audit.recordOutcome({
+      workflowId,
+      result: 'healed',
+      strategy: 'USE_DEFAULT_VALUE',
+      healingDurationMs: 90,
+      attempt: { ...attempt(workflowId, 2), strategy: 'USE_DEFAULT_VALUE' },
+    });
     const row = await getHealingEvent(database.handle.db, workflowId);
     expect(row).toMatchObject({ result: 'healed', strategy: 'USE_DEFAULT_VALUE', attempts: 2 });
     expect(row!.attemptLog.map((entry) => entry.id)).toEqual([`${workflowId}:1`, `${workflowId}:2`]);
@@ -91,7 +118,14 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
   it('records the diagnosis with the outcome when no earlier record carried it', async () => {
     const workflowId = `heal-records-${kind}-diagnosed-late`;
     await audit.recordOccurrence(occurrence(workflowId, 'sig-late'));
-    await audit.recordOutcome({ workflowId, result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 7, attempt: attempt(workflowId, 1), diagnosis });
+    await audit.recordOutcome({
+      workflowId,
+      result: 'healed',
+      strategy: 'RETRY_WITH_BACKOFF',
+      healingDurationMs: 7,
+      attempt: attempt(workflowId, 1),
+      diagnosis,
+    });
     expect(await getHealingEvent(database.handle.db, workflowId)).toMatchObject({
       result: 'healed',
       category: 'network',
@@ -107,7 +141,14 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
     const run = (n: number) => `heal-records-${kind}-recovery-${n}`;
     const healed = async (workflowId: string) => {
       await audit.recordOccurrence(occurrence(workflowId, signature));
-      return audit.recordOutcome({ workflowId, result: 'healed', strategy: 'RETRY_WITH_BACKOFF', healingDurationMs: 5, attempt: attempt(workflowId, 1), recoveryCheck: { signature } });
+      return audit.recordOutcome({
+        workflowId,
+        result: 'healed',
+        strategy: 'RETRY_WITH_BACKOFF',
+        healingDurationMs: 5,
+        attempt: attempt(workflowId, 1),
+        recoveryCheck: { signature },
+      });
     };
     await expect(healed(run(1))).resolves.toEqual({ recoveryMayBeDue: false }); // never alerted
     await insertNotification(database.handle.db, alert(signature, { decision: 'suppressed' }), []);
@@ -118,10 +159,21 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
     await expect(healed(run(3))).resolves.toEqual({ recoveryMayBeDue: true });
     // Without the check (the run alerts itself, or its starter owns alerting) nothing is looked up.
     await audit.recordOccurrence(occurrence(run(4), signature));
-    await expect(audit.recordOutcome({ workflowId: run(4), result: 'failed', healingDurationMs: 5 })).resolves.toEqual({ recoveryMayBeDue: false });
+    await expect(audit.recordOutcome({ workflowId: run(4), result: 'failed', healingDurationMs: 5 })).resolves.toEqual({
+      recoveryMayBeDue: false,
+    });
 
     // Run 3 announced the recovery: a retry of run 3 still goes on (its notice may be unsent), other runs skip it.
-    await insertNotification(database.handle.db, alert(signature, { notificationId: `${sent.notificationId}:recovered`, kind: 'recovery', workflowId: run(3), recoversNotificationId: sent.notificationId }), []);
+    await insertNotification(
+      database.handle.db,
+      alert(signature, {
+        notificationId: `${sent.notificationId}:recovered`,
+        kind: 'recovery',
+        workflowId: run(3),
+        recoversNotificationId: sent.notificationId,
+      }),
+      [],
+    );
     await expect(healed(run(3))).resolves.toEqual({ recoveryMayBeDue: true });
     await expect(healed(run(5))).resolves.toEqual({ recoveryMayBeDue: false });
 

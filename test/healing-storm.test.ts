@@ -24,7 +24,11 @@ beforeAll(async () => {
   address = dev.address;
   client = dev.client;
   connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection, healer: { admission: { perSignature: 3 }, waitForHealingMs: 1_500 } });
+  system = await startTestSystem({
+    client,
+    connection,
+    healer: { admission: { perSignature: 3 }, waitForHealingMs: 1_500 },
+  });
 });
 
 afterAll(async () => {
@@ -65,27 +69,38 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 describe('a storm beyond the admission limits', () => {
   it('runs at most perSignature healings of one fault; the others are recorded by the occurrence log', async () => {
-    const reruns = failsOnceThenHeld(() => Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' }));
-    const charge = system.healer.withSelfHealing('storm.charge', reruns.operation, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+    const reruns = failsOnceThenHeld(() =>
+      Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' }),
+    );
+    const charge = system.healer.withSelfHealing('storm.charge', reruns.operation, {
+      allowedStrategies: ['RETRY_WITH_BACKOFF'],
+    });
 
-    const calls = Array.from({ length: 10 }, (_, order) => charge(order).then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error: error as Error & HealingAnnotations }),
-    ));
+    const calls = Array.from({ length: 10 }, (_, order) =>
+      charge(order).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error: error as Error & HealingAnnotations }),
+      ),
+    );
     // Three runs reach their re-run and hold there; nobody else gets a run before the deadline,
     // when each run answers its caller with its error and starts no try after it.
     await until(() => reruns.arrivals() === 3, 'three re-runs');
     const outcomes = await Promise.all(calls);
     reruns.open();
 
-    const byOutcome = (status: string) => outcomes.filter((outcome) => 'error' in outcome && outcome.error.healingOutcome === status);
+    const byOutcome = (status: string) =>
+      outcomes.filter((outcome) => 'error' in outcome && outcome.error.healingOutcome === status);
     expect(byOutcome('failed')).toHaveLength(3);
     const joined = byOutcome('joined');
     expect(joined).toHaveLength(7);
-    const runIds = byOutcome('failed').map((outcome) => ('error' in outcome ? outcome.error.healingWorkflowId : undefined));
+    const runIds = byOutcome('failed').map((outcome) =>
+      'error' in outcome ? outcome.error.healingWorkflowId : undefined,
+    );
     for (const outcome of joined) expect(runIds).toContain('error' in outcome && outcome.error.healingWorkflowId);
     // The joined callers still got their own error, not a wrapper.
-    expect(joined.every((outcome) => 'error' in outcome && outcome.error.message === 'connect ECONNREFUSED 10.0.0.7:443')).toBe(true);
+    expect(
+      joined.every((outcome) => 'error' in outcome && outcome.error.message === 'connect ECONNREFUSED 10.0.0.7:443'),
+    ).toBe(true);
 
     // All ten occurrences are in the audit trail: three failed at their callers' deadline, seven joined to them.
     let events: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
@@ -106,12 +121,17 @@ describe('a storm beyond the admission limits', () => {
     const logId = occurrenceLogWorkflowId('storm.charge', events[0]!.signature);
     const description = await client.workflow.getHandle(logId).describe();
     expect(description.type).toBe('occurrenceLogWorkflow');
-    expect(description.typedSearchAttributes.get({ name: 'HealingOperation', type: 'KEYWORD' } as never)).toBe('storm.charge');
+    expect(description.typedSearchAttributes.get({ name: 'HealingOperation', type: 'KEYWORD' } as never)).toBe(
+      'storm.charge',
+    );
     await client.workflow.getHandle(logId).terminate('test done');
   });
 
   it('gives the freed room to the next waiting failure of the fault (first come, first served)', async () => {
-    const reruns = failsOnceThenHeld(() => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), (n) => n < 3);
+    const reruns = failsOnceThenHeld(
+      () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      (n) => n < 3,
+    );
     const fetchRate = system.healer.withSelfHealing('storm.rates', reruns.operation, {
       allowedStrategies: ['RETRY_WITH_BACKOFF'],
       waitForHealingMs: 20_000,
@@ -124,7 +144,10 @@ describe('a storm beyond the admission limits', () => {
   });
 
   it('heals the calls beyond the limits with the remedy their fault’s run found, and records them healed', async () => {
-    const reruns = failsOnceThenHeld(() => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), (n) => n < 3);
+    const reruns = failsOnceThenHeld(
+      () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      (n) => n < 3,
+    );
     const quote = system.healer.withSelfHealing('storm.quote', reruns.operation, {
       allowedStrategies: ['RETRY_WITH_BACKOFF'],
       waitForHealingMs: 20_000,
@@ -143,61 +166,99 @@ describe('a storm beyond the admission limits', () => {
     expect(events.filter((event) => event.context?.joinedRun)).toHaveLength(7);
   });
 
-  it('records a failure whose run could not be started (Temporal unreachable) once the server is back', { timeout: 120_000 }, async () => {
-    const [host, port] = address.split(':');
-    const proxy = await startTcpProxy({ host: host!, port: Number(port) });
-    // The application's own connection to Temporal, through the proxy; few gRPC retries keep the test short.
-    const appConnection = await Connection.connect({
-      address: `127.0.0.1:${proxy.port}`,
-      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
-    });
-    const app = new SelfHealing(new Client({ connection: appConnection }), { taskQueue: system.taskQueue, appTaskQueue: `${system.taskQueue}-cut-off` });
-    try {
-      const send = app.withSelfHealing('storm.unreachable', async () => {
-        throw Object.assign(new Error('SMTP 421 too many connections'), { code: 'ESMTP' });
+  it(
+    'records a failure whose run could not be started (Temporal unreachable) once the server is back',
+    { timeout: 120_000 },
+    async () => {
+      const [host, port] = address.split(':');
+      const proxy = await startTcpProxy({ host: host!, port: Number(port) });
+      // The application's own connection to Temporal, through the proxy; few gRPC retries keep the test short.
+      const appConnection = await Connection.connect({
+        address: `127.0.0.1:${proxy.port}`,
+        interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
       });
-      proxy.cut();
-      const error = (await send().catch((thrown: unknown) => thrown)) as Error & HealingAnnotations;
-      expect(error.message).toBe('SMTP 421 too many connections');
-      expect(error.healingOutcome).toBe('not-started');
-      // The occurrence log's batch is refused too while the server is unreachable, and kept.
-      const mark = proxy.refused;
-      await until(() => proxy.refused >= mark + 2, 'the occurrence batch to be refused');
-      proxy.restore();
-      let rows: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
-      await until(async () => {
-        rows = (await getHealingEvents(system.database.db, { operation: 'storm.unreachable' })).rows;
-        return rows.length === 1;
-      }, 'the occurrence to be recorded after the server came back', 90_000);
-      expect(rows[0]).toMatchObject({ result: 'not-started', workflowId: error.healingWorkflowId, errorMessage: 'SMTP 421 too many connections' });
-      await client.workflow.getHandle(occurrenceLogWorkflowId('storm.unreachable', rows[0]!.signature)).terminate('test done');
-    } finally {
-      await app.close();
-      await proxy.close();
-    }
-  });
+      const app = new SelfHealing(new Client({ connection: appConnection }), {
+        taskQueue: system.taskQueue,
+        appTaskQueue: `${system.taskQueue}-cut-off`,
+      });
+      try {
+        const send = app.withSelfHealing('storm.unreachable', async () => {
+          throw Object.assign(new Error('SMTP 421 too many connections'), { code: 'ESMTP' });
+        });
+        proxy.cut();
+        const error = (await send().catch((thrown: unknown) => thrown)) as Error & HealingAnnotations;
+        expect(error.message).toBe('SMTP 421 too many connections');
+        expect(error.healingOutcome).toBe('not-started');
+        // The occurrence log's batch is refused too while the server is unreachable, and kept.
+        const mark = proxy.refused;
+        await until(() => proxy.refused >= mark + 2, 'the occurrence batch to be refused');
+        proxy.restore();
+        let rows: Awaited<ReturnType<typeof getHealingEvents>>['rows'] = [];
+        await until(
+          async () => {
+            rows = (await getHealingEvents(system.database.db, { operation: 'storm.unreachable' })).rows;
+            return rows.length === 1;
+          },
+          'the occurrence to be recorded after the server came back',
+          90_000,
+        );
+        expect(rows[0]).toMatchObject({
+          result: 'not-started',
+          workflowId: error.healingWorkflowId,
+          errorMessage: 'SMTP 421 too many connections',
+        });
+        await client.workflow
+          .getHandle(occurrenceLogWorkflowId('storm.unreachable', rows[0]!.signature))
+          .terminate('test done');
+      } finally {
+        await app.close();
+        await proxy.close();
+      }
+    },
+  );
 
-  it('the occurrence log records a storm too big for one history: it continues as new, carrying what is pending', { timeout: 180_000 }, async () => {
-    const operation = 'storm.big';
-    const signature = `sig-big-${Date.now()}`;
-    const workflowId = occurrenceLogWorkflowId(operation, signature);
-    const stack = `Error: connect ECONNREFUSED\n${'    at charge (/srv/app/payments.ts:42:11)\n'.repeat(40)}`.slice(0, 2_000);
-    const batches = Array.from({ length: 24 }, (_, b) =>
-      Array.from({ length: 100 }, (_, n) => ({
-        eventKey: `${workflowId}-${b}-${n}`,
-        result: 'joined' as const,
-        error: { name: 'Error', message: `connect ECONNREFUSED 10.0.0.7:443 (order ${b * 100 + n}) ${'x'.repeat(400)}`, stack, code: 'ECONNREFUSED' },
-        detectedAt: new Date().toISOString(),
-      })),
-    );
-    // ~6 MB of signals at once, as from a storm in several processes: batches pile up in the log.
-    await Promise.all(batches.map((batch) => sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 1_000 }, batch)));
-    // An exact count: the feed's total is only exact up to a few hundred matches.
-    const recorded = async () =>
-      (await system.database.db.select({ n: count() }).from(healingEvents).where(eq(healingEvents.operation, operation)))[0]?.n;
-    await until(async () => (await recorded()) === 2_400, 'all 2,400 occurrences recorded', 150_000);
-    const runs: string[] = [];
-    for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);
-    expect(runs.length).toBeGreaterThan(1); // it continued as new at least once
-  });
+  it(
+    'the occurrence log records a storm too big for one history: it continues as new, carrying what is pending',
+    { timeout: 180_000 },
+    async () => {
+      const operation = 'storm.big';
+      const signature = `sig-big-${Date.now()}`;
+      const workflowId = occurrenceLogWorkflowId(operation, signature);
+      const stack = `Error: connect ECONNREFUSED\n${'    at charge (/srv/app/payments.ts:42:11)\n'.repeat(40)}`.slice(
+        0,
+        2_000,
+      );
+      const batches = Array.from({ length: 24 }, (_, b) =>
+        Array.from({ length: 100 }, (_, n) => ({
+          eventKey: `${workflowId}-${b}-${n}`,
+          result: 'joined' as const,
+          error: {
+            name: 'Error',
+            message: `connect ECONNREFUSED 10.0.0.7:443 (order ${b * 100 + n}) ${'x'.repeat(400)}`,
+            stack,
+            code: 'ECONNREFUSED',
+          },
+          detectedAt: new Date().toISOString(),
+        })),
+      );
+      // ~6 MB of signals at once, as from a storm in several processes: batches pile up in the log.
+      await Promise.all(
+        batches.map((batch) =>
+          sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 1_000 }, batch),
+        ),
+      );
+      // An exact count: the feed's total is only exact up to a few hundred matches.
+      const recorded = async () =>
+        (
+          await system.database.db
+            .select({ n: count() })
+            .from(healingEvents)
+            .where(eq(healingEvents.operation, operation))
+        )[0]?.n;
+      await until(async () => (await recorded()) === 2_400, 'all 2,400 occurrences recorded', 150_000);
+      const runs: string[] = [];
+      for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);
+      expect(runs.length).toBeGreaterThan(1); // it continued as new at least once
+    },
+  );
 });

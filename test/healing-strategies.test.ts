@@ -53,7 +53,10 @@ async function eventOf(operation: string): Promise<HealingEventRow> {
   // The audit trail is written off the caller's critical path: wait for the run to finish.
   const { rows } = await getHealingEvents(system.database.db, { operation });
   expect(rows).toHaveLength(1);
-  await client.workflow.getHandle(rows[0]!.workflowId!).result().catch(() => undefined);
+  await client.workflow
+    .getHandle(rows[0]!.workflowId!)
+    .result()
+    .catch(() => undefined);
   const { rows: finished } = await getHealingEvents(system.database.db, { operation });
   return finished[0]!;
 }
@@ -66,12 +69,19 @@ async function searchAttributesOf(workflowId: string) {
 describe('healing strategies on the dev server', () => {
   it('RETRY_WITH_BACKOFF: a transient network fault heals with the retried value', async () => {
     const operation = flaky(2, { id: 7 });
-    const getUser = system.healer.withSelfHealing('retry.getUser', operation, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+    const getUser = system.healer.withSelfHealing('retry.getUser', operation, {
+      allowedStrategies: ['RETRY_WITH_BACKOFF'],
+    });
     await expect(getUser('user-7')).resolves.toEqual({ id: 7 });
     expect(operation.calls()).toBe(3);
 
     const event = await eventOf('retry.getUser');
-    expect(event).toMatchObject({ result: 'healed', strategy: 'RETRY_WITH_BACKOFF', category: 'network', diagnosisSource: 'rules' });
+    expect(event).toMatchObject({
+      result: 'healed',
+      strategy: 'RETRY_WITH_BACKOFF',
+      category: 'network',
+      diagnosisSource: 'rules',
+    });
     expect(event.attemptLog).toHaveLength(1);
     const patterns = await getHealingPatterns(system.database.db, { signature: event.signature });
     expect(patterns[0]).toMatchObject({ strategy: 'RETRY_WITH_BACKOFF', successCount: 1 });
@@ -138,10 +148,14 @@ describe('healing strategies on the dev server', () => {
       async () => {
         const endpoint = currentEndpoint('https://primary.invalid');
         seen.push(endpoint);
-        if (endpoint !== 'https://backup.invalid') throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        if (endpoint !== 'https://backup.invalid')
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
         return `quote from ${endpoint}`;
       },
-      { alternateEndpoints: ['https://dead.invalid', 'https://backup.invalid'], allowedStrategies: ['SWITCH_API_ENDPOINT'] },
+      {
+        alternateEndpoints: ['https://dead.invalid', 'https://backup.invalid'],
+        allowedStrategies: ['SWITCH_API_ENDPOINT'],
+      },
     );
     await expect(fetchQuote()).resolves.toBe('quote from https://backup.invalid');
     expect(seen[0]).toBe('https://primary.invalid');
@@ -171,7 +185,7 @@ describe('healing strategies on the dev server', () => {
     );
     await expect(operation()).resolves.toBe('ok');
     expect(hookRuns).toBe(1);
-    expect((await eventOf(`hook.${hook}`))).toMatchObject({ result: 'healed', strategy });
+    expect(await eventOf(`hook.${hook}`)).toMatchObject({ result: 'healed', strategy });
   });
 
   it('USE_DEFAULT_VALUE returns the configured default without a payload round trip', async () => {

@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 function rateLimited(retryAfterSeconds: number): Error {
-  return Object.assign(new Error('429 Too Many Requests'), { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } });
+  return Object.assign(new Error('429 Too Many Requests'), {
+    status: 429,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
 }
 
 async function onlyEvent(operation: string) {
@@ -85,7 +88,11 @@ describe('healing with durable timers', () => {
       },
       { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
     );
-    const run = await system.healer.startHealing('cancel.sync', [], Object.assign(new Error('upstream 503'), { status: 503 }));
+    const run = await system.healer.startHealing(
+      'cancel.sync',
+      [],
+      Object.assign(new Error('upstream 503'), { status: 503 }),
+    );
     await waitForPhase(run, 'queued');
     await run.cancel();
     const failure = await run.result().catch((error: unknown) => error);

@@ -138,7 +138,9 @@ function callsOf(name: ActivityName): any[] {
 
 /** What the run learned: the `learning` its attempt and outcome records carry. */
 function learnedOutcomes(): any[] {
-  return [...callsOf('recordAttempt'), ...callsOf('recordOutcome')].flatMap((call) => (call.learning ? [call.learning] : []));
+  return [...callsOf('recordAttempt'), ...callsOf('recordOutcome')].flatMap((call) =>
+    call.learning ? [call.learning] : [],
+  );
 }
 
 /** The outcome as recorded: one recordOutcome call with the run's result. */
@@ -216,9 +218,7 @@ describe('healingWorkflow with stubbed activities', () => {
     });
     expect(callsOf('runOperation')).toHaveLength(3); // timing.maximumAttempts
     expect(recordedOutcome()).toMatchObject({ result: 'failed' });
-    expect(learnedOutcomes()).toEqual([
-      expect.objectContaining({ strategy: 'RETRY_WITH_BACKOFF', success: false }),
-    ]);
+    expect(learnedOutcomes()).toEqual([expect.objectContaining({ strategy: 'RETRY_WITH_BACKOFF', success: false })]);
     const alerts = callsOf('notifyAdmins');
     expect(alerts).toEqual([expect.objectContaining({ result: 'failed', strategiesTried: ['RETRY_WITH_BACKOFF'] })]);
     expect(alerts[0].reason).toContain('read ECONNRESET');

@@ -40,7 +40,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of schedulesToDelete) await client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of schedulesToDelete)
+    await client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   await testDb?.drop();
 });
 
@@ -79,7 +83,10 @@ async function startMain(env: Record<string, string>): Promise<StartedMain> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const onData = () => output.includes('Health checks every') && (cleanup(), resolve());
-    const onExit = (code: number | null) => (cleanup(), reject(new Error(`main exited (${code}) before starting:\n${output}`)));
+    const onExit = (code: number | null) => (
+      cleanup(),
+      reject(new Error(`main exited (${code}) before starting:\n${output}`))
+    );
     const cleanup = () => {
       child.stdout!.off('data', onData);
       child.off('exit', onExit);
@@ -103,7 +110,12 @@ describe('health-check schedule at start-up', () => {
     const scheduleId = healthScheduleId(taskQueue);
     schedulesToDelete.add(scheduleId);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'health-main-'));
-    const env = { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: testDb.url!, DATA_DIR: dataDir };
+    const env = {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      DATABASE_URL: testDb.url!,
+      DATA_DIR: dataDir,
+    };
     try {
       const first = await startMain(env);
       let info;
@@ -129,11 +141,22 @@ describe('health-check schedule at start-up', () => {
       const second = await startMain(env);
       try {
         const again = await describeHealthSchedule(client, { taskQueue });
-        expect(again).toMatchObject({ scheduleId, paused: true, note: 'maintenance window', intervalMs: TWO_MINUTES, overlap: ScheduleOverlapPolicy.SKIP });
+        expect(again).toMatchObject({
+          scheduleId,
+          paused: true,
+          note: 'maintenance window',
+          intervalMs: TWO_MINUTES,
+          overlap: ScheduleOverlapPolicy.SKIP,
+        });
       } finally {
         expect(await second.stop()).toBe(0);
       }
-      expect(await eventually(async () => ((await countSchedules(scheduleId)) > 0 ? countSchedules(scheduleId) : undefined), 'the schedule in the list')).toBe(1);
+      expect(
+        await eventually(
+          async () => ((await countSchedules(scheduleId)) > 0 ? countSchedules(scheduleId) : undefined),
+          'the schedule in the list',
+        ),
+      ).toBe(1);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -174,19 +197,35 @@ describe('operator controls', () => {
   });
 
   it('ensuring twice creates once and applies a new interval; trigger runs the checks now; pause and resume', async () => {
-    expect(await ensureHealthCheckSchedule(client, { taskQueue })).toEqual({ scheduleId: healthScheduleId(taskQueue), created: true });
-    expect(await ensureHealthCheckSchedule(client, { taskQueue, interval: '5m' })).toEqual({ scheduleId: healthScheduleId(taskQueue), created: false });
+    expect(await ensureHealthCheckSchedule(client, { taskQueue })).toEqual({
+      scheduleId: healthScheduleId(taskQueue),
+      created: true,
+    });
+    expect(await ensureHealthCheckSchedule(client, { taskQueue, interval: '5m' })).toEqual({
+      scheduleId: healthScheduleId(taskQueue),
+      created: false,
+    });
     const updated = await describeHealthSchedule(client, ref);
-    expect(updated).toMatchObject({ intervalMs: 5 * 60_000, catchupWindowMs: 5 * 60_000, overlap: ScheduleOverlapPolicy.SKIP, paused: false });
+    expect(updated).toMatchObject({
+      intervalMs: 5 * 60_000,
+      catchupWindowMs: 5 * 60_000,
+      overlap: ScheduleOverlapPolicy.SKIP,
+      paused: false,
+    });
 
     await triggerHealthCheck(client, ref);
-    const run = await eventually(async () => (await describeHealthSchedule(client, ref)).recentRuns[0], 'the triggered run');
+    const run = await eventually(
+      async () => (await describeHealthSchedule(client, ref)).recentRuns[0],
+      'the triggered run',
+    );
     expect(run.workflowId.startsWith(`health-check-${taskQueue}`)).toBe(true);
     const summary: HealthCheckSummary = await client.workflow.getHandle(run.workflowId).result();
     expect(summary.checks.map((check) => check.name)).toEqual(
       expect.arrayContaining(['llm_api', 'database', 'email', 'sms', 'error_rate', 'memory', 'file_service']),
     );
-    const rows = (await getHealthChecks(testDb.handle.db, { limit: 1_000 })).filter((row) => row.details?.healthRunId === summary.runId);
+    const rows = (await getHealthChecks(testDb.handle.db, { limit: 1_000 })).filter(
+      (row) => row.details?.healthRunId === summary.runId,
+    );
     expect(rows).toHaveLength(7);
 
     await pauseHealthChecks(client, ref);

@@ -12,7 +12,11 @@ import type { HealingSummary } from '../common/healing-contract.js';
 import { OPERATION } from '../common/search-attributes.js';
 import { getHealingEvents, getHealthChecks } from '../db/index.js';
 import { createCentralWorker } from '../workers/worker.js';
-import { healthCheckWorkflow, type HealthCheckSummary, type HealthCheckWorkflowInput } from '../workflows/health-check.js';
+import {
+  healthCheckWorkflow,
+  type HealthCheckSummary,
+  type HealthCheckWorkflowInput,
+} from '../workflows/health-check.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startFakeHttpServer, type FakeHttpServer } from './support/fake-http.js';
 import { workflowBundle } from './support/system.js';
@@ -121,7 +125,11 @@ describe('health-check workflow', () => {
   it('a check against a service that hangs is bounded by its timeout', async () => {
     const summary = await runChecks({ checks: ['http:hangs'], heal: false }, 'hang');
     expect(summary.checks).toHaveLength(1);
-    expect(summary.checks[0]).toMatchObject({ name: 'http:hangs', status: 'unhealthy', error: 'timed out after 300 ms' });
+    expect(summary.checks[0]).toMatchObject({
+      name: 'http:hangs',
+      status: 'unhealthy',
+      error: 'timed out after 300 ms',
+    });
     const [row] = await rowsOfRun(summary.runId);
     expect(row).toMatchObject({ checkName: 'http:hangs', status: 'unhealthy', error: 'timed out after 300 ms' });
     expect(row!.details).toMatchObject({ code: 'ETIMEDOUT', timeoutMs: 300 });

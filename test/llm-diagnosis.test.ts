@@ -67,7 +67,8 @@ const networkError: ErrorReport = {
   name: 'FetchError',
   message: 'request to https://payments.example.com/v1/charge failed, reason: socket hang up',
   code: 'ECONNRESET',
-  stack: 'FetchError: socket hang up\n    at charge (/srv/app/src/payments/client.ts:42:11)\n    at processOrder (/srv/app/src/orders/service.ts:88:5)',
+  stack:
+    'FetchError: socket hang up\n    at charge (/srv/app/src/payments/client.ts:42:11)\n    at processOrder (/srv/app/src/orders/service.ts:88:5)',
 };
 
 function policy(overrides: Partial<OperationPolicy> = {}): OperationPolicy {
@@ -135,7 +136,16 @@ describe('LLM diagnosis through the openai SDK', () => {
     expect(body.response_format.json_schema).toMatchObject({ name: 'error_diagnosis', strict: true });
     const schema = body.response_format.json_schema.schema;
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['category', 'confidence', 'explanation', 'fallbackStrategies', 'recommendedStrategy', 'rootCause', 'severity', 'transient'].sort(),
+      [
+        'category',
+        'confidence',
+        'explanation',
+        'fallbackStrategies',
+        'recommendedStrategy',
+        'rootCause',
+        'severity',
+        'transient',
+      ].sort(),
     );
     // Strict mode: every field required, optional ones nullable.
     expect([...schema.required].sort()).toEqual(Object.keys(schema.properties).sort());
@@ -156,9 +166,22 @@ describe('LLM diagnosis through the openai SDK', () => {
   it('sends the learned history for the signature', async () => {
     fake.answerJson(answer());
     await diagnoser().diagnose(
-      input({ learned: [{ strategy: 'FALLBACK_TO_CACHE', confidence: 0.25, successCount: 1, failureCount: 2, consecutiveFailures: 0, avgHealingMs: 10 }] }),
+      input({
+        learned: [
+          {
+            strategy: 'FALLBACK_TO_CACHE',
+            confidence: 0.25,
+            successCount: 1,
+            failureCount: 2,
+            consecutiveFailures: 0,
+            avgHealingMs: 10,
+          },
+        ],
+      }),
     );
-    expect((promptPayload() as any).history).toEqual([{ strategy: 'FALLBACK_TO_CACHE', successes: 1, failures: 2, confidence: 0.25 }]);
+    expect((promptPayload() as any).history).toEqual([
+      { strategy: 'FALLBACK_TO_CACHE', successes: 1, failures: 2, confidence: 0.25 },
+    ]);
   });
 
   it('never sends a password, a bearer token or a card number planted in the message, stack and context', async () => {
@@ -204,14 +227,23 @@ describe('LLM diagnosis through the openai SDK', () => {
   it('rejects a strategy the policy allows but cannot carry out (no alternate endpoints)', async () => {
     fake.answerJson(answer({ recommendedStrategy: 'SWITCH_API_ENDPOINT', fallbackStrategies: null }));
     const { diagnosis } = await analysisWith().analyseError(
-      input({ policy: policy({ allowedStrategies: ['SWITCH_API_ENDPOINT', 'RETRY_WITH_BACKOFF'], alternateEndpoints: [] }) }),
+      input({
+        policy: policy({ allowedStrategies: ['SWITCH_API_ENDPOINT', 'RETRY_WITH_BACKOFF'], alternateEndpoints: [] }),
+      }),
     );
     expect(diagnosis.source).toBe('rules');
     expect(outcomes[0]).toMatchObject({ status: 'disallowed' });
   });
 
   it('never re-runs a permanent error, whatever the model claims', async () => {
-    fake.answerJson(answer({ category: 'validation', transient: true, recommendedStrategy: 'RETRY_WITH_BACKOFF', fallbackStrategies: null }));
+    fake.answerJson(
+      answer({
+        category: 'validation',
+        transient: true,
+        recommendedStrategy: 'RETRY_WITH_BACKOFF',
+        fallbackStrategies: null,
+      }),
+    );
     const { diagnosis } = await analysisWith().analyseError(input());
     expect(diagnosis.source).toBe('rules');
     expect(outcomes[0]).toMatchObject({ status: 'disallowed' });
@@ -232,8 +264,12 @@ describe('LLM diagnosis through the openai SDK', () => {
     expect(diagnosis.recommendedStrategy).not.toBe('ROLLBACK_TRANSACTION');
     const payload = promptPayload() as any;
     // The allowed list the model saw came from the policy; the injected text stayed a string in error.message.
-    expect(payload.allowedStrategies.map((entry: { name: string }) => entry.name)).toEqual(allowedStrategiesFor(request.policy));
-    expect(payload.allowedStrategies.map((entry: { name: string }) => entry.name)).not.toContain('ROLLBACK_TRANSACTION');
+    expect(payload.allowedStrategies.map((entry: { name: string }) => entry.name)).toEqual(
+      allowedStrategiesFor(request.policy),
+    );
+    expect(payload.allowedStrategies.map((entry: { name: string }) => entry.name)).not.toContain(
+      'ROLLBACK_TRANSACTION',
+    );
     expect(payload.error.message).toContain('ignore previous instructions');
     const system = ((fake.completionRequests()[0]!.body as any).messages[0] as { content: string }).content;
     expect(system).toMatch(/untrusted data/);
@@ -342,7 +378,9 @@ describe('LLM diagnosis through the openai SDK', () => {
     const [first, second] = [analysisWith({ budget: budget() }), analysisWith({ budget: budget() })];
     for (let i = 0; i < 3; i++) fake.answerJson(answer());
     // Claimed at once from both: exactly three calls get through.
-    const sources = await Promise.all([first, second, first, second, first].map((analysis) => analysis.analyseError(input())));
+    const sources = await Promise.all(
+      [first, second, first, second, first].map((analysis) => analysis.analyseError(input())),
+    );
     expect(sources.map((result) => result.diagnosis.source).sort()).toEqual(['llm', 'llm', 'llm', 'rules', 'rules']);
     expect(fake.completionRequests()).toHaveLength(3);
     now += 60 * 60 * 1000 + 1;
@@ -375,9 +413,19 @@ describe('LLM diagnosis through the openai SDK', () => {
   });
 
   it('keeps an error the rules know to be permanent permanent, whatever the model says', async () => {
-    fake.answerJson(answer({ category: 'network', transient: true, recommendedStrategy: 'RETRY_WITH_BACKOFF', fallbackStrategies: null }));
+    fake.answerJson(
+      answer({
+        category: 'network',
+        transient: true,
+        recommendedStrategy: 'RETRY_WITH_BACKOFF',
+        fallbackStrategies: null,
+      }),
+    );
     const notFound: ErrorReport = { name: 'HttpError', message: 'Not Found', status: 404 };
-    const { diagnosis } = await analysisWith().analyseError({ ...input({ error: notFound }), signature: 'sig-not-found' });
+    const { diagnosis } = await analysisWith().analyseError({
+      ...input({ error: notFound }),
+      signature: 'sig-not-found',
+    });
     expect(diagnosis).toMatchObject({ source: 'llm', category: 'not_found', transient: false });
     expect(diagnosis.explanation).toContain("the rules' permanent verdict stands");
   });
@@ -401,8 +449,14 @@ describe('LLM diagnosis through the openai SDK', () => {
       });
       const next = await analysis.analyseError({ ...request });
       // The stored diagnosis, with the failures just learnt for the planner.
-      expect(next.diagnosis).toMatchObject({ source: 'pattern', category: 'network', rootCause: first.diagnosis.rootCause });
-      expect(next.learned).toEqual([expect.objectContaining({ strategy: 'RETRY_WITH_BACKOFF', failureCount: attempt })]);
+      expect(next.diagnosis).toMatchObject({
+        source: 'pattern',
+        category: 'network',
+        rootCause: first.diagnosis.rootCause,
+      });
+      expect(next.learned).toEqual([
+        expect.objectContaining({ strategy: 'RETRY_WITH_BACKOFF', failureCount: attempt }),
+      ]);
     }
     // Another worker (its own caches) finds the stored diagnosis too.
     expect((await analysisWith().analyseError({ ...request })).diagnosis.source).toBe('pattern');
@@ -423,7 +477,13 @@ describe('LLM diagnosis through the openai SDK', () => {
   });
 
   it('keeps a critical operation at least high and bounds what it stores', async () => {
-    fake.answerJson(answer({ severity: 'low', rootCause: `x${'y'.repeat(1_500)}`, fallbackStrategies: ['FALLBACK_TO_CACHE', 'FALLBACK_TO_CACHE'] }));
+    fake.answerJson(
+      answer({
+        severity: 'low',
+        rootCause: `x${'y'.repeat(1_500)}`,
+        fallbackStrategies: ['FALLBACK_TO_CACHE', 'FALLBACK_TO_CACHE'],
+      }),
+    );
     const diagnosis = await diagnoser().diagnose(input({ policy: policy({ critical: true }) }));
     expect(diagnosis).toMatchObject({ source: 'llm', severity: 'high', fallbackStrategies: ['FALLBACK_TO_CACHE'] });
     expect(diagnosis!.rootCause.length).toBeLessThanOrEqual(500);
@@ -434,8 +494,14 @@ describe('LLM diagnosis through the openai SDK', () => {
     const off = llmDiagnoserFromConfig(base, { db: database.handle.db });
     expect(off.handle).toBeUndefined();
     expect(off.reason).toMatch(/No OPENAI_API_KEY/);
-    expect(llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', LLM_CALLS_PER_HOUR: 0 }, { db: database.handle.db }).reason).toMatch(/LLM_CALLS_PER_HOUR/);
-    const on = llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.baseURL }, { db: database.handle.db });
+    expect(
+      llmDiagnoserFromConfig({ ...base, OPENAI_API_KEY: 'k', LLM_CALLS_PER_HOUR: 0 }, { db: database.handle.db })
+        .reason,
+    ).toMatch(/LLM_CALLS_PER_HOUR/);
+    const on = llmDiagnoserFromConfig(
+      { ...base, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.baseURL },
+      { db: database.handle.db },
+    );
     expect(on.handle?.budget?.callsPerHour).toBe(60);
   });
 });

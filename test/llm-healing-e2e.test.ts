@@ -34,7 +34,13 @@ function notificationSettings() {
   return {
     temporalUiUrl: UI,
     email: { apiKey: 're_e2e', baseUrl: resend.url, from: 'alerts@example.com', to: ['ops@example.com'] },
-    sms: { accountSid: `AC${'e2'.repeat(16)}`, authToken: 'tok', from: '+15550000000', to: ['+15551112222'], baseUrl: twilio.url },
+    sms: {
+      accountSid: `AC${'e2'.repeat(16)}`,
+      authToken: 'tok',
+      from: '+15550000000',
+      to: ['+15551112222'],
+      baseUrl: twilio.url,
+    },
   };
 }
 
@@ -71,7 +77,9 @@ function failingCharge(system: TestSystem, operation: string) {
     operation,
     async (card: { number: string; password: string }) => {
       throw Object.assign(
-        new Error(`payment gateway reset the connection (card ${card.number}, password=${card.password}, Authorization: Bearer ${BEARER})`),
+        new Error(
+          `payment gateway reset the connection (card ${card.number}, password=${card.password}, Authorization: Bearer ${BEARER})`,
+        ),
         { code: 'ECONNRESET' },
       );
     },
@@ -119,7 +127,9 @@ describe('LLM diagnosis and notifications through the healing workflow', () => {
     expect(resend.delivered[0]!.text).toContain(`${UI}/namespaces/default/workflows/${workflowId}`);
     expect(twilio.delivered).toHaveLength(1);
     const notifications = await getNotifications(withLlm.database.db, { workflowId });
-    expect(notifications).toMatchObject([{ notificationId: `${workflowId}:failed`, emailStatus: 'sent', smsStatus: 'sent' }]);
+    expect(notifications).toMatchObject([
+      { notificationId: `${workflowId}:failed`, emailStatus: 'sent', smsStatus: 'sent' },
+    ]);
 
     const everything = [
       ...openai.requests.map((request) => request.raw),
@@ -142,7 +152,9 @@ describe('LLM diagnosis and notifications through the healing workflow', () => {
     // Not critical by the rules (network: medium): e-mail only.
     expect(resend.delivered).toHaveLength(1);
     expect(twilio.requests).toHaveLength(0);
-    expect(await getNotifications(rulesOnly.database.db, { workflowId })).toMatchObject([{ emailStatus: 'sent', smsStatus: 'skipped' }]);
+    expect(await getNotifications(rulesOnly.database.db, { workflowId })).toMatchObject([
+      { emailStatus: 'sent', smsStatus: 'skipped' },
+    ]);
   });
 
   it('falls back to the rules inside the workflow when the LLM answers a disallowed strategy', async () => {

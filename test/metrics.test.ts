@@ -57,8 +57,16 @@ describe('the /metrics endpoint', () => {
     await Promise.all(workflowIds.map((id) => system.client.workflow.getHandle(id).result()));
 
     const text = await scrape();
-    expect(sampleValue(text, 'self_healing_runs_total', { outcome: 'healed', strategy: 'RETRY_WITH_BACKOFF', category: 'network' })).toBe(1);
-    expect(sampleValue(text, 'self_healing_runs_total', { outcome: 'failed', strategy: 'none', category: 'validation' })).toBe(1);
+    expect(
+      sampleValue(text, 'self_healing_runs_total', {
+        outcome: 'healed',
+        strategy: 'RETRY_WITH_BACKOFF',
+        category: 'network',
+      }),
+    ).toBe(1);
+    expect(
+      sampleValue(text, 'self_healing_runs_total', { outcome: 'failed', strategy: 'none', category: 'validation' }),
+    ).toBe(1);
     expect(sampleValue(text, 'self_healing_time_to_heal_seconds_count', { outcome: 'healed' })).toBe(1);
     expect(sampleValue(text, 'self_healing_permanent_errors_total', { category: 'validation' })).toBe(1);
     expect(sampleValue(text, 'self_healing_diagnoses_total', { source: 'rules' })).toBe(2);
@@ -70,11 +78,17 @@ describe('the /metrics endpoint', () => {
 
   it('includes the Temporal runtime metrics', async () => {
     const text = await scrape();
-    expect(sampleValue(text, 'temporal_workflow_completed_total', { workflow_type: 'healingWorkflow' })).toBeGreaterThanOrEqual(2);
+    expect(
+      sampleValue(text, 'temporal_workflow_completed_total', { workflow_type: 'healingWorkflow' }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('shows health checks, storm joins and the LLM budget', async () => {
-    const activities = createActivities({ db: system.database.db, metrics, health: { memory: { rssDegradedMb: 1, rssUnhealthyMb: 1 } } });
+    const activities = createActivities({
+      db: system.database.db,
+      metrics,
+      health: { memory: { rssDegradedMb: 1, rssUnhealthyMb: 1 } },
+    });
     await activities.runHealthCheck({ name: 'memory' });
     const signature = `sig-${randomUUID()}`;
     const occurrence = (result: 'joined' | 'healed') => ({
@@ -112,9 +126,18 @@ describe('the /metrics endpoint', () => {
 describe('the application-side metrics', () => {
   it('count failed calls by outcome, healed values by strategy, and caller waits', async () => {
     const text = await appRegistry.metrics();
-    expect(sampleValue(text, 'self_healing_app_failed_calls_total', { operation: 'metered.fetchRate', outcome: 'healed' })).toBe(1);
-    expect(sampleValue(text, 'self_healing_app_failed_calls_total', { operation: 'metered.save', outcome: 'failed' })).toBe(1);
-    expect(sampleValue(text, 'self_healing_app_healed_values_total', { operation: 'metered.fetchRate', strategy: 'RETRY_WITH_BACKOFF' })).toBe(1);
+    expect(
+      sampleValue(text, 'self_healing_app_failed_calls_total', { operation: 'metered.fetchRate', outcome: 'healed' }),
+    ).toBe(1);
+    expect(
+      sampleValue(text, 'self_healing_app_failed_calls_total', { operation: 'metered.save', outcome: 'failed' }),
+    ).toBe(1);
+    expect(
+      sampleValue(text, 'self_healing_app_healed_values_total', {
+        operation: 'metered.fetchRate',
+        strategy: 'RETRY_WITH_BACKOFF',
+      }),
+    ).toBe(1);
     expect(sampleValue(text, 'self_healing_app_caller_wait_seconds_count', { outcome: 'healed' })).toBe(1);
   });
 });
@@ -143,17 +166,21 @@ describe('the alert rules and the dashboard in deploy/', () => {
   const rules = parse(readDeploy('prometheus/alerts.yml')) as RuleFile;
   const allRules = rules.groups.flatMap((group) => group.rules);
   const recorded = new Set(allRules.flatMap((rule) => (rule.record ? [rule.record] : [])));
-  const dashboard = JSON.parse(readDeploy('grafana/dashboards/self-healing.json')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(readDeploy('grafana/dashboards/self-healing.json')) as {
+    panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+  };
 
   it('have the alerts the SLO and the operators need', () => {
     const alerts = allRules.flatMap((rule) => (rule.alert ? [rule.alert] : []));
-    expect(alerts).toEqual(expect.arrayContaining([
-      'SelfHealingSuccessRateFastBurn',
-      'SelfHealingSuccessRateSlowBurn',
-      'SelfHealingLlmBudgetExhausted',
-      'SelfHealingHealthCheckFailing',
-      'SelfHealingOccurrencesUnrecorded',
-    ]));
+    expect(alerts).toEqual(
+      expect.arrayContaining([
+        'SelfHealingSuccessRateFastBurn',
+        'SelfHealingSuccessRateSlowBurn',
+        'SelfHealingLlmBudgetExhausted',
+        'SelfHealingHealthCheckFailing',
+        'SelfHealingOccurrencesUnrecorded',
+      ]),
+    );
     const fast = allRules.find((rule) => rule.alert === 'SelfHealingSuccessRateFastBurn')!;
     expect(fast.expr).toContain('rate1h > (14.4 * 0.05)');
     expect(fast.expr).toContain('rate5m > (14.4 * 0.05)');
@@ -161,10 +188,15 @@ describe('the alert rules and the dashboard in deploy/', () => {
 
   it('read only metrics the /metrics endpoint exposes (or rules the file records, or Prometheus up)', async () => {
     const families = metricFamilies(await scrape());
-    const expressions = [...allRules.map((rule) => rule.expr), ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr))];
+    const expressions = [
+      ...allRules.map((rule) => rule.expr),
+      ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)),
+    ];
     const referenced = new Set(expressions.flatMap(metricsIn));
     expect(referenced.size).toBeGreaterThan(15);
-    const missing = [...referenced].filter((name) => name !== 'up' && !recorded.has(name) && !families.has(familyOf(name, families)));
+    const missing = [...referenced].filter(
+      (name) => name !== 'up' && !recorded.has(name) && !families.has(familyOf(name, families)),
+    );
     expect(missing).toEqual([]);
   });
 });

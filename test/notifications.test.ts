@@ -53,7 +53,13 @@ function settings(overrides: Partial<NotificationSettings> = {}): NotificationSe
   return {
     temporalUiUrl: UI,
     email: { apiKey: 're_test_key', baseUrl: resend.url, from: 'Self-Healing <alerts@example.com>', to: ADMINS },
-    sms: { accountSid: ACCOUNT_SID, authToken: 'twilio-test-token', from: '+15559990000', to: PHONES, baseUrl: twilio.url },
+    sms: {
+      accountSid: ACCOUNT_SID,
+      authToken: 'twilio-test-token',
+      from: '+15559990000',
+      to: PHONES,
+      baseUrl: twilio.url,
+    },
     cooldownMs: COOLDOWN_MS,
     now: () => clock,
     ...overrides,
@@ -96,7 +102,10 @@ function alert(overrides: Partial<NotifyAdminsInput> = {}): NotifyAdminsInput {
 }
 
 /** Runs the activity as Temporal would retry it: again while it throws a retryable failure. */
-async function runWithRetries<T>(run: (env: MockActivityEnvironment) => Promise<T>, maxAttempts = 5): Promise<{ value: T; attempts: number }> {
+async function runWithRetries<T>(
+  run: (env: MockActivityEnvironment) => Promise<T>,
+  maxAttempts = 5,
+): Promise<{ value: T; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
     const env = new MockActivityEnvironment({ attempt });
     try {
@@ -150,7 +159,12 @@ describe('alerts', () => {
     ]);
 
     const stored = await getNotification(db.handle.db, input.notificationId);
-    expect(stored?.notification).toMatchObject({ decision: 'send', emailStatus: 'sent', smsStatus: 'sent', severity: 'critical' });
+    expect(stored?.notification).toMatchObject({
+      decision: 'send',
+      emailStatus: 'sent',
+      smsStatus: 'sent',
+      severity: 'critical',
+    });
     expect(stored?.deliveries.map((delivery) => [delivery.channel, delivery.status, delivery.attempts])).toEqual([
       ['email', 'sent', 1],
       ['sms', 'sent', 1],
@@ -162,7 +176,11 @@ describe('alerts', () => {
   it('goes out by e-mail only for an unhealed run that is not critical', async () => {
     const input = alert({ diagnosis: diagnosis({ severity: 'high' }) });
     const report = await activities().notifyAdmins(input);
-    expect(report).toMatchObject({ email: 'sent', sms: 'skipped', smsReason: 'SMS only for severity critical and above' });
+    expect(report).toMatchObject({
+      email: 'sent',
+      sms: 'skipped',
+      smsReason: 'SMS only for severity critical and above',
+    });
     expect(resend.emailRequests()).toHaveLength(1);
     expect(resend.delivered[0]!.subject).toBe('[self-healing] HIGH orders.save: not healed');
     expect(twilio.requests).toHaveLength(0);
@@ -210,7 +228,12 @@ describe('exactly once', () => {
     await db.handle.db
       .update(notificationDeliveries)
       .set({ status: 'sending' })
-      .where(and(eq(notificationDeliveries.notificationId, input.notificationId), eq(notificationDeliveries.channel, 'email')));
+      .where(
+        and(
+          eq(notificationDeliveries.notificationId, input.notificationId),
+          eq(notificationDeliveries.channel, 'email'),
+        ),
+      );
     const report = await acts.notifyAdmins(input);
     expect(report.email).toBe('sent');
     expect(resend.emailRequests()).toHaveLength(2);
@@ -225,7 +248,9 @@ describe('exactly once', () => {
     await db.handle.db
       .update(notificationDeliveries)
       .set({ status: 'sending' })
-      .where(and(eq(notificationDeliveries.notificationId, input.notificationId), eq(notificationDeliveries.channel, 'sms')));
+      .where(
+        and(eq(notificationDeliveries.notificationId, input.notificationId), eq(notificationDeliveries.channel, 'sms')),
+      );
     const report = await acts.notifyAdmins(input);
     expect(twilio.messageRequests()).toHaveLength(1);
     expect(report.sms).toBe('failed');
@@ -266,7 +291,13 @@ describe('cooldown, reminders and recovery', () => {
     clock = new Date(clock.getTime() + 2_000);
     const reminderInput = alert({ signature });
     const reminder = await acts.notifyAdmins(reminderInput);
-    expect(reminder).toMatchObject({ kind: 'reminder', suppressed: false, occurrences: 26, email: 'sent', sms: 'sent' });
+    expect(reminder).toMatchObject({
+      kind: 'reminder',
+      suppressed: false,
+      occurrences: 26,
+      email: 'sent',
+      sms: 'sent',
+    });
     const reminderEmail = resend.delivered[1]!;
     expect(reminderEmail.subject).toBe('[self-healing] Reminder: orders.save still failing (26 occurrences)');
     expect(reminderEmail.text).toContain('26 occurrences of this error since the alert at 2030-01-01T10:00:00.000Z');
@@ -278,13 +309,20 @@ describe('cooldown, reminders and recovery', () => {
 
     // A run of this signature heals: one recovery notice, where the alert went (e-mail and SMS).
     const healedRun = `heal-orders.save-${randomUUID().slice(0, 8)}`;
-    const recoveryInput: NotifyRecoveryInput = { signature, workflowId: healedRun, operation: 'orders.save', strategy: 'RESET_CONNECTION' };
+    const recoveryInput: NotifyRecoveryInput = {
+      signature,
+      workflowId: healedRun,
+      operation: 'orders.save',
+      strategy: 'RESET_CONNECTION',
+    };
     const recovery = await new MockActivityEnvironment().run(acts.notifyRecoveryIfAlerted, recoveryInput);
     expect(recovery).toMatchObject({ notified: true, kind: 'recovery', email: 'sent', sms: 'sent' });
     const recoveryEmail = resend.delivered[2]!;
     expect(recoveryEmail.subject).toBe('[self-healing] Recovered: orders.save healed by RESET_CONNECTION');
     expect(recoveryEmail.text).toContain(`${UI}/namespaces/default/workflows/${healedRun}`);
-    expect(header(resend.emailRequests()[2]!, 'idempotency-key')).toBe(`${reminderInput.notificationId}:recovered:email`);
+    expect(header(resend.emailRequests()[2]!, 'idempotency-key')).toBe(
+      `${reminderInput.notificationId}:recovered:email`,
+    );
 
     // The same activity retried: nothing new. Another healed run: already announced.
     const again = await acts.notifyRecoveryIfAlerted({ signature, workflowId: healedRun, operation: 'orders.save' });
@@ -300,7 +338,7 @@ describe('cooldown, reminders and recovery', () => {
     expect(fresh).toMatchObject({ kind: 'alert', suppressed: false, occurrences: 1, email: 'sent' });
 
     const rows = await getNotifications(db.handle.db, { signature });
-    expect(rows.map((row) => row.decision === 'suppressed' ? 'suppressed' : row.kind)).toEqual([
+    expect(rows.map((row) => (row.decision === 'suppressed' ? 'suppressed' : row.kind))).toEqual([
       'alert',
       ...Array(25).fill('suppressed'),
       'reminder',
@@ -311,7 +349,11 @@ describe('cooldown, reminders and recovery', () => {
   });
 
   it('sends no recovery notice for a signature that never alerted', async () => {
-    const report = await activities().notifyRecoveryIfAlerted({ signature: `sig-${randomUUID()}`, workflowId: 'w', operation: 'x' });
+    const report = await activities().notifyRecoveryIfAlerted({
+      signature: `sig-${randomUUID()}`,
+      workflowId: 'w',
+      operation: 'x',
+    });
     expect(report).toEqual({ notified: false, reason: 'this error never alerted' });
     expect(resend.requests).toHaveLength(0);
   });
@@ -320,7 +362,11 @@ describe('cooldown, reminders and recovery', () => {
     const acts = activities();
     const input = alert({ diagnosis: diagnosis({ severity: 'high' }) });
     await acts.notifyAdmins(input);
-    const recovery = await acts.notifyRecoveryIfAlerted({ signature: input.signature, workflowId: 'heal-2', operation: 'orders.save' });
+    const recovery = await acts.notifyRecoveryIfAlerted({
+      signature: input.signature,
+      workflowId: 'heal-2',
+      operation: 'orders.save',
+    });
     expect(recovery).toMatchObject({ notified: true, email: 'sent', sms: 'skipped' });
     expect(twilio.requests).toHaveLength(0);
   });

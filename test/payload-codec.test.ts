@@ -90,7 +90,9 @@ describe('encryption keys from the environment', () => {
     expect(parseEncryptionKeys({ PAYLOAD_ENCRYPTION_KEY: b64() }).map((k) => k.id)).toEqual([DEFAULT_KEY_ID]);
     const urlSafe = randomBytes(32).toString('base64url');
     expect(parseEncryptionKeys({ PAYLOAD_ENCRYPTION_KEY: urlSafe })[0]!.key.toString('base64url')).toBe(urlSafe);
-    expect(parseEncryptionKeys({ PAYLOAD_ENCRYPTION_KEYS: ` k2:${b64()} , default:${b64()} ` }).map((k) => k.id)).toEqual(['k2', DEFAULT_KEY_ID]);
+    expect(
+      parseEncryptionKeys({ PAYLOAD_ENCRYPTION_KEYS: ` k2:${b64()} , default:${b64()} ` }).map((k) => k.id),
+    ).toEqual(['k2', DEFAULT_KEY_ID]);
     const converter = dataConverterFromEnv({ PAYLOAD_ENCRYPTION_KEY: b64() })!;
     expect(converter.payloadCodecs).toHaveLength(1);
     expect(converter.failureConverterPath).toMatch(/encrypted-failure-converter\.cjs$/);
@@ -199,7 +201,11 @@ async function storedHistory(workflowId: string) {
 function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return found;
   const candidate = value as Payload;
-  if (candidate.metadata && typeof candidate.metadata === 'object' && candidate.metadata.encoding instanceof Uint8Array) {
+  if (
+    candidate.metadata &&
+    typeof candidate.metadata === 'object' &&
+    candidate.metadata.encoding instanceof Uint8Array
+  ) {
     found.push(candidate);
     return found;
   }
@@ -218,7 +224,9 @@ async function decodedText(history: unknown): Promise<string> {
   for (const payload of payloads.filter((item) => !encrypted.includes(item))) {
     const isSearchAttribute = Boolean(payload.metadata!.type);
     const isMarkerBookkeeping = /^\{"seq":\d+,"attempt":\d+,"activity_id"/.test(payloadText(payload));
-    expect(isSearchAttribute || isMarkerBookkeeping, `plaintext payload: ${payloadText(payload).slice(0, 80)}`).toBe(true);
+    expect(isSearchAttribute || isMarkerBookkeeping, `plaintext payload: ${payloadText(payload).slice(0, 80)}`).toBe(
+      true,
+    );
   }
   return (await codec.decode(encrypted)).map(payloadText).join('\n');
 }
@@ -253,7 +261,10 @@ describe('healing runs with payload encryption', () => {
       },
       { allowedStrategies: ['RETRY_WITH_BACKOFF'], timing: { maximumAttempts: 1 } },
     );
-    const failure = (await charge(`card-of-${PLANTED}`).catch((error: unknown) => error)) as Error & { healingWorkflowId?: string; healingOutcome?: string };
+    const failure = (await charge(`card-of-${PLANTED}`).catch((error: unknown) => error)) as Error & {
+      healingWorkflowId?: string;
+      healingOutcome?: string;
+    };
     expect(failure.message).toContain(PLANTED); // the caller still sees its own error
     expect(failure.healingOutcome).toBe('failed');
     failedId = failure.healingWorkflowId!;
@@ -262,7 +273,8 @@ describe('healing runs with payload encryption', () => {
 
     const { history, asText } = await storedHistory(failedId);
     expect(asText).not.toContain(PLANTED);
-    const failed = history.events?.find((event) => event.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+    const failed = history.events?.find((event) => event.activityTaskFailedEventAttributes)
+      ?.activityTaskFailedEventAttributes?.failure;
     expect(failed?.message).toBe('Encoded failure');
     expect(failed?.stackTrace ?? '').toBe('');
     const decoded = await decodedText(history);
@@ -287,7 +299,9 @@ describe('healing runs with payload encryption', () => {
       server = await startCodecServer({ codec, port: 0, token: TOKEN, corsOrigins: withLoopbackTwins([UI]) });
       // Exactly what the UI posts: the stored workflow input, in protobuf JSON.
       const { history } = await storedHistory(capturedId);
-      storedInput = payloadsToJson(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!) as typeof storedInput;
+      storedInput = payloadsToJson(
+        history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!,
+      ) as typeof storedInput;
     });
 
     afterAll(async () => {
@@ -315,7 +329,9 @@ describe('healing runs with payload encryption', () => {
     });
 
     it('refuses requests without the token or with a wrong one, revealing nothing', async () => {
-      for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: `Bearer ${TOKEN}x` }] as Array<Record<string, string>>) {
+      for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: `Bearer ${TOKEN}x` }] as Array<
+        Record<string, string>
+      >) {
         const response = await post('/decode', storedInput, headers);
         expect(response.status).toBe(401);
         expect(response.headers.get('x-content-type-options')).toBe('nosniff');
@@ -326,7 +342,14 @@ describe('healing runs with payload encryption', () => {
 
     it('encodes what it decodes, and answers the browser preflight for the UI origin only', async () => {
       const auth = { Authorization: TOKEN }; // the bare token works too (temporal --codec-auth)
-      const original = { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello"').toString('base64') }] };
+      const original = {
+        payloads: [
+          {
+            metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+            data: Buffer.from('"hello"').toString('base64'),
+          },
+        ],
+      };
       const encoded = (await (await post('/encode', original, auth)).json()) as typeof storedInput;
       expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
       expect(Buffer.from(encoded.payloads[0]!.metadata['encryption-key-id']!, 'base64').toString()).toBe('test-2');
@@ -336,7 +359,11 @@ describe('healing runs with payload encryption', () => {
       const preflight = (origin: string) =>
         fetch(`${server.url}/decode`, {
           method: 'OPTIONS',
-          headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,x-namespace' },
+          headers: {
+            Origin: origin,
+            'Access-Control-Request-Method': 'POST',
+            'Access-Control-Request-Headers': 'authorization,content-type,x-namespace',
+          },
         });
       const allowed = await preflight('http://127.0.0.1:8080');
       expect(allowed.status).toBe(204);
@@ -364,7 +391,19 @@ describe('healing runs with payload encryption', () => {
       expect((await post('/decode', { payloads: 'x' }, auth)).status).toBe(400);
       expect((await post('/other', { payloads: [] }, auth)).status).toBe(404);
       const foreign = await new AesGcmPayloadCodec([key('elsewhere')]).encode([jsonPayload(1)]);
-      const undecodable = await post('/decode', { payloads: foreign.map((p) => ({ metadata: { encoding: Buffer.from(p.metadata!.encoding!).toString('base64'), 'encryption-key-id': Buffer.from(p.metadata!['encryption-key-id']!).toString('base64') }, data: Buffer.from(p.data!).toString('base64') })) }, auth);
+      const undecodable = await post(
+        '/decode',
+        {
+          payloads: foreign.map((p) => ({
+            metadata: {
+              encoding: Buffer.from(p.metadata!.encoding!).toString('base64'),
+              'encryption-key-id': Buffer.from(p.metadata!['encryption-key-id']!).toString('base64'),
+            },
+            data: Buffer.from(p.data!).toString('base64'),
+          })),
+        },
+        auth,
+      );
       expect(undecodable.status).toBe(422);
       expect(await undecodable.text()).toContain('elsewhere');
     });

@@ -29,7 +29,9 @@ beforeAll(() => {
 });
 
 function failures(outcomes: ReplayOutcome[]): string[] {
-  return outcomes.filter((outcome) => !outcome.ok).map((outcome) => `${path.basename(outcome.source)}: ${outcome.error}`);
+  return outcomes
+    .filter((outcome) => !outcome.ok)
+    .map((outcome) => `${path.basename(outcome.source)}: ${outcome.error}`);
 }
 
 describe('recorded workflow histories', { timeout: 300_000 }, () => {

@@ -23,7 +23,10 @@ const outcomes: CallOutcomeEvent[] = [];
 
 beforeAll(async () => {
   receiver = await startFakeOtlpReceiver();
-  tracing = tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...process.env, OTEL_SERVICE_NAME: 'telemetry-test' }, 'unused')!;
+  tracing = tracingFromEnv(
+    { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...process.env, OTEL_SERVICE_NAME: 'telemetry-test' },
+    'unused',
+  )!;
   const dev = await connectToDevServer();
   await dev.connection.close();
   system = await startObservedSystem({ address: dev.address, tracing });
@@ -118,7 +121,10 @@ describe('replay with the tracing workflow interceptors', () => {
       history: historyFromJson(JSON.parse(readFileSync(path.join(directory, file), 'utf8'))),
     }));
     const failed: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, plugins: [tracing.plugin] }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: WORKFLOWS_PATH, plugins: [tracing.plugin] },
+      histories,
+    )) {
       if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(files.length).toBeGreaterThan(10);

@@ -72,12 +72,28 @@ describe('settings from the environment', () => {
   });
 
   it('turns TLS on with an API key (Temporal Cloud), for client and worker alike', () => {
-    const env: TemporalEnv = { TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'key-123' };
+    const env: TemporalEnv = {
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'key-123',
+    };
     const settings = temporalSettings(env);
     expect(settings).toEqual({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', tls: {}, apiKey: 'key-123' });
-    expect(clientConnectionOptions(settings)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', tls: {}, apiKey: 'key-123' });
-    expect(workerConnectionOptions(settings)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', tls: {}, apiKey: 'key-123' });
-    expect(describeTemporal(settings)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', security: 'TLS + API key' });
+    expect(clientConnectionOptions(settings)).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      tls: {},
+      apiKey: 'key-123',
+    });
+    expect(workerConnectionOptions(settings)).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      tls: {},
+      apiKey: 'key-123',
+    });
+    expect(describeTemporal(settings)).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      namespace: 'ns.acct',
+      security: 'TLS + API key',
+    });
     expect(JSON.stringify(describeTemporal(settings))).not.toContain('key-123');
     // Explicitly off: an API key to a local plaintext proxy.
     expect(temporalSettings({ ...env, TEMPORAL_TLS: 'false' }).tls).toBeUndefined();
@@ -167,7 +183,11 @@ describe('through an mTLS proxy to the dev server', () => {
   });
 
   it('checks the server certificate: the wrong name is refused, TEMPORAL_TLS_SERVER_NAME fixes it', async () => {
-    const base: TemporalEnv = { TEMPORAL_ADDRESS: serverTlsOnly.address, TEMPORAL_TLS_CA: fixture('ca.pem'), TEMPORAL_API_KEY: 'cloud-style-key' };
+    const base: TemporalEnv = {
+      TEMPORAL_ADDRESS: serverTlsOnly.address,
+      TEMPORAL_TLS_CA: fixture('ca.pem'),
+      TEMPORAL_API_KEY: 'cloud-style-key',
+    };
     await expect(connectWorkerConnection(temporalSettings(base))).rejects.toThrow(TemporalConnectError);
     const worker = await connectWorkerConnection(temporalSettings({ ...base, TEMPORAL_TLS_SERVER_NAME: SERVER_NAME }));
     try {

@@ -39,7 +39,11 @@ afterAll(async () => {
 });
 
 /** Runs `fn` once through healing; returns the healing run's workflow id once it has finished. */
-async function healingRunOf(operation: string, error: () => Error, allowedStrategies: ['RATE_LIMIT_BACKOFF'] | ['RETRY_WITH_BACKOFF']): Promise<string> {
+async function healingRunOf(
+  operation: string,
+  error: () => Error,
+  allowedStrategies: ['RATE_LIMIT_BACKOFF'] | ['RETRY_WITH_BACKOFF'],
+): Promise<string> {
   let calls = 0;
   const call = system.healer.withSelfHealing(
     operation,
@@ -96,14 +100,17 @@ describe('the Temporal UI', { timeout: 240_000 }, () => {
       const summary = await (await client.workflow.getHandle(rateLimited).describe()).staticSummary();
       expect(summary).toContain(`ui.search-${suffix} failed`);
       // The UI renders the summary's markdown in a sandboxed iframe: look in every frame.
-      const shown = async () => (await Promise.all(page.frames().map((frame) => frame.getByText(summary!).count()))).some(Boolean);
+      const shown = async () =>
+        (await Promise.all(page.frames().map((frame) => frame.getByText(summary!).count()))).some(Boolean);
       await expect.poll(shown, { timeout: 60_000 }).toBe(true);
       await page.screenshot({ path: path.join(SCREENSHOTS, 'temporal-ui-rate-limit-run.png'), fullPage: true });
       await page.getByText('Search Attributes', { exact: true }).first().click();
       await page.getByText('RATE_LIMIT_BACKOFF').first().waitFor({ state: 'visible', timeout: 60_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'temporal-ui-rate-limit-attributes.png'), fullPage: true });
     } catch (error) {
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'temporal-ui-failure.png'), fullPage: true }).catch(() => undefined);
+      await page
+        .screenshot({ path: path.join(SCREENSHOTS, 'temporal-ui-failure.png'), fullPage: true })
+        .catch(() => undefined);
       throw error;
     } finally {
       await page.close();

@@ -64,7 +64,10 @@ export function parseInterval(interval: string | number): number {
 function scheduleDefinition(options: HealthScheduleOptions) {
   const scheduleId = scheduleIdOf(options);
   const intervalMs = parseInterval(options.interval ?? DEFAULT_HEALTH_CHECK_INTERVAL);
-  const catchupWindowMs = Math.max(MIN_CATCHUP_WINDOW_MS, options.catchupWindow === undefined ? intervalMs : parseInterval(options.catchupWindow));
+  const catchupWindowMs = Math.max(
+    MIN_CATCHUP_WINDOW_MS,
+    options.catchupWindow === undefined ? intervalMs : parseInterval(options.catchupWindow),
+  );
   const action: ScheduleOptionsStartWorkflowAction<typeof healthCheckWorkflow> = {
     type: 'startWorkflow',
     workflowType: HEALTH_CHECK_WORKFLOW_TYPE,
@@ -87,7 +90,10 @@ function scheduleDefinition(options: HealthScheduleOptions) {
  * Creates the schedule, or updates the existing one (same id) to the current definition: never
  * a duplicate, and a pause set by an operator survives restarts.
  */
-export async function ensureHealthCheckSchedule(client: Client, options: HealthScheduleOptions): Promise<EnsuredHealthSchedule> {
+export async function ensureHealthCheckSchedule(
+  client: Client,
+  options: HealthScheduleOptions,
+): Promise<EnsuredHealthSchedule> {
   const definition = scheduleDefinition(options);
   try {
     await client.schedule.create({
@@ -98,14 +104,14 @@ export async function ensureHealthCheckSchedule(client: Client, options: HealthS
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
-  await client.schedule.getHandle(definition.scheduleId).update(
-    (previous): ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<typeof healthCheckWorkflow>> => ({
+  await client.schedule
+    .getHandle(definition.scheduleId)
+    .update((previous): ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<typeof healthCheckWorkflow>> => ({
       spec: definition.spec,
       action: definition.action,
       policies: definition.policies,
       state: { paused: previous.state.paused, note: previous.state.note },
-    }),
-  );
+    }));
   return { scheduleId: definition.scheduleId, created: false };
 }
 
@@ -119,11 +125,19 @@ export async function triggerHealthCheck(client: Client, ref: ScheduleRef): Prom
   await client.schedule.getHandle(scheduleIdOf(ref)).trigger(ScheduleOverlapPolicy.BUFFER_ONE);
 }
 
-export async function pauseHealthChecks(client: Client, ref: ScheduleRef, note = 'paused by an operator'): Promise<void> {
+export async function pauseHealthChecks(
+  client: Client,
+  ref: ScheduleRef,
+  note = 'paused by an operator',
+): Promise<void> {
   await client.schedule.getHandle(scheduleIdOf(ref)).pause(note);
 }
 
-export async function resumeHealthChecks(client: Client, ref: ScheduleRef, note = 'resumed by an operator'): Promise<void> {
+export async function resumeHealthChecks(
+  client: Client,
+  ref: ScheduleRef,
+  note = 'resumed by an operator',
+): Promise<void> {
   await client.schedule.getHandle(scheduleIdOf(ref)).unpause(note);
 }
 

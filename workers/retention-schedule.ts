@@ -18,8 +18,11 @@ export function retentionScheduleId(taskQueue: string): string {
 }
 
 /** RETENTION_* as the workflow's input. */
-export function retentionFromConfig(config: Pick<Config, 'RETENTION_HEALING_EVENTS' | 'RETENTION_HEALTH_CHECKS'>): RetentionInput {
-  const ms = (duration: string) => msToNumber(/^\d+$/.test(duration) ? Number(duration) : (duration as Parameters<typeof msToNumber>[0]));
+export function retentionFromConfig(
+  config: Pick<Config, 'RETENTION_HEALING_EVENTS' | 'RETENTION_HEALTH_CHECKS'>,
+): RetentionInput {
+  const ms = (duration: string) =>
+    msToNumber(/^\d+$/.test(duration) ? Number(duration) : (duration as Parameters<typeof msToNumber>[0]));
   return {
     keepMs: {
       healing_events: ms(config.RETENTION_HEALING_EVENTS),
@@ -49,7 +52,11 @@ export async function ensureRetentionSchedule(
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: INTERVAL_MS, pauseOnFailure: false },
   };
   try {
-    await client.schedule.create({ scheduleId, ...definition, state: { note: 'created by the self-healing worker at start-up' } });
+    await client.schedule.create({
+      scheduleId,
+      ...definition,
+      state: { note: 'created by the self-healing worker at start-up' },
+    });
     return { scheduleId, created: true };
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;

@@ -27,7 +27,6 @@ import { createSystemMetrics, type SystemMetrics } from '../lib/metrics.js';
 import { startMetricsEndpoint, type RuntimeMetrics } from '../lib/metrics-endpoint.js';
 import { tracingFromEnv } from '../lib/telemetry.js';
 
-
 export interface RunningSystem {
   worker: Worker;
   /** What the operator reads once it runs. */
@@ -125,7 +124,9 @@ async function startMetrics(config: Config, runtimeMetrics: RuntimeMetrics) {
     host: config.METRICS_HOST,
     runtimeMetricsUrl: runtimeMetrics.url,
   }).catch((error: Error) => {
-    throw new StartupError(`metrics endpoint cannot listen on ${config.METRICS_HOST}:${config.METRICS_PORT} (${error.message}); set METRICS_PORT`);
+    throw new StartupError(
+      `metrics endpoint cannot listen on ${config.METRICS_HOST}:${config.METRICS_PORT} (${error.message}); set METRICS_PORT`,
+    );
   });
   logger.info({ url: endpoint.url }, 'Prometheus metrics');
   return { metrics, close: endpoint.close };

@@ -121,7 +121,10 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
    */
   async function beforeFirstStrategy(diagnosis: Diagnosis): Promise<void> {
     if (!known) {
-      say({ key: attributes.ERROR_CATEGORY, value: diagnosis.category }, { key: attributes.ERROR_SEVERITY, value: diagnosis.severity });
+      say(
+        { key: attributes.ERROR_CATEGORY, value: diagnosis.category },
+        { key: attributes.ERROR_SEVERITY, value: diagnosis.severity },
+      );
     }
     if (state.plan[0]) say({ key: attributes.HEALING_STRATEGY, value: state.plan[0] });
     if (firstStrategyMayWait() || !known) sayNow();
@@ -146,14 +149,22 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
         sayNow();
       }
       const explored = plan.explored === strategy && index === 0;
-      const outcome = needsApproval(strategy, input.policy) && !(await approved())
-        ? ({ ok: false, reason: 'not approved by an operator' } as const)
-        : await executeStrategy(strategy, input, timing, { remainingMs: () => caller.remainingMs(), tellQueued, explored });
+      const outcome =
+        needsApproval(strategy, input.policy) && !(await approved())
+          ? ({ ok: false, reason: 'not approved by an operator' } as const)
+          : await executeStrategy(strategy, input, timing, {
+              remainingMs: () => caller.remainingMs(),
+              tellQueued,
+              explored,
+            });
       const attempt = attemptOf(strategy, outcome, explored);
       if (outcome.ok) {
         state.result = resultOf(outcome.outcome);
         const answer = outcome.outcome;
-        decisive = { attempt, answer: answer.status === 'healed' ? { ...answer, attempts: state.attempts.length } : answer };
+        decisive = {
+          attempt,
+          answer: answer.status === 'healed' ? { ...answer, attempts: state.attempts.length } : answer,
+        };
         return;
       }
       await records.failedAttempt(attempt, diagnosis, !STRATEGY_MODULES[strategy].degraded);
@@ -191,7 +202,12 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     const learn = decisive !== undefined && !STRATEGY_MODULES[decisive.attempt.strategy].degraded;
     const last = decisive && { attempt: decisive.attempt, success: true, learn };
     const healingDurationMs = Date.now() - startedAt;
-    const outcome = { result: state.result, strategy: state.currentStrategy, healingDurationMs, recoveryCheck: recovery };
+    const outcome = {
+      result: state.result,
+      strategy: state.currentStrategy,
+      healingDurationMs,
+      recoveryCheck: recovery,
+    };
     const { now, written } = await records.outcome(outcome, diagnosis, last);
     const knownNow = now?.known ? { known: now.known } : {};
     const failed = { status: 'failed', reason: failureSummary(), attempts: state.attempts.length } as const;
@@ -211,7 +227,10 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
     state.phase = 'awaiting-approval';
     showDetails(state);
     approval = undefined;
-    const decided = await condition(() => approval !== undefined, Math.min(timing.approvalTimeoutMs, caller.remainingMs()));
+    const decided = await condition(
+      () => approval !== undefined,
+      Math.min(timing.approvalTimeoutMs, caller.remainingMs()),
+    );
     state.phase = 'healing';
     if (!decided) approvalTimedOut = true; // admins hear of it: a safer strategy was used instead
     return decided && approval!.approved;
@@ -286,7 +305,12 @@ export async function healingWorkflow(input: HealingInput): Promise<HealingSumma
   }
 
   function summary(): HealingSummary {
-    return { result: state.result, strategy: state.currentStrategy, attempts: state.attempts, diagnosis: state.diagnosis };
+    return {
+      result: state.result,
+      strategy: state.currentStrategy,
+      attempts: state.attempts,
+      diagnosis: state.diagnosis,
+    };
   }
 }
 

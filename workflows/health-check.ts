@@ -140,7 +140,9 @@ export async function healthCheckWorkflow(input: HealthCheckWorkflowInput = {}):
           ...(result.error !== undefined ? { error: result.error } : {}),
           ...(failure ? { diagnosis: failure.diagnosis } : {}),
           healthWorkflowId: info.workflowId,
-          ...(summary.healing && 'workflowId' in summary.healing ? { healingWorkflowId: summary.healing.workflowId } : {}),
+          ...(summary.healing && 'workflowId' in summary.healing
+            ? { healingWorkflowId: summary.healing.workflowId }
+            : {}),
         };
         const label =
           notice.kind === 'alert'
@@ -163,7 +165,9 @@ export async function healthCheckWorkflow(input: HealthCheckWorkflowInput = {}):
     checks: summaries,
     alerts: summaries.filter((s) => s.notice?.kind === 'alert').map((s) => s.name),
     recoveries: summaries.filter((s) => s.notice?.kind === 'recovery').map((s) => s.name),
-    healingWorkflowIds: summaries.flatMap((s) => (s.healing && 'workflowId' in s.healing ? [s.healing.workflowId] : [])),
+    healingWorkflowIds: summaries.flatMap((s) =>
+      s.healing && 'workflowId' in s.healing ? [s.healing.workflowId] : [],
+    ),
   };
 
   async function runCheck(check: PlannedHealthCheck): Promise<HealthCheckResult> {
@@ -171,7 +175,9 @@ export async function healthCheckWorkflow(input: HealthCheckWorkflowInput = {}):
     const { runHealthCheck } = proxyActivities<HealthCheckActivities>({
       startToCloseTimeout: check.timeoutMs + ACTIVITY_GRACE_MS,
       retry: { maximumAttempts: 1 },
-      summary: check.configured ? `check ${check.name} (≤ ${check.timeoutMs} ms)` : `check ${check.name} (not configured)`,
+      summary: check.configured
+        ? `check ${check.name} (≤ ${check.timeoutMs} ms)`
+        : `check ${check.name} (not configured)`,
     });
     try {
       return await runHealthCheck({ name: check.name });
@@ -200,10 +206,13 @@ export async function healthCheckWorkflow(input: HealthCheckWorkflowInput = {}):
     const healing = planned.healing;
     if (!healing) return { notStarted: 'no healing strategy fits this check' };
     if (consecutiveFailures !== undefined && !shouldHeal(consecutiveFailures, alertAfter)) {
-      return { notStarted: `healing backs off after ${alertAfter} consecutive failures (admins alerted); next at failure ${nextHealingAt(consecutiveFailures, alertAfter)}` };
+      return {
+        notStarted: `healing backs off after ${alertAfter} consecutive failures (admins alerted); next at failure ${nextHealingAt(consecutiveFailures, alertAfter)}`,
+      };
     }
     const { operation, error, policy, diagnosis } = failure;
-    if (!diagnosis.transient) return { notStarted: `permanent fault (${diagnosis.category}): re-running cannot heal it` };
+    if (!diagnosis.transient)
+      return { notStarted: `permanent fault (${diagnosis.category}): re-running cannot heal it` };
 
     const { signature } = errorSignature({ report: error, operation });
     const workflowId = `heal-health-${slug(result.name)}-${info.runId.slice(-8)}`;
@@ -355,5 +364,10 @@ export function overallOf(statuses: HealthStatus[]): OverallHealth {
 }
 
 function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'check';
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'check'
+  );
 }

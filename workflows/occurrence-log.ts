@@ -27,7 +27,12 @@ export async function occurrenceLogWorkflow(input: OccurrenceLogInput): Promise<
   // it before the idle timer: nothing is lost between the last batch and the end.
   while (await condition(() => pending.length > 0, input.idleMs ?? OCCURRENCE_LOG_IDLE_MS)) {
     const batch = pending.shift()!;
-    await recordJoinedOccurrences({ operation: input.operation, signature: input.signature, logWorkflowId: workflowInfo().workflowId, occurrences: batch });
+    await recordJoinedOccurrences({
+      operation: input.operation,
+      signature: input.signature,
+      logWorkflowId: workflowInfo().workflowId,
+      occurrences: batch,
+    });
     recorded += batch.length;
     if (workflowInfo().continueAsNewSuggested && pending.length <= MAX_CARRIED_BATCHES) {
       await continueAsNew<typeof occurrenceLogWorkflow>({ ...input, carried: pending.flat() });

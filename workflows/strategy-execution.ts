@@ -44,7 +44,13 @@ export async function executeStrategy(
   }
 }
 
-function appActivities(input: HealingInput, timing: HealingTiming, summary: string, retry: RerunRetry, remainingMs: number) {
+function appActivities(
+  input: HealingInput,
+  timing: HealingTiming,
+  summary: string,
+  retry: RerunRetry,
+  remainingMs: number,
+) {
   return proxyActivities<AppActivities>({
     taskQueue: input.appTaskQueue,
     startToCloseTimeout: timing.operationTimeoutMs,

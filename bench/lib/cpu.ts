@@ -55,7 +55,10 @@ export function cpuSnapshot(pids: Record<string, number[]>): Map<string, Map<num
 }
 
 /** CPU seconds per group between two snapshots (a process first seen in `after` counts from zero). */
-export function cpuBetween(before: Map<string, Map<number, number>>, after: Map<string, Map<number, number>>): Record<string, number> {
+export function cpuBetween(
+  before: Map<string, Map<number, number>>,
+  after: Map<string, Map<number, number>>,
+): Record<string, number> {
   const used: Record<string, number> = {};
   for (const [group, last] of after) {
     const base = before.get(group);

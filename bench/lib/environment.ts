@@ -72,7 +72,10 @@ export interface Scenario {
   /** Central worker processes (started by startWorkers). */
   workers: WorkerProcess[];
   /** Starts `count` central worker processes; resolves with the epoch ms at which all poll. */
-  startWorkers(count: number, options?: { tuning?: WorkerTuning; env?: Record<string, string>; nodeArgs?: string[]; bundlePath?: string }): Promise<number>;
+  startWorkers(
+    count: number,
+    options?: { tuning?: WorkerTuning; env?: Record<string, string>; nodeArgs?: string[]; bundlePath?: string },
+  ): Promise<number>;
   stopWorkers(): Promise<void>;
   /** The application's worker (its operations), in this process; start after registering operations. */
   startAppWorker(): Promise<void>;
@@ -143,17 +146,27 @@ export async function startScenario(
 /** Waits until `count` healing workflows of this task queue are closed; returns the closed count. */
 export async function waitForClosed(client: Client, taskQueue: string, count: number, pollMs = 500): Promise<void> {
   for (;;) {
-    const { count: closed } = await client.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus != "Running"`);
+    const { count: closed } = await client.workflow.count(
+      `TaskQueue = "${taskQueue}" AND ExecutionStatus != "Running"`,
+    );
     if (closed >= count) return;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 
 /** Start and close times of every workflow of this task queue (visibility). */
-export async function workflowTimes(client: Client, taskQueue: string): Promise<Array<{ type: string; start: number; close?: number; status: string }>> {
+export async function workflowTimes(
+  client: Client,
+  taskQueue: string,
+): Promise<Array<{ type: string; start: number; close?: number; status: string }>> {
   const times: Array<{ type: string; start: number; close?: number; status: string }> = [];
   for await (const execution of client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
-    times.push({ type: execution.type, start: execution.startTime.getTime(), close: execution.closeTime?.getTime(), status: execution.status.name });
+    times.push({
+      type: execution.type,
+      start: execution.startTime.getTime(),
+      close: execution.closeTime?.getTime(),
+      status: execution.status.name,
+    });
   }
   return times;
 }

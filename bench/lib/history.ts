@@ -36,7 +36,13 @@ function ms(time: { seconds?: unknown; nanos?: number | null } | null | undefine
 export async function timelineOf(client: Client, workflowId: string): Promise<Timeline> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
-  const timeline: Timeline = { startedAt: ms(events[0]?.eventTime), tasks: [], activities: [], workflowTasks: 0, events: events.length };
+  const timeline: Timeline = {
+    startedAt: ms(events[0]?.eventTime),
+    tasks: [],
+    activities: [],
+    workflowTasks: 0,
+    events: events.length,
+  };
   const bySchedule = new Map<number, ActivitySpan>();
   for (const event of events) {
     const at = ms(event.eventTime);
@@ -57,7 +63,9 @@ export async function timelineOf(client: Client, workflowId: string): Promise<Ti
       event.activityTaskTimedOutEventAttributes
     ) {
       const attributes =
-        event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes!;
+        event.activityTaskCompletedEventAttributes ??
+        event.activityTaskFailedEventAttributes ??
+        event.activityTaskTimedOutEventAttributes!;
       const span = bySchedule.get(Number(attributes.scheduledEventId));
       if (span) span.closedAt = at;
     } else if (event.workflowTaskScheduledEventAttributes) {
@@ -74,7 +82,10 @@ export async function timelineOf(client: Client, workflowId: string): Promise<Ti
       const data = event.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data;
       let type = event.markerRecordedEventAttributes.markerName ?? 'marker';
       try {
-        const marker = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { activity_type?: string; activityType?: string };
+        const marker = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
+          activity_type?: string;
+          activityType?: string;
+        };
         type = marker.activity_type ?? marker.activityType ?? type;
       } catch {
         // not a local activity marker

@@ -64,7 +64,10 @@ export const register: RegisterCommands = (program, run) => {
             limit: options.limit,
           });
           const of = `${totalEstimated ? '~' : ''}${total}`;
-          session.emit({ rows, total, totalEstimated }, () => `${formatTable(rows, EVENT_COLUMNS)}\n${rows.length} of ${of} events`);
+          session.emit(
+            { rows, total, totalEstimated },
+            () => `${formatTable(rows, EVENT_COLUMNS)}\n${rows.length} of ${of} events`,
+          );
           return;
         }
         const client = await session.client();

@@ -21,7 +21,10 @@ export const register: RegisterCommands = (program, run) => {
   const schedule = program
     .command('schedule')
     .description('The health-check schedule: status, trigger, pause, resume')
-    .option('--schedule-id <id>', 'schedule id (default health-checks-<task queue>; retention-<task queue> for retention)');
+    .option(
+      '--schedule-id <id>',
+      'schedule id (default health-checks-<task queue>; retention-<task queue> for retention)',
+    );
 
   schedule
     .command('status')

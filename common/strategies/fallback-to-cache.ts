@@ -12,7 +12,10 @@ export const fallbackToCache: HealingStrategy = {
   rank: () => RANK.degraded,
   mayWait: false,
   async execute(context) {
-    const app = context.app({ summary: `FALLBACK_TO_CACHE: ${context.input.operation}`, retry: { maximumAttempts: 1 } });
+    const app = context.app({
+      summary: `FALLBACK_TO_CACHE: ${context.input.operation}`,
+      retry: { maximumAttempts: 1 },
+    });
     const cached = await app.readCachedResult(context.operation);
     if (!cached) return { ok: false, reason: 'no cached result for these arguments' };
     return { ok: true, outcome: { status: 'healed', strategy: 'FALLBACK_TO_CACHE', sealedValue: cached.sealedValue } };

@@ -40,7 +40,8 @@ export function isStrategy(value: unknown): value is Strategy {
 /** Why the policy does not let `strategy` run, whatever the fault (empty when it does). */
 export function unmetRequirements(strategy: Strategy, policy: OperationPolicy): string[] {
   const reasons: string[] = [];
-  if (policy.allowedStrategies && !policy.allowedStrategies.includes(strategy)) reasons.push('not in the allowed strategies');
+  if (policy.allowedStrategies && !policy.allowedStrategies.includes(strategy))
+    reasons.push('not in the allowed strategies');
   const unmet = STRATEGY_MODULES[strategy].unmet(policy);
   if (unmet) reasons.push(unmet);
   return reasons;
@@ -51,7 +52,11 @@ export function unmetRequirements(strategy: Strategy, policy: OperationPolicy): 
  * error, it neither re-runs the operation nor gives a degraded answer — a permanent error
  * reaches the caller as itself.
  */
-export function isStrategyApplicable(strategy: Strategy, policy: OperationPolicy, fault: Pick<FaultFacts, 'transient'>): boolean {
+export function isStrategyApplicable(
+  strategy: Strategy,
+  policy: OperationPolicy,
+  fault: Pick<FaultFacts, 'transient'>,
+): boolean {
   const module = STRATEGY_MODULES[strategy];
   if (!fault.transient && (module.rerunsOperation || module.degraded)) return false;
   return unmetRequirements(strategy, policy).length === 0;

@@ -26,7 +26,12 @@ function plan(overrides: Partial<PlanInput> = {}) {
   });
 }
 
-function stats(strategy: Strategy, successCount: number, failureCount: number, extra: Partial<LearnedStrategyStats> = {}): LearnedStrategyStats {
+function stats(
+  strategy: Strategy,
+  successCount: number,
+  failureCount: number,
+  extra: Partial<LearnedStrategyStats> = {},
+): LearnedStrategyStats {
   return {
     strategy,
     successCount,
@@ -53,7 +58,9 @@ describe('planStrategies', () => {
   });
 
   it('never puts a degraded answer before a real one, even when the diagnosis recommends it', () => {
-    const strategies = plan({ diagnosis: { recommendedStrategy: 'SKIP_OPERATION', fallbackStrategies: ['USE_DEFAULT_VALUE'] } }).strategies;
+    const strategies = plan({
+      diagnosis: { recommendedStrategy: 'SKIP_OPERATION', fallbackStrategies: ['USE_DEFAULT_VALUE'] },
+    }).strategies;
     expect(strategies.slice(0, 3)).toEqual(['SWITCH_API_ENDPOINT', 'RESET_CONNECTION', 'RETRY_WITH_BACKOFF']);
     expect(strategies.indexOf('SKIP_OPERATION')).toBeLessThan(strategies.indexOf('USE_DEFAULT_VALUE'));
   });
@@ -118,7 +125,10 @@ describe('planStrategies', () => {
   describe('heals that did not hold', () => {
     it('are not learned as a cure: a retry whose heals all recurred is not put first by its record', () => {
       const masked = stats('RETRY_WITH_BACKOFF', 4, 0, { recurrences: 4, confidence: 0 });
-      const result = plan({ diagnosis: { recommendedStrategy: 'RESET_CONNECTION', fallbackStrategies: [] }, learned: [masked] });
+      const result = plan({
+        diagnosis: { recommendedStrategy: 'RESET_CONNECTION', fallbackStrategies: [] },
+        learned: [masked],
+      });
       expect(result.strategies[0]).toBe('RESET_CONNECTION');
       expect(result.learnedBest).toBeUndefined();
     });
@@ -166,8 +176,17 @@ describe('planStrategies', () => {
         stats('RETRY_WITH_BACKOFF', 2, 0, { avgHealingMs: 5_000 }),
       ];
       expect(plan({ random: 0, learned }).explored).toBeUndefined();
-      const failedLastTime = [stats('SWITCH_API_ENDPOINT', 2, 1), stats('RESET_CONNECTION', 50, 2, { consecutiveFailures: 1 })];
-      expect(plan({ random: 0, learned: failedLastTime, policy: { ...equipped, allowedStrategies: ['SWITCH_API_ENDPOINT', 'RESET_CONNECTION'] } }).explored).toBeUndefined();
+      const failedLastTime = [
+        stats('SWITCH_API_ENDPOINT', 2, 1),
+        stats('RESET_CONNECTION', 50, 2, { consecutiveFailures: 1 }),
+      ];
+      expect(
+        plan({
+          random: 0,
+          learned: failedLastTime,
+          policy: { ...equipped, allowedStrategies: ['SWITCH_API_ENDPOINT', 'RESET_CONNECTION'] },
+        }).explored,
+      ).toBeUndefined();
       const rateLimited: FaultFacts = { category: 'rate_limit', transient: true };
       const waiting = { random: 0, fault: rateLimited, learned: [stats('SWITCH_API_ENDPOINT', 5, 3)] };
       const diagnosis = { recommendedStrategy: 'RATE_LIMIT_BACKOFF' as const, fallbackStrategies: [] };
@@ -195,14 +214,28 @@ describe('planStrategies', () => {
       transient: fc.boolean(),
     }) as fc.Arbitrary<FaultFacts>;
     fc.assert(
-      fc.property(fault, learned, fc.double({ min: 0, max: 0.999, noNaN: true }), strategy, fc.boolean(), (f, l, random, recommended, recurring) => {
-        const result = plan({ fault: f, learned: l, random, recurring, diagnosis: { recommendedStrategy: recommended, fallbackStrategies: [] } });
-        expect(new Set(result.strategies).size).toBe(result.strategies.length);
-        for (const s of result.strategies) expect(isStrategyApplicable(s, equipped, f)).toBe(true);
-        const firstDegraded = result.strategies.findIndex((s) => STRATEGY_MODULES[s].degraded);
-        if (firstDegraded >= 0) expect(result.strategies.slice(firstDegraded).every((s) => STRATEGY_MODULES[s].degraded)).toBe(true);
-        if (result.explored) expect(result.strategies[0]).toBe(result.explored);
-      }),
+      fc.property(
+        fault,
+        learned,
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        strategy,
+        fc.boolean(),
+        (f, l, random, recommended, recurring) => {
+          const result = plan({
+            fault: f,
+            learned: l,
+            random,
+            recurring,
+            diagnosis: { recommendedStrategy: recommended, fallbackStrategies: [] },
+          });
+          expect(new Set(result.strategies).size).toBe(result.strategies.length);
+          for (const s of result.strategies) expect(isStrategyApplicable(s, equipped, f)).toBe(true);
+          const firstDegraded = result.strategies.findIndex((s) => STRATEGY_MODULES[s].degraded);
+          if (firstDegraded >= 0)
+            expect(result.strategies.slice(firstDegraded).every((s) => STRATEGY_MODULES[s].degraded)).toBe(true);
+          if (result.explored) expect(result.strategies[0]).toBe(result.explored);
+        },
+      ),
       { numRuns: 500 },
     );
   });

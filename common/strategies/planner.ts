@@ -75,11 +75,21 @@ export interface StrategyPlan {
 export function planStrategies(input: PlanInput): StrategyPlan {
   const { fault, policy } = input;
   const applicable = (strategy: Strategy) => isStrategyApplicable(strategy, policy, fault);
-  const learned = input.learned.filter((entry) => applicable(entry.strategy) && !STRATEGY_MODULES[entry.strategy].degraded);
+  const learned = input.learned.filter(
+    (entry) => applicable(entry.strategy) && !STRATEGY_MODULES[entry.strategy].degraded,
+  );
   const working = learned
-    .filter((entry) => creditedHeals(entry) > 0 && entry.consecutiveFailures === 0 && entry.confidence >= LEARNED_CONFIDENCE_THRESHOLD)
-    .sort((a, b) => b.confidence - a.confidence || b.successCount - a.successCount || (a.avgHealingMs ?? 0) - (b.avgHealingMs ?? 0));
-  const neverHealed = new Set(learned.filter((entry) => entry.successCount === 0 && entry.failureCount >= 3).map((entry) => entry.strategy));
+    .filter(
+      (entry) =>
+        creditedHeals(entry) > 0 && entry.consecutiveFailures === 0 && entry.confidence >= LEARNED_CONFIDENCE_THRESHOLD,
+    )
+    .sort(
+      (a, b) =>
+        b.confidence - a.confidence || b.successCount - a.successCount || (a.avgHealingMs ?? 0) - (b.avgHealingMs ?? 0),
+    );
+  const neverHealed = new Set(
+    learned.filter((entry) => entry.successCount === 0 && entry.failureCount >= 3).map((entry) => entry.strategy),
+  );
 
   const candidates = [
     ...working.map((entry) => entry.strategy),
@@ -94,7 +104,10 @@ export function planStrategies(input: PlanInput): StrategyPlan {
   const strategies = [...real, ...degraded];
 
   const best = working[0];
-  const plan: StrategyPlan = { strategies, ...(best && strategies[0] === best.strategy ? { learnedBest: best.strategy } : {}) };
+  const plan: StrategyPlan = {
+    strategies,
+    ...(best && strategies[0] === best.strategy ? { learnedBest: best.strategy } : {}),
+  };
   const explored = best && !input.recurring && explorationCandidate(input, best, real, learned);
   if (!explored) return plan;
   return { strategies: [explored, ...strategies.filter((s) => s !== explored)], explored };

@@ -21,7 +21,10 @@ export const rateLimitBackoff: HealingStrategy = {
   async execute(context) {
     const waitMs = context.input.error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
     if (waitMs > MAX_RATE_LIMIT_WAIT_MS || waitMs >= context.remainingMs()) {
-      return { ok: false, reason: `the server asks to wait ${Math.round(waitMs / 1000)} s, longer than the caller waits` };
+      return {
+        ok: false,
+        reason: `the server asks to wait ${Math.round(waitMs / 1000)} s, longer than the caller waits`,
+      };
     }
     await context.sleep(waitMs, `Retry-After: wait ${waitMs} ms`);
     const app = context.app({

@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { fakeStrategyRun } from '../../test/support/strategy-context.js';
 import { STRATEGIES } from '../types.js';
-import { defaultOperationPolicy, fittingStrategies, isStrategyApplicable, STRATEGY_MODULES, unmetRequirements } from './index.js';
+import {
+  defaultOperationPolicy,
+  fittingStrategies,
+  isStrategyApplicable,
+  STRATEGY_MODULES,
+  unmetRequirements,
+} from './index.js';
 
 const ok = async () => ({ sealedValue: 'value' });
 const transient = { transient: true };
@@ -23,10 +29,15 @@ describe('the catalogue', () => {
 
   it('makes degraded answers opt-in: a bare operation gets only the re-runs', () => {
     const bare = defaultOperationPolicy('op');
-    expect(STRATEGIES.filter((s) => isStrategyApplicable(s, bare, transient)).sort()).toEqual(['RATE_LIMIT_BACKOFF', 'RETRY_WITH_BACKOFF']);
+    expect(STRATEGIES.filter((s) => isStrategyApplicable(s, bare, transient)).sort()).toEqual([
+      'RATE_LIMIT_BACKOFF',
+      'RETRY_WITH_BACKOFF',
+    ]);
     expect(unmetRequirements('SKIP_OPERATION', bare)).toEqual(['operation is not declared non-critical']);
     expect(unmetRequirements('QUEUE_FOR_LATER', bare)).toEqual(['operation did not opt in to queueing']);
-    expect(unmetRequirements('SKIP_OPERATION', { ...equipped, critical: true })).toEqual(['operation is not declared non-critical']);
+    expect(unmetRequirements('SKIP_OPERATION', { ...equipped, critical: true })).toEqual([
+      'operation is not declared non-critical',
+    ]);
   });
 
   it('gives a permanent error nothing at all, whatever the operation opted into', () => {
@@ -48,16 +59,19 @@ describe('the catalogue', () => {
       'QUEUE_FOR_LATER',
       'SKIP_OPERATION',
     ]);
-    expect(fittingStrategies({ category: 'rate_limit', transient: true, retryAfterMs: 5_000 }, defaultOperationPolicy('op'))).toEqual([
-      'RATE_LIMIT_BACKOFF',
-    ]);
+    expect(
+      fittingStrategies({ category: 'rate_limit', transient: true, retryAfterMs: 5_000 }, defaultOperationPolicy('op')),
+    ).toEqual(['RATE_LIMIT_BACKOFF']);
   });
 });
 
 describe('RETRY_WITH_BACKOFF', () => {
   it('re-runs the operation with the run timing’s attempts', async () => {
     const run = fakeStrategyRun({ runOperation: ok });
-    expect(await STRATEGY_MODULES.RETRY_WITH_BACKOFF.execute(run.context)).toMatchObject({ ok: true, outcome: { status: 'healed', sealedValue: 'value' } });
+    expect(await STRATEGY_MODULES.RETRY_WITH_BACKOFF.execute(run.context)).toMatchObject({
+      ok: true,
+      outcome: { status: 'healed', sealedValue: 'value' },
+    });
     expect(run.calls).toEqual(['runOperation@primary']);
     expect(run.retries).toEqual([{ maximumAttempts: 4 }]);
   });
@@ -65,13 +79,19 @@ describe('RETRY_WITH_BACKOFF', () => {
 
 describe('RATE_LIMIT_BACKOFF', () => {
   it('waits as long as Retry-After says, then re-runs', async () => {
-    const run = fakeStrategyRun({ runOperation: ok }, { input: { error: { name: 'Error', message: '429', retryAfterMs: 7_000 } } });
+    const run = fakeStrategyRun(
+      { runOperation: ok },
+      { input: { error: { name: 'Error', message: '429', retryAfterMs: 7_000 } } },
+    );
     expect((await STRATEGY_MODULES.RATE_LIMIT_BACKOFF.execute(run.context)).ok).toBe(true);
     expect(run.calls).toEqual(['sleep:7000', 'runOperation@primary']);
   });
 
   it('does not wait past the caller’s deadline', async () => {
-    const run = fakeStrategyRun({ runOperation: ok }, { input: { error: { name: 'Error', message: '429', retryAfterMs: 60_000 } }, remainingMs: 30_000 });
+    const run = fakeStrategyRun(
+      { runOperation: ok },
+      { input: { error: { name: 'Error', message: '429', retryAfterMs: 60_000 } }, remainingMs: 30_000 },
+    );
     expect(await STRATEGY_MODULES.RATE_LIMIT_BACKOFF.execute(run.context)).toMatchObject({ ok: false });
     expect(run.calls).toEqual([]);
   });
@@ -80,11 +100,17 @@ describe('RATE_LIMIT_BACKOFF', () => {
 describe('SWITCH_API_ENDPOINT', () => {
   it('tries each alternate in turn and says which one worked', async () => {
     const run = fakeStrategyRun(
-      { runOperation: async ({ endpoint }) => (endpoint === 'https://c.example' ? { sealedValue: 'c' } : Promise.reject(new Error('down'))) },
+      {
+        runOperation: async ({ endpoint }) =>
+          endpoint === 'https://c.example' ? { sealedValue: 'c' } : Promise.reject(new Error('down')),
+      },
       { policy: equipped },
     );
     const outcome = await STRATEGY_MODULES.SWITCH_API_ENDPOINT.execute(run.context);
-    expect(outcome).toEqual({ ok: true, outcome: { status: 'healed', strategy: 'SWITCH_API_ENDPOINT', sealedValue: 'c', endpoint: 'https://c.example' } });
+    expect(outcome).toEqual({
+      ok: true,
+      outcome: { status: 'healed', strategy: 'SWITCH_API_ENDPOINT', sealedValue: 'c', endpoint: 'https://c.example' },
+    });
     expect(run.calls).toEqual(['runOperation@https://b.example', 'runOperation@https://c.example']);
   });
 });
@@ -105,15 +131,24 @@ describe('CLEAR_CACHE_AND_RETRY, RESET_CONNECTION, ROLLBACK_TRANSACTION', () => 
 describe('FALLBACK_TO_CACHE', () => {
   it('serves the cached result, or fails without one', async () => {
     const hit = fakeStrategyRun({ readCachedResult: async () => ({ sealedValue: 'cached' }) }, { policy: equipped });
-    expect(await STRATEGY_MODULES.FALLBACK_TO_CACHE.execute(hit.context)).toMatchObject({ ok: true, outcome: { sealedValue: 'cached' } });
+    expect(await STRATEGY_MODULES.FALLBACK_TO_CACHE.execute(hit.context)).toMatchObject({
+      ok: true,
+      outcome: { sealedValue: 'cached' },
+    });
     const miss = fakeStrategyRun({}, { policy: equipped });
-    expect(await STRATEGY_MODULES.FALLBACK_TO_CACHE.execute(miss.context)).toEqual({ ok: false, reason: 'no cached result for these arguments' });
+    expect(await STRATEGY_MODULES.FALLBACK_TO_CACHE.execute(miss.context)).toEqual({
+      ok: false,
+      reason: 'no cached result for these arguments',
+    });
   });
 });
 
 describe('QUEUE_FOR_LATER', () => {
   it('tells the caller first, waits durably (at least Retry-After), then runs the operation', async () => {
-    const run = fakeStrategyRun({ runOperation: ok }, { policy: equipped, input: { error: { name: 'Error', message: 'x', retryAfterMs: 120_000 } } });
+    const run = fakeStrategyRun(
+      { runOperation: ok },
+      { policy: equipped, input: { error: { name: 'Error', message: 'x', retryAfterMs: 120_000 } } },
+    );
     expect((await STRATEGY_MODULES.QUEUE_FOR_LATER.execute(run.context)).ok).toBe(true);
     expect(run.calls).toEqual(['queued', 'sleep:120000', 'runOperation@primary']);
   });
@@ -122,8 +157,14 @@ describe('QUEUE_FOR_LATER', () => {
 describe('USE_DEFAULT_VALUE and SKIP_OPERATION', () => {
   it('answer at once without running anything', async () => {
     const run = fakeStrategyRun({}, { policy: equipped });
-    expect(await STRATEGY_MODULES.USE_DEFAULT_VALUE.execute(run.context)).toMatchObject({ ok: true, outcome: { useDefaultValue: true } });
-    expect(await STRATEGY_MODULES.SKIP_OPERATION.execute(run.context)).toMatchObject({ ok: true, outcome: { status: 'skipped' } });
+    expect(await STRATEGY_MODULES.USE_DEFAULT_VALUE.execute(run.context)).toMatchObject({
+      ok: true,
+      outcome: { useDefaultValue: true },
+    });
+    expect(await STRATEGY_MODULES.SKIP_OPERATION.execute(run.context)).toMatchObject({
+      ok: true,
+      outcome: { status: 'skipped' },
+    });
     expect(run.calls).toEqual([]);
   });
 });

@@ -1,7 +1,13 @@
 // The interface every healing strategy implements, and what a strategy is given to run.
 // Strategies are pure and deterministic: everything with a side effect (the application's
 // activities, durable timers, telling the caller) comes in through the StrategyContext.
-import type { AppActivities, CallerOutcome, HealingInput, HealingTiming, RunOperationInput } from '../healing-contract.js';
+import type {
+  AppActivities,
+  CallerOutcome,
+  HealingInput,
+  HealingTiming,
+  RunOperationInput,
+} from '../healing-contract.js';
 import type { ErrorCategory, Strategy } from '../types.js';
 import type { OperationPolicy } from './policy.js';
 

@@ -11,5 +11,8 @@ export const useDefaultValue: HealingStrategy = {
   unmet: (policy) => (policy.hasDefaultValue ? undefined : 'no default value'),
   rank: () => RANK.degraded + 1,
   mayWait: false,
-  execute: async () => ({ ok: true, outcome: { status: 'healed', strategy: 'USE_DEFAULT_VALUE', useDefaultValue: true } }),
+  execute: async () => ({
+    ok: true,
+    outcome: { status: 'healed', strategy: 'USE_DEFAULT_VALUE', useDefaultValue: true },
+  }),
 };

@@ -9,7 +9,10 @@
   // One colour per outcome class (the server's classification of results, /api/meta vocabulary.outcomes).
   const OUTCOME_COLORS = { healed: '#16a34a', 'not-healed': '#dc2626', open: '#f59e0b', 'no-verdict': '#94a3b8' };
   const OUTCOME_LABELS = {
-    healed: 'healed', 'not-healed': 'not healed', open: 'in progress', 'no-verdict': 'no verdict',
+    healed: 'healed',
+    'not-healed': 'not healed',
+    open: 'in progress',
+    'no-verdict': 'no verdict',
   };
 
   const state = {
@@ -102,9 +105,12 @@
 
   function rateCell(rate) {
     const width = rate === null || rate === undefined ? 0 : Math.round(rate * 100);
-    return el('div', { className: 'rate' },
+    return el(
+      'div',
+      { className: 'rate' },
       el('div', { className: 'rate-bar' }, el('span', { style: `width:${width}%` })),
-      el('span', { className: 'rate-text' }, formatPercent(rate)));
+      el('span', { className: 'rate-text' }, formatPercent(rate)),
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -174,7 +180,9 @@
     const wanted = ['', ...values];
     const existing = Array.from(select.options).map((option) => option.value);
     if (existing.join('\u0000') !== wanted.join('\u0000')) {
-      select.replaceChildren(...wanted.map((value) => el('option', { value }, value === '' ? 'All' : value.replaceAll('_', ' '))));
+      select.replaceChildren(
+        ...wanted.map((value) => el('option', { value }, value === '' ? 'All' : value.replaceAll('_', ' '))),
+      );
     }
     select.value = current;
     // A filter value no longer offered (e.g. an operation from a bookmark): keep it selectable.
@@ -190,7 +198,9 @@
     fillSelect(form.elements.severity, vocabulary.severities, state.filters.severity);
     fillSelect(form.elements.category, vocabulary.categories, state.filters.category);
     fillSelect(form.elements.result, vocabulary.results, state.filters.result);
-    const operations = Array.from(form.elements.operation.options).map((option) => option.value).filter(Boolean);
+    const operations = Array.from(form.elements.operation.options)
+      .map((option) => option.value)
+      .filter(Boolean);
     fillSelect(form.elements.operation, operations, state.filters.operation);
     form.elements.range.value = state.filters.range;
     $('page-size').value = String(state.limit);
@@ -239,24 +249,39 @@
     const bars = trend.map((point) =>
       el('span', {
         dataset: { status: point.status },
-        title: `${new Date(point.at).toLocaleString()} · ${point.status === 'skipped' ? 'not checked' : point.status}` +
+        title:
+          `${new Date(point.at).toLocaleString()} · ${point.status === 'skipped' ? 'not checked' : point.status}` +
           (latencyOf(point) === null ? '' : ` · ${point.latencyMs} ms`),
         style: `height:${Math.max(18, Math.round(((latencyOf(point) ?? 0) / maxLatency) * 100))}%`,
       }),
     );
-    const fact = check.status === 'skipped'
-      ? el('span', { className: 'not-configured' }, skippedReason(check))
-      : el('span', {}, 'latency ', el('strong', {}, check.latencyMs === null ? '—' : `${check.latencyMs} ms`));
-    return el('article', { className: 'card', dataset: { status: check.status, stale: String(check.stale), check: check.name } },
-      el('div', { className: 'card-head' },
+    const fact =
+      check.status === 'skipped'
+        ? el('span', { className: 'not-configured' }, skippedReason(check))
+        : el('span', {}, 'latency ', el('strong', {}, check.latencyMs === null ? '—' : `${check.latencyMs} ms`));
+    return el(
+      'article',
+      { className: 'card', dataset: { status: check.status, stale: String(check.stale), check: check.name } },
+      el(
+        'div',
+        { className: 'card-head' },
         el('span', { className: 'card-name', title: check.name }, check.name),
-        el('span', {}, check.stale ? badge('stale', 'stale') : null, ' ', badge(check.status))),
-      el('div', { className: 'card-facts' },
+        el('span', {}, check.stale ? badge('stale', 'stale') : null, ' ', badge(check.status)),
+      ),
+      el(
+        'div',
+        { className: 'card-facts' },
         fact,
-        el('span', { title: new Date(check.checkedAt).toLocaleString() }, relativeTime(check.checkedAt))),
+        el('span', { title: new Date(check.checkedAt).toLocaleString() }, relativeTime(check.checkedAt)),
+      ),
       check.error ? el('div', { className: 'card-error', title: check.error }, check.error) : null,
       el('div', { className: 'trend', 'aria-label': `${trend.length} recent results` }, bars),
-      el('div', { className: 'trend-label' }, `${trend.length} result${trend.length === 1 ? '' : 's'} · height = latency`));
+      el(
+        'div',
+        { className: 'trend-label' },
+        `${trend.length} result${trend.length === 1 ? '' : 's'} · height = latency`,
+      ),
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -266,8 +291,9 @@
     const outcomes = stats.byOutcome;
     $('kpi-total').textContent = String(stats.total);
     $('kpi-success').textContent = formatPercent(stats.successRate);
-    $('kpi-success-note').textContent =
-      stats.resolved ? `${outcomes.healed} of ${stats.resolved} with a verdict` : 'no verdict yet';
+    $('kpi-success-note').textContent = stats.resolved
+      ? `${outcomes.healed} of ${stats.resolved} with a verdict`
+      : 'no verdict yet';
     $('kpi-mtth').textContent = formatDuration(stats.meanTimeToHealMs);
     $('kpi-healed').textContent = String(outcomes.healed);
     for (const outcome of ['not-healed', 'open', 'no-verdict']) {
@@ -278,55 +304,86 @@
     $('stats-range').textContent = range.options[range.selectedIndex]?.textContent ?? '';
 
     const shown = Object.keys(OUTCOME_COLORS).filter((outcome) => outcomes[outcome] > 0);
-    drawChart('outcomes', 'doughnut', {
-      labels: shown.map((outcome) => OUTCOME_LABELS[outcome]),
-      datasets: [{
-        data: shown.map((outcome) => outcomes[outcome]),
-        backgroundColor: shown.map((outcome) => OUTCOME_COLORS[outcome]),
-        borderWidth: 1,
-      }],
-    }, { plugins: { legend: { position: 'right' } }, cutout: '58%' });
+    drawChart(
+      'outcomes',
+      'doughnut',
+      {
+        labels: shown.map((outcome) => OUTCOME_LABELS[outcome]),
+        datasets: [
+          {
+            data: shown.map((outcome) => outcomes[outcome]),
+            backgroundColor: shown.map((outcome) => OUTCOME_COLORS[outcome]),
+            borderWidth: 1,
+          },
+        ],
+      },
+      { plugins: { legend: { position: 'right' } }, cutout: '58%' },
+    );
 
     $('hourly-caption').textContent = `Events per hour (last ${stats.hourly.length} h)`;
-    drawChart('hourly', 'bar', {
-      labels: stats.hourly.map((bucket) => hourLabel(bucket.hour, stats.hourly.length)),
-      datasets: [{ label: 'events', data: stats.hourly.map((bucket) => bucket.count), backgroundColor: '#3b82f6', borderRadius: 3 }],
-    }, {
-      plugins: { legend: { display: false } },
-      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } } },
-    });
+    drawChart(
+      'hourly',
+      'bar',
+      {
+        labels: stats.hourly.map((bucket) => hourLabel(bucket.hour, stats.hourly.length)),
+        datasets: [
+          {
+            label: 'events',
+            data: stats.hourly.map((bucket) => bucket.count),
+            backgroundColor: '#3b82f6',
+            borderRadius: 3,
+          },
+        ],
+      },
+      {
+        plugins: { legend: { display: false } },
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 } },
+          x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        },
+      },
+    );
 
     const categories = stats.byCategory;
-    drawChart('categories', 'bar', {
-      labels: categories.map((group) => (group.key ?? 'undiagnosed').replaceAll('_', ' ')),
-      datasets: [
-        { label: 'healed', data: categories.map((group) => group.healed), backgroundColor: OUTCOME_COLORS.healed },
-        {
-          label: 'not healed',
-          data: categories.map((group) => group.notHealed),
-          backgroundColor: OUTCOME_COLORS['not-healed'],
-        },
-        {
-          label: 'in progress or no verdict',
-          data: categories.map((group) => group.unresolved),
-          backgroundColor: '#cbd5e1',
-        },
-      ],
-    }, {
-      indexAxis: 'y',
-      plugins: { legend: { position: 'bottom' } },
-      scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
-    });
+    drawChart(
+      'categories',
+      'bar',
+      {
+        labels: categories.map((group) => (group.key ?? 'undiagnosed').replaceAll('_', ' ')),
+        datasets: [
+          { label: 'healed', data: categories.map((group) => group.healed), backgroundColor: OUTCOME_COLORS.healed },
+          {
+            label: 'not healed',
+            data: categories.map((group) => group.notHealed),
+            backgroundColor: OUTCOME_COLORS['not-healed'],
+          },
+          {
+            label: 'in progress or no verdict',
+            data: categories.map((group) => group.unresolved),
+            backgroundColor: '#cbd5e1',
+          },
+        ],
+      },
+      {
+        indexAxis: 'y',
+        plugins: { legend: { position: 'bottom' } },
+        scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
+      },
+    );
 
     $('strategies-body').replaceChildren(
       ...(stats.byStrategy.length === 0
         ? [el('tr', {}, el('td', { colSpan: 4, className: 'empty' }, 'No healing attempts in this range.'))]
         : stats.byStrategy.map((group) =>
-            el('tr', {},
+            el(
+              'tr',
+              {},
               el('td', {}, group.key ?? '(none chosen)'),
               el('td', { className: 'num' }, group.count),
               el('td', { className: 'num' }, group.healed),
-              el('td', {}, rateCell(group.successRate))))),
+              el('td', {}, rateCell(group.successRate)),
+            ),
+          )),
     );
   }
 
@@ -363,7 +420,9 @@
     state.nextCursor = page.nextCursor;
     const body = $('events-body');
     if (page.rows.length === 0) {
-      body.replaceChildren(el('tr', {}, el('td', { colSpan: 10, className: 'empty' }, 'No healing events match these filters.')));
+      body.replaceChildren(
+        el('tr', {}, el('td', { colSpan: 10, className: 'empty' }, 'No healing events match these filters.')),
+      );
     } else {
       body.replaceChildren(...page.rows.flatMap(eventRows));
     }
@@ -381,29 +440,59 @@
 
   function eventRows(event) {
     const expanded = state.expanded.has(event.id);
-    const row = el('tr', {
-      className: 'event',
-      dataset: { id: event.id, result: event.result, severity: event.severity ?? '', category: event.category ?? '' },
-      'aria-expanded': String(expanded),
-      title: 'Click for details',
-    },
+    const row = el(
+      'tr',
+      {
+        className: 'event',
+        dataset: { id: event.id, result: event.result, severity: event.severity ?? '', category: event.category ?? '' },
+        'aria-expanded': String(expanded),
+        title: 'Click for details',
+      },
       whenCell(event),
       el('td', { className: 'op' }, event.operation),
-      el('td', {},
+      el(
+        'td',
+        {},
         el('span', { className: 'err-class' }, event.error.class),
         event.error.code ? ` (${event.error.code})` : '',
-        el('span', { className: 'err-msg', title: event.error.message }, event.error.message)),
-      el('td', {}, event.category ? event.category.replaceAll('_', ' ') : '—', ' ', event.severity ? badge(event.severity, 'sev') : null),
-      el('td', {},
+        el('span', { className: 'err-msg', title: event.error.message }, event.error.message),
+      ),
+      el(
+        'td',
+        {},
+        event.category ? event.category.replaceAll('_', ' ') : '—',
+        ' ',
+        event.severity ? badge(event.severity, 'sev') : null,
+      ),
+      el(
+        'td',
+        {},
         event.diagnosisSource ? badge(event.diagnosisSource, 'src') : '—',
-        event.diagnosis ? el('span', { className: 'diag', title: event.diagnosis.rootCause }, event.diagnosis.rootCause) : null),
+        event.diagnosis
+          ? el('span', { className: 'diag', title: event.diagnosis.rootCause }, event.diagnosis.rootCause)
+          : null,
+      ),
       el('td', {}, event.strategy ?? '—'),
       el('td', { className: 'num' }, event.attempts),
       el('td', {}, resultBadge(event.result)),
       el('td', { className: 'num' }, formatDuration(event.healingDurationMs)),
-      el('td', { className: 'run' }, event.temporalUrl
-        ? el('a', { href: event.temporalUrl, target: '_blank', rel: 'noopener noreferrer', onclick: (e) => e.stopPropagation() }, 'Temporal ↗')
-        : '—'));
+      el(
+        'td',
+        { className: 'run' },
+        event.temporalUrl
+          ? el(
+              'a',
+              {
+                href: event.temporalUrl,
+                target: '_blank',
+                rel: 'noopener noreferrer',
+                onclick: (e) => e.stopPropagation(),
+              },
+              'Temporal ↗',
+            )
+          : '—',
+      ),
+    );
     row.addEventListener('click', () => {
       if (state.expanded.has(event.id)) state.expanded.delete(event.id);
       else state.expanded.add(event.id);
@@ -418,31 +507,58 @@
     const detected = new Date(event.detectedAt);
     const detectedEarlier = started.getTime() - detected.getTime() > 60_000;
     const title = `started ${started.toLocaleString()}\nerror detected ${detected.toLocaleString()}`;
-    return el('td', { className: 'when', title },
+    return el(
+      'td',
+      { className: 'when', title },
       shortTime(event.startedAt),
-      detectedEarlier ? el('span', { className: 'detected' }, `error of ${shortTime(event.detectedAt)}`) : null);
+      detectedEarlier ? el('span', { className: 'detected' }, `error of ${shortTime(event.detectedAt)}`) : null,
+    );
   }
 
   function detailsRow(event) {
     const facts = [
       ['Error', `${event.error.class}: ${event.error.message}`],
       ['Signature', event.signature],
-      ['Diagnosis', event.diagnosis
-        ? `${event.diagnosis.rootCause} — ${event.diagnosis.explanation} (source ${event.diagnosisSource}, confidence ${formatPercent(event.diagnosis.confidence)}, ${event.diagnosis.transient ? 'transient' : 'permanent'})`
-        : 'not diagnosed'],
+      [
+        'Diagnosis',
+        event.diagnosis
+          ? `${event.diagnosis.rootCause} — ${event.diagnosis.explanation} (source ${event.diagnosisSource}, confidence ${formatPercent(event.diagnosis.confidence)}, ${event.diagnosis.transient ? 'transient' : 'permanent'})`
+          : 'not diagnosed',
+      ],
       ['Detected', new Date(event.detectedAt).toLocaleString()],
       ['Started', new Date(event.startedAt).toLocaleString()],
       ['Resolved', event.resolvedAt ? new Date(event.resolvedAt).toLocaleString() : 'not yet'],
       ['Workflow', event.workflowId ?? '—'],
     ];
-    const attempts = event.attemptLog.length === 0
-      ? el('span', { className: 'muted' }, 'no strategy attempts')
-      : el('ol', { className: 'attempts' }, event.attemptLog.map((attempt) =>
-          el('li', {}, `${attempt.strategy}${attempt.explored ? ' (explored)' : ''}: ${attempt.result} in ${formatDuration(attempt.durationMs)}${attempt.error ? ` — ${attempt.error}` : ''}`)));
-    return el('tr', { className: 'details' }, el('td', { colSpan: 10 },
-      el('dl', { className: 'details-grid' },
-        facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]),
-        el('dt', {}, 'Attempts'), el('dd', {}, attempts))));
+    const attempts =
+      event.attemptLog.length === 0
+        ? el('span', { className: 'muted' }, 'no strategy attempts')
+        : el(
+            'ol',
+            { className: 'attempts' },
+            event.attemptLog.map((attempt) =>
+              el(
+                'li',
+                {},
+                `${attempt.strategy}${attempt.explored ? ' (explored)' : ''}: ${attempt.result} in ${formatDuration(attempt.durationMs)}${attempt.error ? ` — ${attempt.error}` : ''}`,
+              ),
+            ),
+          );
+    return el(
+      'tr',
+      { className: 'details' },
+      el(
+        'td',
+        { colSpan: 10 },
+        el(
+          'dl',
+          { className: 'details-grid' },
+          facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]),
+          el('dt', {}, 'Attempts'),
+          el('dd', {}, attempts),
+        ),
+      ),
+    );
   }
 
   let lastEventsPage = null;
@@ -455,35 +571,66 @@
       ...(patterns.rows.length === 0
         ? [el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, 'Nothing learned yet.'))]
         : patterns.rows.map((pattern) =>
-            el('tr', {},
-              el('td', { className: 'sig', title: signatureTitle(pattern) },
+            el(
+              'tr',
+              {},
+              el(
+                'td',
+                { className: 'sig', title: signatureTitle(pattern) },
                 pattern.signature.slice(0, 12),
-                ...(pattern.recurring ? [' ', el('span', { className: 'badge sev', dataset: { value: 'high' } }, 'recurring')] : [])),
+                ...(pattern.recurring
+                  ? [' ', el('span', { className: 'badge sev', dataset: { value: 'high' } }, 'recurring')]
+                  : []),
+              ),
               el('td', {}, pattern.strategy),
               el('td', {}, pattern.category ? pattern.category.replaceAll('_', ' ') : '—'),
               el('td', { className: 'num' }, `${pattern.successCount} / ${pattern.failureCount}`),
               el('td', {}, rateCell(pattern.successRate)),
               el('td', { title: `${pattern.held} of ${pattern.heals} heals held` }, rateCell(pattern.effectiveness)),
               el('td', { className: 'num' }, formatDuration(pattern.avgHealingMs)),
-              el('td', { title: new Date(pattern.lastSeen).toLocaleString() }, relativeTime(pattern.lastSeen))))),
+              el('td', { title: new Date(pattern.lastSeen).toLocaleString() }, relativeTime(pattern.lastSeen)),
+            ),
+          )),
     );
   }
 
   function renderBreakers(breakers) {
-    const empty = breakers.available ? 'No circuit breaker runs.' : 'Not available here (the dashboard runs without the worker).';
+    const empty = breakers.available
+      ? 'No circuit breaker runs.'
+      : 'Not available here (the dashboard runs without the worker).';
     $('breakers-body').replaceChildren(
       ...(breakers.rows.length === 0
         ? [el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, empty))]
         : breakers.rows.map((breaker) =>
-            el('tr', { dataset: { state: breaker.state || 'unknown' } },
-              el('td', {}, el('a', { href: breaker.temporalUrl, target: '_blank', rel: 'noopener noreferrer' }, breaker.operation)),
-              el('td', { title: breaker.heldBy ? `held open by ${breaker.heldBy}` : '' }, badge(breaker.state, 'breaker')),
+            el(
+              'tr',
+              { dataset: { state: breaker.state || 'unknown' } },
+              el(
+                'td',
+                {},
+                el('a', { href: breaker.temporalUrl, target: '_blank', rel: 'noopener noreferrer' }, breaker.operation),
+              ),
+              el(
+                'td',
+                { title: breaker.heldBy ? `held open by ${breaker.heldBy}` : '' },
+                badge(breaker.state, 'breaker'),
+              ),
               el('td', { title: breaker.since || '' }, breaker.since ? relativeTime(breaker.since) : '—'),
               el('td', {}, breaker.retryAt ? shortTime(breaker.retryAt) : '—'),
-              el('td', {}, breaker.failureRate === null ? '—' : `${formatPercent(breaker.failureRate)} of ${breaker.calls}`),
-              el('td', { className: 'num' }, breaker.instances === null ? '—' : `${breaker.failingInstances} / ${breaker.instances}`),
+              el(
+                'td',
+                {},
+                breaker.failureRate === null ? '—' : `${formatPercent(breaker.failureRate)} of ${breaker.calls}`,
+              ),
+              el(
+                'td',
+                { className: 'num' },
+                breaker.instances === null ? '—' : `${breaker.failingInstances} / ${breaker.instances}`,
+              ),
               el('td', { className: 'num' }, breaker.rejected === null ? '—' : String(breaker.rejected)),
-              el('td', {}, breaker.reason || '—')))),
+              el('td', {}, breaker.reason || '—'),
+            ),
+          )),
     );
   }
 

@@ -20,7 +20,14 @@ export interface RecordedRequest {
 export type ScriptedReply =
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string>; delayMs?: number }
   /** Raw bytes: garbage, truncated JSON, HTML error pages. */
-  | { kind: 'raw'; status?: number; body: string; contentType?: string; headers?: Record<string, string>; delayMs?: number }
+  | {
+      kind: 'raw';
+      status?: number;
+      body: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+    }
   /** Never answers (until the server closes): a hung provider. */
   | { kind: 'hang' }
   /** Drops the connection without an answer. */

@@ -46,18 +46,30 @@ export function chatCompletion(
   };
 }
 
-const isCompletion = (request: RecordedRequest) => request.method === 'POST' && request.path.endsWith('/chat/completions');
+const isCompletion = (request: RecordedRequest) =>
+  request.method === 'POST' && request.path.endsWith('/chat/completions');
 
 export async function startFakeOpenAi(): Promise<FakeOpenAi> {
   const server = await startFakeHttpServer((request): ScriptedReply => {
     if (request.method === 'GET' && request.path.endsWith('/models')) {
-      return { kind: 'json', body: { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] } };
+      return {
+        kind: 'json',
+        body: { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] },
+      };
     }
     if (isCompletion(request)) {
       // Nothing scripted: a well-formed answer nobody asked for is a test bug, so say so loudly.
-      return { kind: 'json', status: 500, body: { error: { message: 'fake-openai: no answer scripted', type: 'server_error' } } };
+      return {
+        kind: 'json',
+        status: 500,
+        body: { error: { message: 'fake-openai: no answer scripted', type: 'server_error' } },
+      };
     }
-    return { kind: 'json', status: 404, body: { error: { message: `fake-openai: no route ${request.method} ${request.path}` } } };
+    return {
+      kind: 'json',
+      status: 404,
+      body: { error: { message: `fake-openai: no route ${request.method} ${request.path}` } },
+    };
   }, isCompletion);
 
   return {

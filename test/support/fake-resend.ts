@@ -1,7 +1,13 @@
 // A fake Resend API: POST /emails (JSON, snake_case) answering {id}, honouring Idempotency-Key
 // the way Resend does (same key → same id, nothing new delivered), and GET /domains for probes.
 import { randomUUID } from 'node:crypto';
-import { header, startFakeHttpServer, type FakeHttpServer, type RecordedRequest, type ScriptedReply } from './fake-http.js';
+import {
+  header,
+  startFakeHttpServer,
+  type FakeHttpServer,
+  type RecordedRequest,
+  type ScriptedReply,
+} from './fake-http.js';
 
 export interface FakeEmail {
   id: string;
@@ -36,14 +42,24 @@ export async function startFakeResend(): Promise<FakeResend> {
   const delivered: FakeEmail[] = [];
   const byKey = new Map<string, string>();
   const server = await startFakeHttpServer((request): ScriptedReply => {
-    if (request.method === 'GET' && request.path === '/domains') return { kind: 'json', body: { object: 'list', data: [] } };
-    if (!isSend(request)) return { kind: 'json', status: 404, body: { name: 'not_found', message: 'no route', statusCode: 404 } };
+    if (request.method === 'GET' && request.path === '/domains')
+      return { kind: 'json', body: { object: 'list', data: [] } };
+    if (!isSend(request))
+      return { kind: 'json', status: 404, body: { name: 'not_found', message: 'no route', statusCode: 404 } };
     if (!header(request, 'authorization')?.startsWith('Bearer ')) {
-      return { kind: 'json', status: 401, body: { name: 'missing_api_key', message: 'Missing API key', statusCode: 401 } };
+      return {
+        kind: 'json',
+        status: 401,
+        body: { name: 'missing_api_key', message: 'Missing API key', statusCode: 401 },
+      };
     }
     const body = (request.body ?? {}) as Record<string, unknown>;
     if (typeof body.from !== 'string' || asList(body.to).length === 0 || typeof body.subject !== 'string') {
-      return { kind: 'json', status: 422, body: { name: 'validation_error', message: 'from, to and subject are required', statusCode: 422 } };
+      return {
+        kind: 'json',
+        status: 422,
+        body: { name: 'validation_error', message: 'from, to and subject are required', statusCode: 422 },
+      };
     }
     const key = header(request, 'idempotency-key');
     const known = key === undefined ? undefined : byKey.get(key);
@@ -71,9 +87,13 @@ export async function startFakeResend(): Promise<FakeResend> {
       delivered.length = 0;
       byKey.clear();
     },
-    fail: (status, name = status === 429 ? 'rate_limit_exceeded' : 'internal_server_error', message = `fake-resend: HTTP ${status}`) =>
-      server.enqueue({ kind: 'json', status, body: { name, message, statusCode: status } }),
-    garbage: (status = 502) => server.enqueue({ kind: 'raw', status, body: '<html>Bad Gateway</html>', contentType: 'text/html' }),
+    fail: (
+      status,
+      name = status === 429 ? 'rate_limit_exceeded' : 'internal_server_error',
+      message = `fake-resend: HTTP ${status}`,
+    ) => server.enqueue({ kind: 'json', status, body: { name, message, statusCode: status } }),
+    garbage: (status = 502) =>
+      server.enqueue({ kind: 'raw', status, body: '<html>Bad Gateway</html>', contentType: 'text/html' }),
     hang: () => server.enqueue({ kind: 'hang' }),
   };
 }

@@ -1,6 +1,12 @@
 // A fake Twilio REST API: POST /2010-04-01/Accounts/{AC…}/Messages.json (form-encoded) answering
 // 201 with a Message resource, and GET /2010-04-01/Accounts/{AC…}.json for probes.
-import { header, startFakeHttpServer, type FakeHttpServer, type RecordedRequest, type ScriptedReply } from './fake-http.js';
+import {
+  header,
+  startFakeHttpServer,
+  type FakeHttpServer,
+  type RecordedRequest,
+  type ScriptedReply,
+} from './fake-http.js';
 
 export interface FakeSms {
   sid: string;
@@ -41,14 +47,22 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     }
     const match = MESSAGES_PATH.exec(request.path);
     if (!match || request.method !== 'POST') {
-      return { kind: 'json', status: 404, body: { code: 20404, message: 'The requested resource was not found', status: 404 } };
+      return {
+        kind: 'json',
+        status: 404,
+        body: { code: 20404, message: 'The requested resource was not found', status: 404 },
+      };
     }
     if (!header(request, 'authorization')?.startsWith('Basic ')) {
       return { kind: 'json', status: 401, body: { code: 20003, message: 'Authenticate', status: 401 } };
     }
     const form = (request.body ?? {}) as Record<string, string>;
     if (!form.To || !form.From || !form.Body) {
-      return { kind: 'json', status: 400, body: { code: 21604, message: "A 'To', 'From' and 'Body' are required", status: 400 } };
+      return {
+        kind: 'json',
+        status: 400,
+        body: { code: 21604, message: "A 'To', 'From' and 'Body' are required", status: 400 },
+      };
     }
     counter += 1;
     const sid = `SM${String(counter).padStart(32, '0')}`;
@@ -103,7 +117,8 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
         status,
         body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
       }),
-    garbage: (status = 502) => server.enqueue({ kind: 'raw', status, body: '<html>Bad Gateway</html>', contentType: 'text/html' }),
+    garbage: (status = 502) =>
+      server.enqueue({ kind: 'raw', status, body: '<html>Bad Gateway</html>', contentType: 'text/html' }),
     hang: () => server.enqueue({ kind: 'hang' }),
   };
 }

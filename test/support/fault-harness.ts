@@ -114,7 +114,10 @@ export async function startFaultHarness(name: string): Promise<FaultHarness> {
     },
     workflowIdOf(operation) {
       return harness.until(async () => {
-        const { rows } = await direct.query<{ workflow_id: string }>(`select workflow_id from healing_events where operation = $1`, [operation]);
+        const { rows } = await direct.query<{ workflow_id: string }>(
+          `select workflow_id from healing_events where operation = $1`,
+          [operation],
+        );
         return rows[0]?.workflow_id;
       }, `the healing event of ${operation}`);
     },

@@ -25,9 +25,14 @@ const KILL_AFTER_MS = 240_000;
 
 export function heal(args: readonly string[], env: HealEnv): Promise<HealResult> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_NAMESPACE: 'default', ...env };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_TASK_QUEUE'] as const) if (env[name] === undefined) delete childEnv[name];
+  for (const name of ['DATABASE_URL', 'TEMPORAL_TASK_QUEUE'] as const)
+    if (env[name] === undefined) delete childEnv[name];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HEAL_BIN, ...args], { cwd: PROJECT_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HEAL_BIN, ...args], {
+      cwd: PROJECT_ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -47,7 +52,8 @@ export function heal(args: readonly string[], env: HealEnv): Promise<HealResult>
 /** Runs `heal … --json` and parses its output; fails with the output when the exit code is not 0. */
 export async function healJson<T>(args: readonly string[], env: HealEnv): Promise<T> {
   const result = await heal([...args, '--json'], env);
-  if (result.code !== 0) throw new Error(`heal ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`heal ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
   try {
     return JSON.parse(result.stdout) as T;
   } catch {

@@ -20,7 +20,11 @@ export interface ObservedSystem {
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
-export async function startObservedSystem(options: { address: string; tracing?: Tracing; metrics?: SystemMetrics }): Promise<ObservedSystem> {
+export async function startObservedSystem(options: {
+  address: string;
+  tracing?: Tracing;
+  metrics?: SystemMetrics;
+}): Promise<ObservedSystem> {
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   const connection = await NativeConnection.connect({ address: options.address });
   const client = new Client({ connection, plugins });
@@ -34,9 +38,16 @@ export async function startObservedSystem(options: { address: string; tracing?: 
     metrics: options.metrics,
     tracing: options.tracing,
   });
-  const healer = new SelfHealing(client, { taskQueue, appTaskQueue: `${taskQueue}-app`, workerConnection: connection, tracing: options.tracing });
+  const healer = new SelfHealing(client, {
+    taskQueue,
+    appTaskQueue: `${taskQueue}-app`,
+    workerConnection: connection,
+    tracing: options.tracing,
+  });
   const workers: Worker[] = [central, await healer.createWorker()];
-  const running = workers.map((worker) => worker.run().catch((error: unknown) => console.error('worker failed', error)));
+  const running = workers.map((worker) =>
+    worker.run().catch((error: unknown) => console.error('worker failed', error)),
+  );
   return {
     healer,
     client,
@@ -58,10 +69,14 @@ function networkError(): Error {
 /** An operation whose first call drops its connection: healed by a retry, which returns `value`. */
 export function flakyOnce<T>(healer: SelfHealing, operation: string, value: T): () => Promise<T> {
   let calls = 0;
-  return healer.withSelfHealing(operation, async () => {
-    if (++calls === 1) throw networkError();
-    return value;
-  }, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
+  return healer.withSelfHealing(
+    operation,
+    async () => {
+      if (++calls === 1) throw networkError();
+      return value;
+    },
+    { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
+  );
 }
 
 /** An operation that always fails permanently (HTTP 400), with a personal detail in its message. */

@@ -18,7 +18,10 @@ export interface OperatorTestSystem {
   stop(): Promise<void>;
 }
 
-export async function startOperatorTestSystem(options: { client: Client; connection: NativeConnection }): Promise<OperatorTestSystem> {
+export async function startOperatorTestSystem(options: {
+  client: Client;
+  connection: NativeConnection;
+}): Promise<OperatorTestSystem> {
   const testDatabase = await createTestDatabase('postgres');
   const taskQueue = `operator-${randomUUID().slice(0, 8)}`;
   const workers: Worker[] = [];
@@ -32,9 +35,15 @@ export async function startOperatorTestSystem(options: { client: Client; connect
         db: testDatabase.handle.db,
       }),
     );
-    const healer = new SelfHealing(options.client, { taskQueue, appTaskQueue: `${taskQueue}-app`, workerConnection: options.connection });
+    const healer = new SelfHealing(options.client, {
+      taskQueue,
+      appTaskQueue: `${taskQueue}-app`,
+      workerConnection: options.connection,
+    });
     workers.push(await healer.createWorker());
-    const running = workers.map((worker) => worker.run().catch((error: unknown) => console.error('worker failed', error)));
+    const running = workers.map((worker) =>
+      worker.run().catch((error: unknown) => console.error('worker failed', error)),
+    );
     return {
       healer,
       database: testDatabase.handle,

@@ -37,7 +37,13 @@ type Scenario = (system: TestSystem, client: Client) => Promise<string>;
 /** The health checks' target: `/up` answers 200, `/down` 503. */
 let serviceUrl = '';
 
-async function runHealthChecks(system: TestSystem, client: Client, label: string, checks: string[], heal: boolean): Promise<HealthCheckSummary> {
+async function runHealthChecks(
+  system: TestSystem,
+  client: Client,
+  label: string,
+  checks: string[],
+  heal: boolean,
+): Promise<HealthCheckSummary> {
   return client.workflow.execute(healthCheckWorkflow, {
     taskQueue: system.taskQueue,
     workflowId: `health-check-${label}`,
@@ -54,14 +60,20 @@ function deadlock(): Error {
 }
 
 async function finished(client: Client, workflowId: string): Promise<string> {
-  await client.workflow.getHandle(workflowId).result().catch(() => undefined);
+  await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .catch(() => undefined);
   return workflowId;
 }
 
 async function waitForPhase(client: Client, workflowId: string, phase: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const state = await client.workflow.getHandle(workflowId).query(healingStateQuery).catch(() => undefined);
+    const state = await client.workflow
+      .getHandle(workflowId)
+      .query(healingStateQuery)
+      .catch(() => undefined);
     if (state?.phase === phase) return;
     if (Date.now() > deadline) throw new Error(`${workflowId} never reached phase ${phase}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -153,7 +165,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     const search = system.healer.withSelfHealing(
       'search.query',
       async () => {
-        if (++calls === 1) throw Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '1' } });
+        if (++calls === 1)
+          throw Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '1' } });
         return ['hit'];
       },
       { allowedStrategies: ['RATE_LIMIT_BACKOFF'] },
@@ -168,7 +181,11 @@ export const SCENARIOS: Record<string, Scenario> = {
       async () => {
         throw networkError();
       },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF', 'USE_DEFAULT_VALUE'], defaultValue: ['bestsellers'], timing: { maximumAttempts: 2 } },
+      {
+        allowedStrategies: ['RETRY_WITH_BACKOFF', 'USE_DEFAULT_VALUE'],
+        defaultValue: ['bestsellers'],
+        timing: { maximumAttempts: 2 },
+      },
     );
     await recommend();
     return finished(client, await onlyRun(system, 'recommendations.list'));
@@ -216,9 +233,12 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
 
   'healing-reported-only': async (system, client) => {
-    const workflowId = system.healer.captureError(new TypeError("Cannot read properties of undefined (reading 'total')"), {
-      operation: 'cart.render',
-    });
+    const workflowId = system.healer.captureError(
+      new TypeError("Cannot read properties of undefined (reading 'total')"),
+      {
+        operation: 'cart.render',
+      },
+    );
     if (!workflowId) throw new Error('captureError started nothing');
     await waitForStart(client, workflowId);
     return finished(client, workflowId);
@@ -272,7 +292,8 @@ export const SCENARIOS: Record<string, Scenario> = {
       error: { name: 'Error', message: 'connect ECONNREFUSED 10.0.0.7:443', code: 'ECONNREFUSED' },
       detectedAt: new Date().toISOString(),
     });
-    const send = (batch: JoinedOccurrence[]) => sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 2_000 }, batch);
+    const send = (batch: JoinedOccurrence[]) =>
+      sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 2_000 }, batch);
     await send([occurrence(1), occurrence(2)]);
     await send([occurrence(3)]);
     const { recorded } = await client.workflow.getHandle<typeof occurrenceLogWorkflow>(workflowId).result();
@@ -316,12 +337,21 @@ export const SCENARIOS: Record<string, Scenario> = {
         if (!up) throw Object.assign(new Error('quote service answered HTTP 503'), { status: 503 });
         return 42;
       },
-      { allowedStrategies: [], waitForHealingMs: 1_000, circuitBreaker: { minimumCalls: 3, quorum: 1, windowMs: 5_000, openMs: 1_000 } },
+      {
+        allowedStrategies: [],
+        waitForHealingMs: 1_000,
+        circuitBreaker: { minimumCalls: 3, quorum: 1, windowMs: 5_000, openMs: 1_000 },
+      },
     );
     const workflowId = breakerWorkflowId('quotes.recorded');
     const view = () => client.workflow.getHandle(workflowId).query(breakerViewQuery);
     const deadline = Date.now() + 60_000;
-    while (!(await quote().then(() => false, (error: unknown) => error instanceof CircuitOpenError))) {
+    while (
+      !(await quote().then(
+        () => false,
+        (error: unknown) => error instanceof CircuitOpenError,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error('the breaker did not open');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -389,7 +419,8 @@ async function waitForStart(client: Client, workflowId: string): Promise<void> {
 
 async function main(wanted: string[]): Promise<void> {
   const unknown = wanted.filter((name) => !(name in SCENARIOS));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const names = wanted.length ? wanted : Object.keys(SCENARIOS);
   // Before any connection: importing system.ts installs the SDK runtime's logger.
   const { startTestSystem } = await import('./system.js');

@@ -30,7 +30,11 @@ export function workflowBundle(failureConverterPath?: string): Promise<WorkflowB
   const key = failureConverterPath ?? '';
   let bundle = bundles.get(key);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger, ...(failureConverterPath ? { failureConverterPath } : {}) });
+    bundle = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: quietLogger,
+      ...(failureConverterPath ? { failureConverterPath } : {}),
+    });
     bundles.set(key, bundle);
   }
   return bundle;

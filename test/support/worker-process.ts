@@ -65,7 +65,11 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   };
   // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the script in a grandchild
   // that a SIGKILL of the CLI would leave running.
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ENTRY], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const append = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
   child.stderr!.on('data', append);
