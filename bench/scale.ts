@@ -18,7 +18,7 @@ import {
   statsResponse,
 } from '../dashboard/api.js';
 import {
-  countHealingEventsSince,
+  countHealingEvents,
   getHealingEvents,
   getHealingStats,
   getLatestHealthChecks,
@@ -265,7 +265,7 @@ async function timeQueries(db: Database, now: Date): Promise<Timed[]> {
     ],
     ['health history, all checks, last 24 h', () => healthHistoryResponse(db, { hours: 24, limit: 200 }, now)],
     ['operations for the filter', () => operationsResponse(db)],
-    ['events in the last minute (error-rate check)', () => countHealingEventsSince(db, hoursAgo(1 / 60))],
+    ['events in the last minute (error-rate check)', () => countHealingEvents(db, { from: hoursAgo(1 / 60) })],
   ];
   const timings: Timed[] = [];
   for (const [name, run, targetMs] of cases) {

@@ -382,16 +382,12 @@ async function selectRows(db: Database, query: SQL): Promise<unknown[]> {
   return result.rows;
 }
 
-/** Number of events detected at or after `since` (for error-rate health checks). */
-export async function countHealingEventsSince(
+/** The exact number of events that match (the feed's total is exact only up to a few hundred). */
+export async function countHealingEvents(
   db: Database,
-  since: Date,
-  options: { operation?: string } = {},
+  filters: Pick<HealingEventFilters, 'from' | 'operation' | 'result'> = {},
 ): Promise<number> {
-  const [row] = await db
-    .select({ total: count() })
-    .from(healingEvents)
-    .where(eventFilters({ from: since, operation: options.operation }));
+  const [row] = await db.select({ total: count() }).from(healingEvents).where(eventFilters(filters));
   return row?.total ?? 0;
 }
 

@@ -9,7 +9,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
 import { notificationSettingsFromConfig } from '../activities/notifications.js';
 import type { SelfHealing, SelfHealingOptions } from '../client/self-healing.js';
-import { getHealingEvents, type HealingEventRow } from '../db/index.js';
+import { countHealingEvents, getHealingEvents, type HealingEventRow } from '../db/index.js';
 import { loadConfig } from '../lib/config.js';
 import { chatCompletion, startFakeOpenAi, type FakeOpenAi } from '../test/support/fake-openai.js';
 import type { RecordedRequest, ScriptedReply } from '../test/support/fake-http.js';
@@ -84,7 +84,7 @@ export async function startEvalSystem(options: {
       return rows.reverse();
     },
     async countEvents(operation, result) {
-      return (await patiently(() => getHealingEvents(db, { operation, result, limit: 1 }))).total;
+      return patiently(() => countHealingEvents(db, { operation, result }));
     },
     alertsSent: () => resend.delivered.length + twilio.delivered.length,
     async stop() {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  countHealingEventsSince,
+  countHealingEvents,
   createHealthCheck,
   getHealingEvent,
   getEventOperations,
@@ -268,7 +268,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       } while (before);
       expect(seen).toHaveLength(MAX_COUNTED_MATCHES + 5);
       expect(new Set(seen).size).toBe(MAX_COUNTED_MATCHES + 5);
-      expect(await countHealingEventsSince(db, at, { operation })).toBe(MAX_COUNTED_MATCHES + 5);
+      expect(await countHealingEvents(db, { from: at, operation })).toBe(MAX_COUNTED_MATCHES + 5);
       expect(await getEventOperations(db)).toContain(operation);
     });
 
@@ -278,8 +278,8 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (kind) =>
       await createEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() - 1) }));
       await createEvent(db, newEvent({ operation, detectedAt: since }));
       await createEvent(db, newEvent({ operation, detectedAt: new Date(since.getTime() + 1_000) }));
-      expect(await countHealingEventsSince(db, since, { operation })).toBe(2);
-      expect(await countHealingEventsSince(db, since)).toBeGreaterThanOrEqual(2);
+      expect(await countHealingEvents(db, { from: since, operation })).toBe(2);
+      expect(await countHealingEvents(db, { from: since })).toBeGreaterThanOrEqual(2);
     });
   });
 

@@ -6,9 +6,7 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import type { NativeConnection } from '@temporalio/worker';
 import { SelfHealing, type HealingAnnotations } from '../client/self-healing.js';
 import { occurrenceLogWorkflowId } from '../client/workflow-ids.js';
-import { count, eq } from 'drizzle-orm';
-import { getHealingEvents } from '../db/index.js';
-import { healingEvents } from '../db/schema.js';
+import { countHealingEvents, getHealingEvents } from '../db/index.js';
 import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
@@ -247,14 +245,7 @@ describe('a storm beyond the admission limits', () => {
           sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 1_000 }, batch),
         ),
       );
-      // An exact count: the feed's total is only exact up to a few hundred matches.
-      const recorded = async () =>
-        (
-          await system.database.db
-            .select({ n: count() })
-            .from(healingEvents)
-            .where(eq(healingEvents.operation, operation))
-        )[0]?.n;
+      const recorded = () => countHealingEvents(system.database.db, { operation });
       await until(async () => (await recorded()) === 2_400, 'all 2,400 occurrences recorded', 150_000);
       const runs: string[] = [];
       for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);

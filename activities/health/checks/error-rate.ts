@@ -1,6 +1,6 @@
 // The error rate: healing events per minute over a recent window, against two thresholds. No
 // healing fits it (healing events are its input).
-import { countHealingEventsSince } from '../../../db/index.js';
+import { countHealingEvents } from '../../../db/index.js';
 import type { HealthCheckFactory } from '../check.js';
 
 export interface ErrorRateCheckOptions {
@@ -17,7 +17,7 @@ export const errorRateCheck: HealthCheckFactory = ({ db, options, defaultTimeout
     configured: true,
     timeoutMs: defaultTimeoutMs,
     async probe() {
-      const events = await countHealingEventsSince(db, new Date(Date.now() - windowMs));
+      const events = await countHealingEvents(db, { from: new Date(Date.now() - windowMs) });
       const perMinute = events / minutes;
       const shown = Math.round(perMinute * 100) / 100;
       const details = { events, windowMs, perMinute: shown, degradedPerMinute, unhealthyPerMinute };
