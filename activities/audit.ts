@@ -1,12 +1,19 @@
 // Audit trail activities: every occurrence, attempt and outcome lands in healing_events, and what
 // an attempt taught is learned (learning.ts) by the same call. Each is idempotent on the workflow
 // id (and attempt id), so an activity retry writes nothing twice. A run's first record also
-// carries its occurrence (inserted unless it exists), so that a simple run writes once, after
-// answering its caller: one local activity for occurrence, outcome and learning together.
+// carries its occurrence (inserted unless it exists), so that a simple run writes once, as it
+// answers its caller: one local activity, whose statements (the run's row, the pattern, the heal
+// watch: one each) run side by side, since the caller waits for them.
 import type { AttemptRecord, HealingInput, KnownFault } from '../common/healing-contract.js';
 import type { Diagnosis, HealingResult, Strategy } from '../common/types.js';
-import { updateHealingEvent, recordHealingEvent, recordHealingOutcome, type Database } from '../db/index.js';
-import type { LearnOutcomeInput } from './learning.js';
+import {
+  recordHealingEvent,
+  recordHealingOutcome,
+  updateHealingEvent,
+  type Database,
+  type NewHealingEvent,
+} from '../db/index.js';
+import { learnOutcome, type LearnOutcomeInput } from './learning.js';
 
 /** What the audit trail keeps of a healing run's input (not its sealed arguments, policy or timing). */
 export type OccurrenceRecord = Pick<
@@ -57,34 +64,23 @@ export interface RecordOutcomeResult {
   known?: KnownFault;
 }
 
-/** What the records need of learning and analysis (built in activities/index.ts). */
+/** What the records need of the analysis (built in activities/index.ts). */
 export interface AuditDependencies {
-  learnOutcome(input: LearnOutcomeInput): Promise<void>;
+  /** Called once what a signature learned has committed: its cached patterns are stale. */
+  learned(signature: string): void;
   knownFault(signature: string): Promise<KnownFault | undefined>;
 }
 
-export function createAuditActivities(db: Database, deps?: AuditDependencies) {
+export function createAuditActivities(db: Database, deps: AuditDependencies) {
   async function insertOccurrence(input: FirstRecord): Promise<void> {
-    await recordHealingEvent(db, {
-      eventKey: input.workflowId,
-      operation: input.operation,
-      errorClass: input.error.name,
-      errorMessage: input.error.message,
-      errorStack: input.error.stack,
-      errorCode: input.error.code,
-      signature: input.signature,
-      workflowId: input.workflowId,
-      runId: input.runId,
-      context: input.context,
-      detectedAt: new Date(input.detectedAt),
-      ...diagnosisColumns(input.diagnosis),
-    });
+    await recordHealingEvent(db, occurrenceRow(input));
   }
 
+  /** Learns, then forgets what was cached of the signature: the next read sees what was learned. */
   async function learn(learning: LearnOutcomeInput | undefined): Promise<void> {
     if (!learning) return;
-    if (!deps) throw new Error('learning is not wired into the audit activities');
-    await deps.learnOutcome(learning);
+    await learnOutcome(db, learning);
+    deps.learned(learning.signature);
   }
 
   return {
@@ -119,28 +115,48 @@ export function createAuditActivities(db: Database, deps?: AuditDependencies) {
 
     /**
      * The outcome of a run: its deciding attempt and its result in one statement (recordAttempt +
-     * completeHealing), after the occurrence when no earlier record carried it, and the attempt learned.
+     * completeHealing), which inserts the occurrence when no earlier record carried it; the attempt
+     * learned beside it, and then what the next run of its signature may plan from.
      */
     async recordOutcome(input: RecordOutcomeInput): Promise<RecordOutcomeResult> {
-      const outcome = async () => {
-        if (input.occurrence) await insertOccurrence(input.occurrence);
-        return recordHealingOutcome(db, input.workflowId, {
+      const outcome = recordHealingOutcome(
+        db,
+        input.workflowId,
+        {
           result: input.result,
           strategy: input.strategy,
           healingDurationMs: input.healingDurationMs,
           attempt: input.attempt,
           recoveryOf: input.recoveryCheck && { signature: input.recoveryCheck.signature, workflowId: input.workflowId },
           ...diagnosisColumns(input.diagnosis),
-        });
-      };
+        },
+        input.occurrence && occurrenceRow(input.occurrence),
+      );
       const learning = async () => {
         await learn(input.learning);
-        return input.learning && deps?.knownFault(input.learning.signature);
+        return input.learning && deps.knownFault(input.learning.signature);
       };
-      // The run's row and the signature's patterns are different tables: written side by side.
-      const [{ recoveryMayBeDue }, known] = await Promise.all([outcome(), learning()]);
+      const [{ recoveryMayBeDue }, known] = await Promise.all([outcome, learning()]);
       return known ? { recoveryMayBeDue, known } : { recoveryMayBeDue };
     },
+  };
+}
+
+/** The healing_events row of an occurrence (with its diagnosis, when known). */
+function occurrenceRow(input: FirstRecord): NewHealingEvent {
+  return {
+    eventKey: input.workflowId,
+    operation: input.operation,
+    errorClass: input.error.name,
+    errorMessage: input.error.message,
+    errorStack: input.error.stack,
+    errorCode: input.error.code,
+    signature: input.signature,
+    workflowId: input.workflowId,
+    runId: input.runId,
+    context: input.context,
+    detectedAt: new Date(input.detectedAt),
+    ...diagnosisColumns(input.diagnosis),
   };
 }
 

@@ -10,7 +10,6 @@ import { alertsViaNotifications } from './health/alerts.js';
 import type { HealthDatabase } from './health/check.js';
 import type { HealthCheckOptions } from './health/options.js';
 import { createHealthCheckRunner } from './health/runner.js';
-import { createLearningActivities } from './learning.js';
 import { observeActivities } from './metrics.js';
 import { createNotificationActivities, type NotificationSettings } from './notifications.js';
 import { createOccurrenceLogActivities } from './occurrence-log.js';
@@ -33,15 +32,13 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const notifications = createNotificationActivities(deps.db, deps.notifications);
   const analysisCaches = createAnalysisCaches();
-  const learning = createLearningActivities(deps.db, analysisCaches);
   const health = createHealthCheckRunner({ db: deps.db, database: deps.database, options: deps.health });
   const activities = {
     ...createAuditActivities(deps.db, {
-      ...learning,
+      learned: (signature) => analysisCaches.patterns.forget(signature),
       knownFault: knownFaultReader(deps.db, analysisCaches, deps.analysis),
     }),
     ...createAnalysisActivities(deps.db, analysisCaches, deps.analysis),
-    ...learning,
     ...createOccurrenceLogActivities(deps.db),
     ...createRetentionActivities(deps.db),
     ...notifications,

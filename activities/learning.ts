@@ -3,7 +3,6 @@
 // fault comes back soon after, it did not hold (db/heal-watches.ts, checked by the analysis).
 import type { Diagnosis, Strategy } from '../common/types.js';
 import { upsertHealingPattern, watchHeal, type Database } from '../db/index.js';
-import type { AnalysisCaches } from './analysis-cache.js';
 
 export interface LearnOutcomeInput {
   /** Idempotency: the attempt id, so a retried activity does not count twice. */
@@ -15,21 +14,22 @@ export interface LearnOutcomeInput {
   diagnosis: Diagnosis;
 }
 
-export function createLearningActivities(db: Database, analysisCaches: AnalysisCaches) {
-  return {
-    async learnOutcome(input: LearnOutcomeInput): Promise<void> {
-      await upsertHealingPattern(db, {
-        outcomeId: input.attemptId,
-        signature: input.signature,
-        strategy: input.strategy,
-        category: input.diagnosis.category,
-        success: input.success,
-        healingMs: input.healingMs,
-        diagnosis: input.diagnosis,
-      });
-      if (input.success)
-        await watchHeal(db, { signature: input.signature, strategy: input.strategy, healAttempt: input.attemptId });
-      analysisCaches.patterns.forget(input.signature); // the next occurrence should see what was just learned
-    },
-  };
+/**
+ * Counts the outcome (once per attempt id) and watches a heal: one statement each, side by side
+ * (different tables, each idempotent). The caller then forgets the signature's cached patterns.
+ */
+export async function learnOutcome(db: Database, input: LearnOutcomeInput): Promise<void> {
+  const counted = upsertHealingPattern(db, {
+    outcomeId: input.attemptId,
+    signature: input.signature,
+    strategy: input.strategy,
+    category: input.diagnosis.category,
+    success: input.success,
+    healingMs: input.healingMs,
+    diagnosis: input.diagnosis,
+  });
+  const watched =
+    input.success &&
+    watchHeal(db, { signature: input.signature, strategy: input.strategy, healAttempt: input.attemptId });
+  await Promise.all([counted, watched]);
 }

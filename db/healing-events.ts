@@ -122,34 +122,41 @@ export interface HealingOutcomeRecord extends Pick<
 
 /**
  * The outcome of a run in one statement: the deciding attempt, the result, the resolution time,
- * and (optionally) whether a recovery notice may be due. Idempotent like updateHealingEvent.
+ * and (optionally) whether a recovery notice may be due. Idempotent like updateHealingEvent. With
+ * `occurrence` (the run's first record), the row is inserted with its outcome unless it exists,
+ * in the same statement (INSERT … ON CONFLICT DO UPDATE): the caller waits for this commit.
  */
 export async function recordHealingOutcome(
   db: Database,
   eventKey: string,
   outcome: HealingOutcomeRecord,
+  occurrence?: NewHealingEvent,
 ): Promise<{ recoveryMayBeDue: boolean }> {
   const { recoveryOf } = outcome;
-  const [row] = await db
-    .update(healingEvents)
-    .set(
-      patchSet({
-        category: outcome.category,
-        severity: outcome.severity,
-        diagnosis: outcome.diagnosis,
-        diagnosisSource: outcome.diagnosisSource,
-        result: outcome.result,
-        strategy: outcome.strategy,
-        healingDurationMs: outcome.healingDurationMs,
-        appendAttempt: outcome.attempt,
-      }),
-    )
-    .where(eq(healingEvents.eventKey, eventKey))
-    .returning({
-      recoveryMayBeDue: recoveryOf
-        ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId)
-        : sql<boolean>`false`,
-    });
+  const patch: HealingEventPatch = {
+    category: outcome.category,
+    severity: outcome.severity,
+    diagnosis: outcome.diagnosis,
+    diagnosisSource: outcome.diagnosisSource,
+    result: outcome.result,
+    strategy: outcome.strategy,
+    healingDurationMs: outcome.healingDurationMs,
+    appendAttempt: outcome.attempt,
+  };
+  const returning = {
+    recoveryMayBeDue: recoveryOf ? recoveryMayBeDue(recoveryOf.signature, recoveryOf.workflowId) : sql<boolean>`false`,
+  };
+  const [row] = occurrence
+    ? await db
+        .insert(healingEvents)
+        .values({ ...boundedEvent(occurrence), ...freshValues(patch), eventKey })
+        .onConflictDoUpdate({ target: healingEvents.eventKey, set: patchSet(patch) })
+        .returning(returning)
+    : await db
+        .update(healingEvents)
+        .set(patchSet(patch))
+        .where(eq(healingEvents.eventKey, eventKey))
+        .returning(returning);
   return { recoveryMayBeDue: Boolean(row?.recoveryMayBeDue) };
 }
 
@@ -180,6 +187,17 @@ function patchSet(patch: HealingEventPatch) {
     ...resolvedAtFor(patch),
     ...(appendAttempt ? appendAttemptSet(appendAttempt, patch.attempts) : {}),
     updatedAt: sql`now()`,
+  };
+}
+
+/** A new row's columns for `patch`: what patchSet would leave on an empty row. */
+function freshValues(patch: HealingEventPatch) {
+  const { appendAttempt, ...columns } = patch;
+  const resolved = resolvedAtFor(patch).resolvedAt ? { resolvedAt: sql`now()` } : {};
+  return {
+    ...columns,
+    ...resolved,
+    ...(appendAttempt ? { attemptLog: [appendAttempt], attempts: patch.attempts ?? 1 } : {}),
   };
 }
 

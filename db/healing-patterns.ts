@@ -25,26 +25,43 @@ const totalMs = sql`(${healingPatterns.totalHealingMs} + excluded.total_healing_
 
 /**
  * Records one outcome in a single INSERT … ON CONFLICT DO UPDATE: the increments read the
- * locked current row, so concurrent outcomes for the same key are never lost.
+ * locked current row, so concurrent outcomes for the same key are never lost. An outcome with an
+ * id is counted once however often it is recorded, in the same statement: its id is inserted
+ * into learned_outcomes by a CTE, and the increments apply only when that insert was fresh (one
+ * statement, one commit: the healing run's caller waits for it, activities/audit.ts).
  */
 export async function upsertHealingPattern(db: Database, outcome: HealingOutcome): Promise<HealingPatternRow> {
-  if (outcome.outcomeId === undefined) return countOutcome(db, outcome);
-  const outcomeId = outcome.outcomeId;
-  return db.transaction(async (tx) => {
-    const [fresh] = await tx.insert(learnedOutcomes).values({ outcomeId }).onConflictDoNothing().returning();
-    if (fresh) return countOutcome(tx, outcome);
-    const [counted] = await tx
-      .select()
-      .from(healingPatterns)
-      .where(and(eq(healingPatterns.signature, outcome.signature), eq(healingPatterns.strategy, outcome.strategy)));
-    return counted ?? countOutcome(tx, outcome);
-  });
+  const { outcomeId } = outcome;
+  if (outcomeId === undefined) return returnedRow(outcome, await countQuery(db, outcome).returning());
+  const fresh = db
+    .$with('fresh')
+    .as(
+      db
+        .insert(learnedOutcomes)
+        .values({ outcomeId })
+        .onConflictDoNothing()
+        .returning({ outcomeId: learnedOutcomes.outcomeId }),
+    );
+  const [counted] = await countQuery(db.with(fresh), outcome, sql`exists (select 1 from ${fresh})`).returning();
+  if (counted) return counted;
+  // Counted before (its id is known): the pattern as it is.
+  const [row] = await db
+    .select()
+    .from(healingPatterns)
+    .where(and(eq(healingPatterns.signature, outcome.signature), eq(healingPatterns.strategy, outcome.strategy)));
+  return returnedRow(outcome, row ? [row] : []);
 }
 
-async function countOutcome(db: Database, outcome: HealingOutcome): Promise<HealingPatternRow> {
+function returnedRow(outcome: HealingOutcome, [row]: HealingPatternRow[]): HealingPatternRow {
+  if (!row) throw new Error(`upsert of healing pattern ${outcome.signature}/${outcome.strategy} returned no row`);
+  return row;
+}
+
+/** The outcome counted into its (signature, strategy) row; an existing row only where `countIf` holds. */
+function countQuery(db: Pick<Database, 'insert'>, outcome: HealingOutcome, countIf?: SQL) {
   const success = outcome.success ? 1 : 0;
   const healingMs = outcome.success ? Math.max(0, Math.round(outcome.healingMs ?? 0)) : 0;
-  const [row] = await db
+  return db
     .insert(healingPatterns)
     .values({
       signature: outcome.signature,
@@ -73,10 +90,8 @@ async function countOutcome(db: Database, outcome: HealingOutcome): Promise<Heal
         diagnosis: sql`coalesce(excluded.diagnosis, ${healingPatterns.diagnosis})`,
         lastSeen: sql`now()`,
       },
-    })
-    .returning();
-  if (!row) throw new Error(`upsert of healing pattern ${outcome.signature}/${outcome.strategy} returned no row`);
-  return row;
+      ...(countIf ? { setWhere: countIf } : {}),
+    });
 }
 
 /**

@@ -2,9 +2,11 @@
 // statement, idempotent under activity retries, and recordOutcome tells whether a recovery notice
 // may be due, so that a run whose fault never alerted skips notifyRecoveryIfAlerted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnalysisCaches } from '../activities/analysis-cache.js';
+import { knownFaultReader } from '../activities/analysis.js';
 import { createAuditActivities } from '../activities/audit.js';
 import type { AttemptRecord } from '../common/healing-contract.js';
-import { getHealingEvent, type NewNotificationRow } from '../db/index.js';
+import { getHealingEvent, getHealingPatterns, getHealWatch, type NewNotificationRow } from '../db/index.js';
 import { insertNotification } from '../db/notifications.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { networkDiagnosis } from './support/diagnoses.js';
@@ -54,7 +56,11 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    audit = createAuditActivities(database.handle.db);
+    const caches = createAnalysisCaches();
+    audit = createAuditActivities(database.handle.db, {
+      learned: (signature) => caches.patterns.forget(signature),
+      knownFault: knownFaultReader(database.handle.db, caches, { patternConfidenceThreshold: 0.1 }),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -87,6 +93,36 @@ describe.each(['postgres', 'pglite'] as const)('healing records (%s)', (kind) =>
     });
     expect(row!.attemptLog).toEqual([outcome.attempt]);
     expect(row!.resolvedAt).toEqual(first!.resolvedAt); // the first resolution time is kept
+  });
+
+  it('commits a simple run in one record: occurrence, outcome and what it learned, counted once', async () => {
+    const workflowId = `heal-records-${kind}-simple`;
+    const signature = `sig-simple-${kind}`;
+    const deciding = attempt(workflowId, 1);
+    const record = {
+      workflowId,
+      result: 'healed' as const,
+      strategy: 'RETRY_WITH_BACKOFF' as const,
+      healingDurationMs: 30,
+      attempt: deciding,
+      diagnosis,
+      occurrence: occurrence(workflowId, signature),
+      learning: {
+        attemptId: deciding.id,
+        signature,
+        strategy: deciding.strategy,
+        success: true,
+        healingMs: 12,
+        diagnosis,
+      },
+    };
+    const answer = await audit.recordOutcome(record);
+    await audit.recordOutcome(record); // an activity retry
+    expect(answer.known).toMatchObject({ diagnosis: { category: 'network' } });
+    expect(await getHealingEvent(database.handle.db, workflowId)).toMatchObject({ result: 'healed', attempts: 1 });
+    const [pattern] = await getHealingPatterns(database.handle.db, { signature });
+    expect(pattern).toMatchObject({ strategy: 'RETRY_WITH_BACKOFF', successCount: 1, failureCount: 0 });
+    expect(await getHealWatch(database.handle.db, signature)).toMatchObject({ healAttempt: deciding.id });
   });
 
   it('keeps earlier attempts and counts the deciding one', async () => {

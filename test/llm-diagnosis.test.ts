@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnalysisCaches, type AnalysisCaches } from '../activities/analysis-cache.js';
 import { createAnalysisActivities } from '../activities/analysis.js';
 import type { LearnedStrategyStats } from '../common/strategies/planner.js';
-import { createLearningActivities } from '../activities/learning.js';
+import { createAuditActivities } from '../activities/audit.js';
 import { createLlmCallBudget } from '../activities/llm-budget.js';
 import {
   allowedStrategiesFor,
@@ -434,18 +434,26 @@ describe('LLM diagnosis through the openai SDK', () => {
     fake.answerJson(answer());
     const caches = createAnalysisCaches();
     const analysis = analysisWith({}, caches);
-    const learning = createLearningActivities(database.handle.db, caches);
+    const audit = createAuditActivities(database.handle.db, {
+      learned: (signature) => caches.patterns.forget(signature),
+      knownFault: async () => undefined,
+    });
     const request = input();
     const first = await analysis.analyseError({ ...request });
     expect(first.diagnosis.source).toBe('llm');
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await learning.learnOutcome({
-        attemptId: `${request.signature}:${attempt}`,
-        signature: request.signature,
-        strategy: 'RETRY_WITH_BACKOFF',
-        success: false,
-        healingMs: 10,
-        diagnosis: first.diagnosis,
+      const failed = { id: `${request.signature}:${attempt}`, strategy: 'RETRY_WITH_BACKOFF' } as const;
+      await audit.recordAttempt({
+        workflowId: request.workflowId,
+        attempt: { ...failed, result: 'failed', durationMs: 10, at: new Date().toISOString() },
+        learning: {
+          attemptId: failed.id,
+          signature: request.signature,
+          strategy: failed.strategy,
+          success: false,
+          healingMs: 10,
+          diagnosis: first.diagnosis,
+        },
       });
       const next = await analysis.analyseError({ ...request });
       // The stored diagnosis, with the failures just learnt for the planner.
