@@ -23,7 +23,7 @@ export interface ActivityDependencies {
   database?: HealthDatabase;
   /** Health checks: which services, thresholds, alert channel (see activities/health/). */
   health?: HealthCheckOptions;
-  /** Admin notification channels, cooldown, UI link (see activities/notifications.ts); none: recorded as skipped. */
+  /** Admin notification channels, cooldown, UI link (see activities/notifications/); none: recorded as skipped. */
   notifications?: NotificationSettings;
   /** The system's Prometheus metrics (lib/metrics.ts), recorded by the observed activities; none: not recorded. */
   metrics?: SystemMetrics;

@@ -85,14 +85,11 @@ export const healingEvents = pgTable(
 );
 
 /**
- * Counts of healing_events per UTC hour, category, strategy and result, kept current by triggers
- * on healing_events (migration 0005) and never pruned with it: statistics over any period read
- * at most one row per hour and combination, however many events there were or still are.
+ * The columns the two rollups share after their period: one combination of category, strategy
+ * and result, and its counts. A function: each table needs its own column builders.
  */
-export const healingEventHours = pgTable(
-  'healing_event_hours',
-  {
-    hour: timestamptz('hour').notNull(),
+function rollupColumns() {
+  return {
     category: text('category').$type<ErrorCategory>(),
     strategy: text('strategy').$type<Strategy>(),
     result: text('result').$type<HealingResult>().notNull(),
@@ -100,7 +97,17 @@ export const healingEventHours = pgTable(
     // Over healed events with a known healing time only, so mean = healedMs / healedTimed.
     healedMs: doublePrecision('healed_ms').notNull().default(0),
     healedTimed: integer('healed_timed').notNull().default(0),
-  },
+  };
+}
+
+/**
+ * Counts of healing_events per UTC hour, category, strategy and result, kept current by triggers
+ * on healing_events (migration 0005) and never pruned with it: statistics over any period read
+ * at most one row per hour and combination, however many events there were or still are.
+ */
+export const healingEventHours = pgTable(
+  'healing_event_hours',
+  { hour: timestamptz('hour').notNull(), ...rollupColumns() },
   (t) => [unique('healing_event_hours_key').on(t.hour, t.category, t.strategy, t.result).nullsNotDistinct()],
 );
 
@@ -110,15 +117,7 @@ export const healingEventHours = pgTable(
  */
 export const healingEventDays = pgTable(
   'healing_event_days',
-  {
-    day: timestamptz('day').notNull(),
-    category: text('category').$type<ErrorCategory>(),
-    strategy: text('strategy').$type<Strategy>(),
-    result: text('result').$type<HealingResult>().notNull(),
-    events: integer('events').notNull().default(0),
-    healedMs: doublePrecision('healed_ms').notNull().default(0),
-    healedTimed: integer('healed_timed').notNull().default(0),
-  },
+  { day: timestamptz('day').notNull(), ...rollupColumns() },
   (t) => [unique('healing_event_days_key').on(t.day, t.category, t.strategy, t.result).nullsNotDistinct()],
 );
 

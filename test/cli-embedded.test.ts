@@ -9,8 +9,10 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SelfHealing } from '../client/self-healing.js';
+import { connectionRefused, failsOnce } from './support/faults.js';
 import { heal, healJson, type HealEnv } from './support/heal-cli.js';
 import { killStartedSystems, npmStart, systemEnv, systemPorts, type StartedSystem } from './support/npm-start.js';
+import { waitFor } from './support/wait-for.js';
 
 // The app worker's state changes are noise in test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -52,20 +54,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function refused(): Error {
-  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-}
-
-/** Polls until `check` returns a value (the deadline only bounds a hang). */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 120_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
+/** Each check spawns the CLI: poll every half second. */
+const poll = <T>(what: string, check: () => Promise<T | undefined>) => waitFor(what, check, { intervalMs: 500 });
 
 interface EventsPage {
   rows: Array<{ workflowId: string; result: string; signature: string }>;
@@ -76,18 +66,12 @@ interface EventsPage {
 describe('heal on the embedded default (no DATABASE_URL)', { timeout: 400_000 }, () => {
   it('stats, health, patterns, list --source db and show read through the running worker', async () => {
     const operation = `embedded.fetch-${suffix}`;
-    let calls = 0;
-    const fetchUser = healer.withSelfHealing(
-      operation,
-      async (id: string) => {
-        if (++calls === 1) throw refused();
-        return { id };
-      },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
-    );
+    const fetchUser = healer.withSelfHealing(operation, failsOnce(connectionRefused), {
+      allowedStrategies: ['RETRY_WITH_BACKOFF'],
+    });
     await expect(fetchUser('u-1')).resolves.toEqual({ id: 'u-1' });
 
-    const { rows } = await waitFor('the healed audit row', async () => {
+    const { rows } = await poll('the healed audit row', async () => {
       const page = await healJson<EventsPage>(['list', '--source', 'db', '--operation', operation], healEnv);
       return page.rows[0]?.result === 'healed' ? page : undefined;
     });
@@ -116,7 +100,7 @@ describe('heal on the embedded default (no DATABASE_URL)', { timeout: 400_000 },
     expect(table.stdout).toContain('1 of 1 events');
 
     expect((await heal(['schedule', 'trigger'], healEnv)).code).toBe(0);
-    const health = await waitFor('health-check results', async () => {
+    const health = await poll('health-check results', async () => {
       const found = await healJson<{ overall: string; checks: Array<{ name: string }> }>(['health'], healEnv);
       return found.checks.length ? found : undefined;
     });
@@ -134,9 +118,9 @@ describe('heal on the embedded default (no DATABASE_URL)', { timeout: 400_000 },
     });
     const operation = `embedded.gone-${suffix}`;
     gone.withSelfHealing(operation, async () => undefined, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
-    const handle = await gone.startHealing(operation, [], refused());
+    const handle = await gone.startHealing(operation, [], connectionRefused());
 
-    const shown = await waitFor('the warning', async () => {
+    const shown = await poll('the warning', async () => {
       const result = await heal(['show', handle.workflowId], healEnv);
       return result.stdout.includes('Warning') ? result : undefined;
     });

@@ -16,10 +16,12 @@ import type { HealingSummary } from '../common/healing-contract.js';
 import * as attributes from '../common/search-attributes.js';
 import { createHealthCheck, getHealingEvent, getHealingEvents, type HealingEventRow } from '../db/index.js';
 import { getNotifications } from '../db/notifications.js';
+import { failsOnce, networkError } from './support/faults.js';
 import { heal, healJson, type HealEnv } from './support/heal-cli.js';
 import { startOperatorTestSystem, type OperatorTestSystem } from './support/operator-system.js';
 import { connectNative } from './support/system.js';
 import { connectToDevServer } from './support/temporal.js';
+import { waitFor } from './support/wait-for.js';
 
 let system: OperatorTestSystem;
 let client: Client;
@@ -52,21 +54,6 @@ function env(extra: Partial<HealEnv> = {}): HealEnv {
     TEMPORAL_TASK_QUEUE: system.taskQueue,
     ...extra,
   };
-}
-
-function networkError(message = 'read ECONNRESET'): Error {
-  return Object.assign(new Error(message), { code: 'ECONNRESET' });
-}
-
-/** Polls until `check` returns a value (not a timing assertion: the deadline only bounds a hang). */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 120_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 async function onlyEvent(operation: string): Promise<HealingEventRow> {
@@ -115,6 +102,17 @@ function approvalOperation(name: string, approvalTimeoutMs?: number) {
   return hook;
 }
 
+/** An operation that always fails with a transient SMTP 503: its run queues it for an hour. */
+function queuedForAnHour(operation: string) {
+  return system.healer.withSelfHealing(
+    operation,
+    async () => {
+      throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
+    },
+    { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
+  );
+}
+
 async function awaitingApproval(operation: string): Promise<string> {
   const run = await waitFor(`${operation} to wait for approval`, async () =>
     (await runsOf(operation)).find((candidate) => candidate.phase === 'awaiting-approval'),
@@ -159,15 +157,9 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
 
   it('list and show: a healed run with its search attributes, state, attempts and audit row', async () => {
     const operation = `cli.retry-${suffix}`;
-    let calls = 0;
-    const getUser = system.healer.withSelfHealing(
-      operation,
-      async (id: string) => {
-        if (++calls === 1) throw networkError();
-        return { id };
-      },
-      { allowedStrategies: ['RETRY_WITH_BACKOFF'] },
-    );
+    const getUser = system.healer.withSelfHealing(operation, failsOnce(networkError), {
+      allowedStrategies: ['RETRY_WITH_BACKOFF'],
+    });
     await expect(getUser('u-1')).resolves.toEqual({ id: 'u-1' });
     const { workflowId } = await onlyEvent(operation);
     await closed(workflowId!);
@@ -212,13 +204,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
 
   it('cancel: the run records itself as cancelled (Temporal status, audit row, outcome attribute)', async () => {
     const operation = `cli.cancel-${suffix}`;
-    const send = system.healer.withSelfHealing(
-      operation,
-      async () => {
-        throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
-      },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
-    );
+    const send = queuedForAnHour(operation);
     const queued = await send().catch((error: unknown) => error);
     expect(queued).toBeInstanceOf(OperationQueuedError);
     const workflowId = (queued as OperationQueuedError).healingWorkflowId;
@@ -241,13 +227,7 @@ describe('heal: the operator command-line tool', { timeout: 400_000 }, () => {
 
   it('terminate: needs a reason, ends the run at once and closes its audit row', async () => {
     const operation = `cli.terminate-${suffix}`;
-    const send = system.healer.withSelfHealing(
-      operation,
-      async () => {
-        throw Object.assign(new Error('SMTP 503 service unavailable'), { status: 503 });
-      },
-      { allowedStrategies: ['QUEUE_FOR_LATER'], queueForLater: true, timing: { queueDelayMs: 60 * 60_000 } },
-    );
+    const send = queuedForAnHour(operation);
     const workflowId = ((await send().catch((error: unknown) => error)) as OperationQueuedError).healingWorkflowId;
     // The queued result is recorded off the caller's path: wait for it so terminate finds it open.
     await waitFor('the queued audit row', async () =>

@@ -6,8 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDashboard, type DashboardServer } from '../dashboard/server.js';
 import {
@@ -19,8 +17,7 @@ import {
   type HealingEventRow,
 } from '../db/index.js';
 import { logger } from '../lib/logger.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 import { launchChromium } from './support/browser.js';
 
 // Code passed to page.evaluate runs in the browser; the project compiles without DOM types.
@@ -31,9 +28,7 @@ const TOKEN = 'browser-test-token-9f8e7d6c5b4a3210';
 const SCREENSHOTS = path.resolve('test-results');
 const MINUTE = 60_000;
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
+const system = useTestSystem();
 let dashboard: DashboardServer;
 let browser: Browser;
 let temporalUiUrl: string;
@@ -62,7 +57,7 @@ async function settled(operation: string): Promise<HealingEventRow[]> {
   expect(rows.length, operation).toBeGreaterThan(0);
   await Promise.all(
     rows.map((row) =>
-      client.workflow
+      system.client.workflow
         .getHandle(row.workflowId!)
         .result()
         .catch(() => undefined),
@@ -189,11 +184,7 @@ async function recordCancelledRunAndRerun(): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const dev = await connectToDevServer();
-  client = dev.client;
   temporalUiUrl = inject('temporalUiUrl');
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection });
   await healSomeFailures();
   await recordHealthChecks();
   await recordCancelledRunAndRerun();
@@ -202,7 +193,7 @@ beforeAll(async () => {
     token: TOKEN,
     port: 0,
     temporalUiUrl,
-    temporalNamespace: client.options.namespace,
+    temporalNamespace: system.client.options.namespace,
     pollIntervalMs: 1_000,
     // The refused sign-in below is expected: keep its warning out of the test output.
     logger: logger.child({ component: 'dashboard' }, { level: 'error' }),
@@ -213,8 +204,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await dashboard?.close();
-  await system?.stop();
-  await connection?.close();
 });
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
@@ -355,7 +344,7 @@ describe('dashboard in a headless browser', () => {
       const first = feed.first();
       await expect(first.getAttribute('data-id')).resolves.toBe(newest.id);
       await expect(first.locator('a').getAttribute('href')).resolves.toBe(
-        `${temporalUiUrl}/namespaces/${client.options.namespace}/workflows/${newest.workflowId}/${newest.runId}/history`,
+        `${temporalUiUrl}/namespaces/${system.client.options.namespace}/workflows/${newest.workflowId}/${newest.runId}/history`,
       );
       const orders = page.locator('#events-body tr.event', { hasText: 'orders.query' });
       await expect(orders.textContent()).resolves.toContain('RESET_CONNECTION');

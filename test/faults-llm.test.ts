@@ -5,27 +5,25 @@
 // bound (its first attempt: no activity timeout, no retry), heals, and records source "rules";
 // a storm of one new signature while the LLM hangs costs one request.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import { llmDiagnoserFromConfig, type LlmOutcome } from '../activities/llm-diagnosis.js';
 import { getHealingEvents, type Database } from '../db/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 
 const TIMEOUT_MS = 1_500;
-let client: Client;
-let native: NativeConnection;
 let openai: FakeOpenAi;
-let system: TestSystem;
 const outcomes: LlmOutcome[] = [];
 
 beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  native = await connectNative(dev.address);
   openai = await startFakeOpenAi();
-  const llmOn = (db: Database) => {
+});
+
+afterAll(async () => {
+  await openai?.close();
+});
+
+const system = useTestSystem({
+  activities: (db: Database) => {
     const llm = llmDiagnoserFromConfig(
       {
         OPENAI_API_KEY: 'sk-faults',
@@ -38,14 +36,7 @@ beforeAll(async () => {
     );
     if (!llm.handle) throw new Error(`no LLM diagnoser: ${llm.reason}`);
     return { analysis: { llm: llm.handle.diagnose } };
-  };
-  system = await startTestSystem({ client, connection: native, activities: llmOn });
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await native?.close();
-  await openai?.close();
+  },
 });
 
 beforeEach(() => {
@@ -71,7 +62,7 @@ function flaky(operation: string) {
 
 /** The analysis local activity's attempt number, from the marker it left in the history. */
 async function analysisAttempts(workflowId: string): Promise<number[]> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await system.client.workflow.getHandle(workflowId).fetchHistory();
   const attempts: number[] = [];
   for (const event of history.events ?? []) {
     const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
@@ -85,7 +76,7 @@ async function analysisAttempts(workflowId: string): Promise<number[]> {
 async function settled(operation: string, expected: number) {
   const { rows } = await getHealingEvents(system.database.db, { operation });
   expect(rows).toHaveLength(expected);
-  await Promise.all(rows.map((row) => client.workflow.getHandle(row.workflowId!).result()));
+  await Promise.all(rows.map((row) => system.client.workflow.getHandle(row.workflowId!).result()));
   return (await getHealingEvents(system.database.db, { operation })).rows;
 }
 

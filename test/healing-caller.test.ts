@@ -1,18 +1,12 @@
 // What the application sees, on the dev server: queued calls, Retry-After, learning across
 // occurrences, storms of one fault, captureError, odd throwables and secrets in arguments.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import { OperationQueuedError } from '../client/self-healing.js';
 import { getHealingEvents, getHealingPatterns } from '../db/index.js';
 import type { LlmDiagnoser } from '../activities/analysis.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 import { historyText } from './support/history-text.js';
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
 const llmCalls: string[] = [];
 /** Stands in for the LLM: counts calls per signature and defers to the rules. */
 const countingLlm: LlmDiagnoser = async (request) => {
@@ -20,23 +14,13 @@ const countingLlm: LlmDiagnoser = async (request) => {
   return undefined;
 };
 
-beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection, activities: { analysis: { llm: countingLlm } } });
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await connection?.close();
-});
+const system = useTestSystem({ activities: { analysis: { llm: countingLlm } } });
 
 async function finishedEvents(operation: string) {
   const { rows } = await getHealingEvents(system.database.db, { operation, limit: 500 });
   await Promise.all(
     rows.map((row) =>
-      client.workflow
+      system.client.workflow
         .getHandle(row.workflowId!)
         .result()
         .catch(() => undefined),
@@ -59,7 +43,7 @@ describe('the calling application', () => {
     );
     const queued = await send('ops@example.com').catch((error: unknown) => error);
     expect(queued).toBeInstanceOf(OperationQueuedError);
-    const summary = await client.workflow.getHandle((queued as OperationQueuedError).healingWorkflowId).result();
+    const summary = await system.client.workflow.getHandle((queued as OperationQueuedError).healingWorkflowId).result();
     expect(summary).toMatchObject({ result: 'healed', strategy: 'QUEUE_FOR_LATER' });
     expect(calls).toBe(2);
   });
@@ -194,7 +178,7 @@ describe('the calling application', () => {
     await expect(login({ user: 'ada', password })).resolves.toBe('welcome ada');
     const [event] = await finishedEvents('caller.secrets');
     const stored = JSON.stringify(event);
-    const history = await historyText(client, event!.workflowId!);
+    const history = await historyText(system.client, event!.workflowId!);
     for (const secret of [password, 'abcdefghijklmnopqrstuvwxyz0123456789', '4111 1111 1111 1111']) {
       expect(stored).not.toContain(secret);
       expect(history).not.toContain(secret);
@@ -206,7 +190,7 @@ describe('the calling application', () => {
 async function waitForWorkflow(workflowId: string): Promise<void> {
   for (;;) {
     try {
-      await client.workflow.getHandle(workflowId).result();
+      await system.client.workflow.getHandle(workflowId).result();
       return;
     } catch (error) {
       if ((error as Error).name !== 'WorkflowNotFoundError') return;

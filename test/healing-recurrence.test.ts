@@ -3,53 +3,41 @@
 // alert at the fake Resend and Twilio servers); a fault that stays fixed is not, and its heals
 // count as held.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import type { HealingSummary } from '../common/healing-contract.js';
 import { getHealingEvents, getHealingPatterns, getHealWatch, type HealingEventRow } from '../db/index.js';
 import { getNotifications } from '../db/notifications.js';
 import { startFakeResend, type FakeResend } from './support/fake-resend.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 
-let client: Client;
-let connection: NativeConnection;
 let resend: FakeResend;
 let twilio: FakeTwilio;
-let system: TestSystem;
 
 beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
   [resend, twilio] = await Promise.all([startFakeResend(), startFakeTwilio()]);
-  system = await startTestSystem({
-    client,
-    connection,
-    activities: {
-      // A minute's window (the default is ten), escalated on the second heal in a row that does not hold.
-      analysis: { recurrence: { windowMs: 60_000, escalateAfter: 2 } },
-      notifications: {
-        email: { apiKey: 're_recur', baseUrl: resend.url, from: 'alerts@example.com', to: ['ops@example.com'] },
-        sms: {
-          accountSid: `AC${'7e'.repeat(16)}`,
-          authToken: 'tok',
-          from: '+15550000000',
-          to: ['+15551112222'],
-          baseUrl: twilio.url,
-        },
-        smsMinSeverity: 'high',
-      },
-    },
-  });
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await connection?.close();
   await Promise.all([resend?.close(), twilio?.close()]);
 });
+
+const system = useTestSystem(() => ({
+  activities: {
+    // A minute's window (the default is ten), escalated on the second heal in a row that does not hold.
+    analysis: { recurrence: { windowMs: 60_000, escalateAfter: 2 } },
+    notifications: {
+      email: { apiKey: 're_recur', baseUrl: resend.url, from: 'alerts@example.com', to: ['ops@example.com'] },
+      sms: {
+        accountSid: `AC${'7e'.repeat(16)}`,
+        authToken: 'tok',
+        from: '+15550000000',
+        to: ['+15551112222'],
+        baseUrl: twilio.url,
+      },
+      smsMinSeverity: 'high',
+    },
+  },
+}));
 
 beforeEach(() => {
   resend.reset();
@@ -79,7 +67,9 @@ function breaksOnce() {
 /** The runs of `operation`, oldest first, once every one has finished (learning and alerts included). */
 async function finishedRuns(operation: string): Promise<HealingEventRow[]> {
   const { rows } = await getHealingEvents(system.database.db, { operation });
-  await Promise.all(rows.map((row) => client.workflow.getHandle(row.workflowId!).result() as Promise<HealingSummary>));
+  await Promise.all(
+    rows.map((row) => system.client.workflow.getHandle(row.workflowId!).result() as Promise<HealingSummary>),
+  );
   const { rows: finished } = await getHealingEvents(system.database.db, { operation });
   return finished.reverse();
 }

@@ -1,38 +1,16 @@
 // Storm control on the application side, on the dev server: beyond its admission limits a
 // failure waits for a run of its fault until its caller's deadline, then is recorded by the
 // occurrence log (one workflow per signature) without a run of its own. Nothing is lost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import { SelfHealing, type HealingAnnotations } from '../client/self-healing.js';
 import { occurrenceLogWorkflowId } from '../client/workflow-ids.js';
 import { countHealingEvents, getHealingEvents } from '../db/index.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 import { sendToOccurrenceLog } from './support/occurrence-log.js';
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
-let address: string;
-
-beforeAll(async () => {
-  const dev = await connectToDevServer();
-  address = dev.address;
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({
-    client,
-    connection,
-    healer: { admission: { perSignature: 3 }, waitForHealingMs: 1_500 },
-  });
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await connection?.close();
-});
+const system = useTestSystem({ healer: { admission: { perSignature: 3 }, waitForHealingMs: 1_500 } });
 
 /**
  * An operation whose first call for each argument fails with `error`; re-runs (by healing) of the
@@ -117,12 +95,12 @@ describe('a storm beyond the admission limits', () => {
 
     // One occurrence log for the signature, findable in the UI by its search attributes.
     const logId = occurrenceLogWorkflowId('storm.charge', events[0]!.signature);
-    const description = await client.workflow.getHandle(logId).describe();
+    const description = await system.client.workflow.getHandle(logId).describe();
     expect(description.type).toBe('occurrenceLogWorkflow');
     expect(description.typedSearchAttributes.get({ name: 'HealingOperation', type: 'KEYWORD' } as never)).toBe(
       'storm.charge',
     );
-    await client.workflow.getHandle(logId).terminate('test done');
+    await system.client.workflow.getHandle(logId).terminate('test done');
   });
 
   it('gives the freed room to the next waiting failure of the fault (first come, first served)', async () => {
@@ -168,7 +146,7 @@ describe('a storm beyond the admission limits', () => {
     'records a failure whose run could not be started (Temporal unreachable) once the server is back',
     { timeout: 120_000 },
     async () => {
-      const [host, port] = address.split(':');
+      const [host, port] = system.address.split(':');
       const proxy = await startTcpProxy({ host: host!, port: Number(port) });
       // The application's own connection to Temporal, through the proxy; few gRPC retries keep the test short.
       const appConnection = await Connection.connect({
@@ -205,7 +183,7 @@ describe('a storm beyond the admission limits', () => {
           workflowId: error.healingWorkflowId,
           errorMessage: 'SMTP 421 too many connections',
         });
-        await client.workflow
+        await system.client.workflow
           .getHandle(occurrenceLogWorkflowId('storm.unreachable', rows[0]!.signature))
           .terminate('test done');
       } finally {
@@ -242,13 +220,14 @@ describe('a storm beyond the admission limits', () => {
       // ~6 MB of signals at once, as from a storm in several processes: batches pile up in the log.
       await Promise.all(
         batches.map((batch) =>
-          sendToOccurrenceLog(client, system.taskQueue, { operation, signature, idleMs: 1_000 }, batch),
+          sendToOccurrenceLog(system.client, system.taskQueue, { operation, signature, idleMs: 1_000 }, batch),
         ),
       );
       const recorded = () => countHealingEvents(system.database.db, { operation });
       await until(async () => (await recorded()) === 2_400, 'all 2,400 occurrences recorded', 150_000);
       const runs: string[] = [];
-      for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);
+      for await (const run of system.client.workflow.list({ query: `WorkflowId = "${workflowId}"` }))
+        runs.push(run.runId);
       expect(runs.length).toBeGreaterThan(1); // it continued as new at least once
     },
   );

@@ -1,30 +1,14 @@
 // Each strategy end to end on the real dev server and real PostgreSQL: the caller's result,
 // the audit row, the learned pattern and the search attributes of the run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
 import { healingStateQuery } from '../common/healing-contract.js';
 import * as attributes from '../common/search-attributes.js';
 import { currentEndpoint } from '../client/operation-context.js';
 import { getHealingEvents, getHealingPatterns, type HealingEventRow } from '../db/index.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
-
-beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection });
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await connection?.close();
-});
+const system = useTestSystem();
 
 function networkError(message = 'read ECONNRESET'): Error {
   return Object.assign(new Error(message), { code: 'ECONNRESET' });
@@ -53,7 +37,7 @@ async function eventOf(operation: string): Promise<HealingEventRow> {
   // The audit trail is written off the caller's critical path: wait for the run to finish.
   const { rows } = await getHealingEvents(system.database.db, { operation });
   expect(rows).toHaveLength(1);
-  await client.workflow
+  await system.client.workflow
     .getHandle(rows[0]!.workflowId!)
     .result()
     .catch(() => undefined);
@@ -62,7 +46,7 @@ async function eventOf(operation: string): Promise<HealingEventRow> {
 }
 
 async function searchAttributesOf(workflowId: string) {
-  const description = await client.workflow.getHandle(workflowId).describe();
+  const description = await system.client.workflow.getHandle(workflowId).describe();
   return description.typedSearchAttributes;
 }
 
@@ -232,7 +216,7 @@ describe('healing strategies on the dev server', () => {
     const call = system.healer.withSelfHealing('query.op', operation, { allowedStrategies: ['RETRY_WITH_BACKOFF'] });
     await call();
     const event = await eventOf('query.op');
-    const handle: WorkflowHandle = client.workflow.getHandle(event.workflowId!);
+    const handle: WorkflowHandle = system.client.workflow.getHandle(event.workflowId!);
     const state = await handle.query(healingStateQuery);
     expect(state).toMatchObject({ phase: 'done', result: 'healed', currentStrategy: 'RETRY_WITH_BACKOFF' });
     expect(state.attempts).toHaveLength(1);

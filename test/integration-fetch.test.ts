@@ -1,37 +1,27 @@
 // healingFetch against real HTTP servers: how failures are classified, the base URL switched by
 // SWITCH_API_ENDPOINT, and a non-idempotent request never sent twice unless declared safe.
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toErrorReport } from '../common/error-report.js';
 import { classifyError } from '../common/rules.js';
 import { healingFetch, HttpResponseError, NetworkError, TimeoutError } from '../client/healing-fetch.js';
 import { freePort } from '../lib/free-port.js';
 import { startFakeHttpServer, type FakeHttpServer } from './support/fake-http.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 
 let primary: FakeHttpServer;
 let backup: FakeHttpServer;
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
 
 beforeAll(async () => {
   primary = await startFakeHttpServer(() => ({ kind: 'json', status: 503, body: { error: 'down' } }));
   backup = await startFakeHttpServer((request) => ({ kind: 'json', body: { from: 'backup', path: request.path } }));
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection });
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await connection?.close();
   await primary?.close();
   await backup?.close();
 });
+
+const system = useTestSystem();
 
 /** The category the healing layer's rules give the error healingFetch threw. */
 async function categoryOf(

@@ -5,8 +5,6 @@
 import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono, type Env } from 'hono';
@@ -17,12 +15,10 @@ import { healingRoute as honoRoute } from '../client/integrations/hono.js';
 import { HealingHttpError } from '../client/integrations/http-failure.js';
 import { healingAction, healingRouteHandler } from '../client/integrations/next.js';
 import { getHealingEvents } from '../db/index.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import type { TestSystem } from './support/system.js';
+import { useTestSystem } from './support/use-test-system.js';
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
+const system = useTestSystem();
 
 class ValidationError extends Error {
   override name = 'ValidationError';
@@ -72,25 +68,19 @@ function operations(healer: TestSystem['healer']) {
 type Operations = ReturnType<typeof operations>;
 let ops: Operations;
 
-beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection });
+beforeAll(() => {
   ops = operations(system.healer);
 });
 
 afterAll(async () => {
-  for await (const run of client.workflow.list({
+  for await (const run of system.client.workflow.list({
     query: 'HealingOperation="frameworks.queued" AND ExecutionStatus="Running"',
   })) {
-    await client.workflow
+    await system.client.workflow
       .getHandle(run.workflowId)
       .terminate('test over')
       .catch(() => undefined);
   }
-  await system?.stop();
-  await connection?.close();
 });
 
 /** A running app: its base URL, the errors its error path saw, and how to stop it. */

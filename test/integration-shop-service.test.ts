@@ -2,8 +2,6 @@
 // every way the fake allows: what the shop's clients see, and the healing runs recorded.
 import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getHealingEvents } from '../db/index.js';
@@ -11,12 +9,9 @@ import { createShopApp } from '../examples/shop-service/app.js';
 import { openShopDatabase } from '../examples/shop-service/store.js';
 import { startSupplier, type Supplier } from '../examples/shop-service/supplier.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
+const system = useTestSystem();
 let shopDatabase: TestDatabase;
 let pool: pg.Pool;
 let primary: Supplier;
@@ -25,10 +20,6 @@ let server: Server;
 let shop: string;
 
 beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection });
   shopDatabase = await createTestDatabase('postgres');
   pool = await openShopDatabase(shopDatabase.url!);
   [primary, backup] = await Promise.all([startSupplier(), startSupplier()]);
@@ -43,8 +34,6 @@ afterAll(async () => {
   await Promise.all([primary?.close(), backup?.close()]);
   await pool?.end();
   await shopDatabase?.drop();
-  await system?.stop();
-  await connection?.close();
 });
 
 function order(body: unknown, idempotencyKey?: string): Promise<Response> {

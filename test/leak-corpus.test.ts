@@ -8,8 +8,6 @@
 // Target: 0 survivors; the counts per channel are printed.
 import { readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmDiagnoser, type LlmDiagnoserHandle } from '../activities/llm-diagnosis.js';
 import { createNotificationActivities, type NotifyAdminsInput } from '../activities/notifications.js';
@@ -23,8 +21,7 @@ import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
 import { startFakeResend, type FakeResend } from './support/fake-resend.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
 import { historyText } from './support/history-text.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 
 interface Corpus {
   text: Array<{ shape: string; text: string; cores: string[] }>;
@@ -272,7 +269,7 @@ function packs(entries: Planted[], chars: number, count: number): Planted[][] {
 async function resultOf(workflowId: string): Promise<unknown> {
   for (;;) {
     try {
-      return await client.workflow.getHandle(workflowId).result();
+      return await system.client.workflow.getHandle(workflowId).result();
     } catch (error) {
       if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -280,13 +277,10 @@ async function resultOf(workflowId: string): Promise<unknown> {
   }
 }
 
-let client: Client;
-let connection: NativeConnection;
 let openai: FakeOpenAi;
 let resend: FakeResend;
 let twilio: FakeTwilio;
 let llm: LlmDiagnoserHandle;
-let system: TestSystem;
 
 function notificationSettings() {
   return {
@@ -304,19 +298,11 @@ function notificationSettings() {
 }
 
 beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
   [openai, resend, twilio] = await Promise.all([startFakeOpenAi(), startFakeResend(), startFakeTwilio()]);
   llm = createLlmDiagnoser({ apiKey: 'sk-leak', baseURL: openai.baseURL, model: 'fake-model', timeoutMs: 5_000 });
-  // Without payload encryption: the history shows what a server would store.
-  system = await startTestSystem({
-    client,
-    connection,
-    activities: { analysis: { llm: llm.diagnose }, notifications: notificationSettings() },
-  });
 });
 
+// Runs after the system has stopped (Vitest runs afterAll hooks in reverse).
 afterAll(async () => {
   const rows = CHANNELS.map((channel) => {
     const tally = tallies.get(channel)!;
@@ -326,10 +312,13 @@ afterAll(async () => {
     `leak corpus: ${secrets.length} planted secrets and ${planted.length - secrets.length} personal data values`,
   );
   console.table(rows);
-  await system?.stop();
-  await connection?.close();
   await Promise.all([openai?.close(), resend?.close(), twilio?.close()]);
 });
+
+// Without payload encryption: the history shows what a server would store.
+const system = useTestSystem(() => ({
+  activities: { analysis: { llm: llm.diagnose }, notifications: notificationSettings() },
+}));
 
 describe('leak corpus', () => {
   it('holds at least 300 planted secrets', () => {
@@ -424,7 +413,7 @@ describe('leak corpus', () => {
     });
     await Promise.all(runs.map((run) => resultOf(run.workflowId)));
     for (const [index, run] of runs.entries()) {
-      check('Temporal history', run.batch, await historyText(client, run.workflowId));
+      check('Temporal history', run.batch, await historyText(system.client, run.workflowId));
       const { rows } = await getHealingEvents(system.database.db, { operation: `${OPERATION}.${index}` });
       expect(rows).toHaveLength(1);
       check('healing_events', run.batch, JSON.stringify(rows));

@@ -3,17 +3,14 @@
 // admins exactly once at the fake Resend and Twilio servers; no planted secret reaches a
 // request, a row or the workflow history.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
-import { createLlmDiagnoser } from '../activities/llm-diagnosis.js';
+import { createLlmDiagnoser, type LlmDiagnoserHandle } from '../activities/llm-diagnosis.js';
 import type { HealingSummary } from '../common/healing-contract.js';
 import { getHealingEvents } from '../db/index.js';
 import { getNotifications } from '../db/notifications.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
 import { startFakeResend, type FakeResend } from './support/fake-resend.js';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem, type UsedTestSystem } from './support/use-test-system.js';
 import { historyText } from './support/history-text.js';
 
 const PASSWORD = 'hunter2-e2e-very-secret';
@@ -22,13 +19,10 @@ const CARD = '4111 1111 1111 1111';
 const SECRETS = [PASSWORD, BEARER, CARD, '4111111111111111', 'ZTJlLXNpZ25hdHVyZQ'];
 const UI = 'http://ui.e2e.test:8233';
 
-let client: Client;
-let connection: NativeConnection;
 let openai: FakeOpenAi;
 let resend: FakeResend;
 let twilio: FakeTwilio;
-let withLlm: TestSystem;
-let rulesOnly: TestSystem;
+let llm: LlmDiagnoserHandle;
 
 function notificationSettings() {
   return {
@@ -45,25 +39,18 @@ function notificationSettings() {
 }
 
 beforeAll(async () => {
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
   [openai, resend, twilio] = await Promise.all([startFakeOpenAi(), startFakeResend(), startFakeTwilio()]);
-  const llm = createLlmDiagnoser({ apiKey: 'sk-e2e', baseURL: openai.baseURL, model: 'fake-model', timeoutMs: 5_000 });
-  withLlm = await startTestSystem({
-    client,
-    connection,
-    activities: { analysis: { llm: llm.diagnose }, notifications: notificationSettings() },
-  });
-  rulesOnly = await startTestSystem({ client, connection, activities: { notifications: notificationSettings() } });
+  llm = createLlmDiagnoser({ apiKey: 'sk-e2e', baseURL: openai.baseURL, model: 'fake-model', timeoutMs: 5_000 });
 });
 
 afterAll(async () => {
-  await withLlm?.stop();
-  await rulesOnly?.stop();
-  await connection?.close();
   await Promise.all([openai?.close(), resend?.close(), twilio?.close()]);
 });
+
+const withLlm = useTestSystem(() => ({
+  activities: { analysis: { llm: llm.diagnose }, notifications: notificationSettings() },
+}));
+const rulesOnly = useTestSystem(() => ({ activities: { notifications: notificationSettings() } }));
 
 beforeEach(() => {
   openai.reset();
@@ -72,7 +59,7 @@ beforeEach(() => {
 });
 
 /** An operation that always fails with secrets in its arguments and its message. */
-function failingCharge(system: TestSystem, operation: string) {
+function failingCharge(system: UsedTestSystem, operation: string) {
   return system.healer.withSelfHealing(
     operation,
     async (card: { number: string; password: string }) => {
@@ -95,7 +82,7 @@ async function runToEnd(call: Promise<unknown>): Promise<{ workflowId: string; s
     (thrown: unknown) => thrown,
   )) as { healingWorkflowId?: string };
   expect(error.healingWorkflowId).toBeTruthy();
-  const summary = (await client.workflow.getHandle(error.healingWorkflowId!).result()) as HealingSummary;
+  const summary = (await withLlm.client.workflow.getHandle(error.healingWorkflowId!).result()) as HealingSummary;
   return { workflowId: error.healingWorkflowId!, summary };
 }
 
@@ -137,7 +124,7 @@ describe('LLM diagnosis and notifications through the healing workflow', () => {
       ...twilio.requests.map((request) => request.raw),
       JSON.stringify(rows),
       JSON.stringify(notifications),
-      await historyText(client, workflowId),
+      await historyText(withLlm.client, workflowId),
     ].join('\n');
     for (const secret of SECRETS) expect(everything).not.toContain(secret);
   });

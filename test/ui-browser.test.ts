@@ -5,37 +5,26 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { getHealingEvents } from '../db/index.js';
 import { PROJECT_ROOT } from './support/heal-cli.js';
-import { connectNative, startTestSystem, type TestSystem } from './support/system.js';
-import { connectToDevServer } from './support/temporal.js';
+import { useTestSystem } from './support/use-test-system.js';
 import { launchChromium } from './support/browser.js';
 
 const SCREENSHOTS = path.join(PROJECT_ROOT, 'test-results');
 const suffix = Math.random().toString(16).slice(2, 8);
 
-let system: TestSystem;
-let client: Client;
-let connection: NativeConnection;
+const system = useTestSystem();
 let browser: Browser;
 
 beforeAll(async () => {
   // A missing browser fails the run (never skips): scripts/ensure-chromium.sh installs it.
-  const dev = await connectToDevServer();
-  client = dev.client;
-  connection = await connectNative(dev.address);
-  system = await startTestSystem({ client, connection });
   browser = await launchChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  await connection?.close();
 });
 
 /** Runs `fn` once through healing; returns the healing run's workflow id once it has finished. */
@@ -57,14 +46,14 @@ async function healingRunOf(
   const { rows } = await getHealingEvents(system.database.db, { operation });
   expect(rows).toHaveLength(1);
   const workflowId = rows[0]!.workflowId!;
-  await client.workflow.getHandle(workflowId).result();
+  await system.client.workflow.getHandle(workflowId).result();
   return workflowId;
 }
 
 /** Visibility is eventually consistent: wait until the server's own query finds the run. */
 async function visible(query: string): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while ((await client.workflow.count(query)).count === 0) {
+  while ((await system.client.workflow.count(query)).count === 0) {
     if (Date.now() > deadline) throw new Error(`no run matches ${query} in visibility`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -97,7 +86,7 @@ describe('the Temporal UI', { timeout: 240_000 }, () => {
       // As an operator would: open the run from the list, read its summary and search attributes.
       await row.click();
       await page.getByText('User Metadata', { exact: true }).first().click();
-      const summary = await (await client.workflow.getHandle(rateLimited).describe()).staticSummary();
+      const summary = await (await system.client.workflow.getHandle(rateLimited).describe()).staticSummary();
       expect(summary).toBe(`heal ui.search-${suffix} after HTTP 429`); // what the run is about, not 'failed'
       // The UI renders the summary's markdown in a sandboxed iframe: look in every frame.
       const shown = async () =>

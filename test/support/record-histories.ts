@@ -1,5 +1,5 @@
 // Records real histories of the healing workflow into test/histories/*.json for the replay test
-// (test/replay.test.ts). Run it after a deliberate, compatible change to the workflow, or to add
+// (test/replay.unit.test.ts). Run it after a deliberate, compatible change to the workflow, or to add
 // a scenario:   npx tsx test/support/record-histories.ts [scenario…]
 // It starts its own headless dev server and an in-memory database, runs each scenario through
 // the real client, workers and operator actions, and exports each run with the CLI's exporter.

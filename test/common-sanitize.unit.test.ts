@@ -362,7 +362,7 @@ describe('toErrorReport', () => {
       status: 429,
       retryAfterMs: 30_000,
     });
-    expect(report.stack).toContain('common-sanitize.test.ts');
+    expect(report.stack).toContain('common-sanitize.unit.test.ts');
   });
 
   it('reads status and Retry-After from the usual places', () => {

@@ -1,5 +1,5 @@
 // Property-based tests at the boundaries where error data leaves the application, adding to
-// test/common-sanitize.test.ts and test/common-signature.test.ts (which cover sanitize,
+// test/common-sanitize.unit.test.ts and test/common-signature.unit.test.ts (which cover sanitize,
 // sanitizeText, toErrorReport and errorSignature on their own):
 //   - what the client hands Temporal (workflow input, summary, details, search attributes) for
 //     captureError and for a failed withSelfHealing call, whatever was thrown and passed;
