@@ -2,6 +2,7 @@
 // command when no server is reachable, and by the test suite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../common/search-attributes.js';
 import { ensureTemporalBinary, findOnPath } from './temporal-binaries.js';
@@ -49,19 +50,40 @@ function commandDyingWithParent(binary: string, args: string[]): [string, string
   return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', binary, ...args]] : [binary, args];
 }
 
-/** Resolves once the server answers on `address`, or throws after `timeoutMs`. */
+/** Whether something accepts TCP connections at host:port now: a cheap probe, answered at once either way. */
+function acceptsConnections(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Resolves once the server answers on `address`, or throws after `timeoutMs`. The port is probed
+ * first, every 20 ms backing off to 200 ms: a gRPC connection to a refused port retries only after
+ * its own one-second backoff, so it would notice a booting server up to a second late.
+ */
 export async function waitForTemporal(address: string, timeoutMs: number, isAlive = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const at = address.lastIndexOf(':');
+  const [host, port] = [address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(at + 1))];
+  for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.close();
-      return;
+      if (await acceptsConnections(host, port)) {
+        const connection = await Connection.connect({ address, connectTimeout: 1000 });
+        await connection.close();
+        return;
+      }
     } catch {
-      if (!isAlive()) throw new Error(`Temporal dev server exited before answering on ${address}`);
-      if (Date.now() > deadline) throw new Error(`Temporal server at ${address} did not answer within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // listening, but not answering yet
     }
+    if (!isAlive()) throw new Error(`Temporal dev server exited before answering on ${address}`);
+    if (Date.now() > deadline) throw new Error(`Temporal server at ${address} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
