@@ -42,9 +42,14 @@ async function main(): Promise<number> {
     const checked = await checkBeforeStart();
     stop.check();
     const { startFoundation } = await import('./foundation.js');
-    const foundation = await startFoundation(checked, started);
-    // The Temporal dev server boots while the modules below load.
-    const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+    const starting = startFoundation(checked, started);
+    // The worker's modules load while the dev server boots and the database opens.
+    const workerModule = import('@temporalio/worker');
+    const systemModule = import('./system.js');
+    workerModule.catch(() => undefined); // awaited below
+    systemModule.catch(() => undefined);
+    const foundation = await starting;
+    const { DefaultLogger, Runtime } = await workerModule;
     const { runtimeMetricsOnLoopback } = await import('../lib/metrics-endpoint.js');
     const runtimeMetrics = checked.config.METRICS_PORT ? await runtimeMetricsOnLoopback() : undefined;
     // The SDK logs every bundling step at INFO: keep its warnings and errors only, unless debugging.
@@ -54,7 +59,7 @@ async function main(): Promise<number> {
       shutdownSignals: [],
       ...(runtimeMetrics ? { telemetryOptions: runtimeMetrics.telemetryOptions } : {}),
     });
-    const { startSystem } = await import('./system.js');
+    const { startSystem } = await systemModule;
     const { worker, banner } = await startSystem(checked, started, foundation, runtimeMetrics);
     const run = worker.run();
     running = true;
