@@ -2,9 +2,6 @@
 // validated again here, and only ever choosing among the strategies the operation's policy
 // allows. Anything else — malformed, refused, disallowed, late, rate limited, over budget —
 // resolves undefined so the rules decide (the analysis activity records source 'rules').
-import OpenAI from 'openai';
-import { ContentFilterFinishReasonError, LengthFinishReasonError } from 'openai/error';
-import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { sanitize, sanitizeText } from '../common/sanitize.js';
 import { normalizeMessage, topStackFrames } from '../common/signature.js';
@@ -26,6 +23,7 @@ import {
 } from '../common/types.js';
 import { logger } from '../lib/logger.js';
 import { scrubOutgoingJson } from '../lib/outgoing-text.js';
+import { loadOpenAI, type OpenAISdk } from '../lib/provider-sdks.js';
 import type { Database } from '../db/index.js';
 import type { LlmDiagnoser, LlmDiagnosisRequest } from './analysis.js';
 import { createLlmCallBudget, type LlmCallBudget } from './llm-budget.js';
@@ -259,13 +257,27 @@ class DeadlineExceeded extends Error {
   override name = 'DeadlineExceeded';
 }
 
-function describeFailure(error: unknown): { status: LlmOutcomeStatus; reason: string } {
+/** `sdk`: the SDK's error classes, once it is loaded (an error before that is not the SDK's). */
+function describeFailure(error: unknown, sdk?: OpenAISdk): { status: LlmOutcomeStatus; reason: string } {
   const message = sanitizeText(error instanceof Error ? error.message : String(error), 300);
-  if (
-    error instanceof DeadlineExceeded ||
-    error instanceof OpenAI.APIConnectionTimeoutError ||
-    error instanceof OpenAI.APIUserAbortError
-  ) {
+  if (error instanceof DeadlineExceeded) return { status: 'timeout', reason: 'no answer before the deadline' };
+  if (sdk) {
+    const sdkOutcome = describeSdkFailure(error, sdk, message);
+    if (sdkOutcome) return sdkOutcome;
+  }
+  // JSON.parse of the content, or the SDK's zod parse of it.
+  if (error instanceof SyntaxError || (error instanceof Error && error.name === 'ZodError')) {
+    return { status: 'invalid', reason: `malformed answer: ${message.slice(0, 200)}` };
+  }
+  return { status: 'error', reason: message };
+}
+
+function describeSdkFailure(
+  error: unknown,
+  { OpenAI, LengthFinishReasonError, ContentFilterFinishReasonError }: OpenAISdk,
+  message: string,
+): { status: LlmOutcomeStatus; reason: string } | undefined {
+  if (error instanceof OpenAI.APIConnectionTimeoutError || error instanceof OpenAI.APIUserAbortError) {
     return { status: 'timeout', reason: 'no answer before the deadline' };
   }
   if (error instanceof OpenAI.RateLimitError) return { status: 'rate_limited', reason: `HTTP 429: ${message}` };
@@ -276,11 +288,19 @@ function describeFailure(error: unknown): { status: LlmOutcomeStatus; reason: st
     return { status: 'invalid', reason: 'the answer was cut off (finish_reason length)' };
   if (error instanceof ContentFilterFinishReasonError)
     return { status: 'refused', reason: 'the answer was filtered (finish_reason content_filter)' };
-  // JSON.parse of the content, or the SDK's zod parse of it.
-  if (error instanceof SyntaxError || (error instanceof Error && error.name === 'ZodError')) {
-    return { status: 'invalid', reason: `malformed answer: ${message.slice(0, 200)}` };
-  }
-  return { status: 'error', reason: message };
+  return undefined;
+}
+
+/** The SDK is loaded and the client built on the first question: most workers never ask one. */
+async function connectOpenAI(options: LlmDiagnoserOptions) {
+  const sdk = await loadOpenAI();
+  const client = new sdk.OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs,
+    maxRetries: options.maxRetries ?? 0,
+  });
+  return { sdk, client, responseFormat: sdk.zodResponseFormat(LlmDiagnosisAnswer, 'error_diagnosis') };
 }
 
 /**
@@ -288,14 +308,8 @@ function describeFailure(error: unknown): { status: LlmOutcomeStatus; reason: st
  * undefined (the rules decide) and is reported to `onOutcome` and the log.
  */
 export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHandle {
-  const client = new OpenAI({
-    apiKey: options.apiKey,
-    baseURL: options.baseURL,
-    timeout: options.timeoutMs,
-    maxRetries: options.maxRetries ?? 0,
-  });
+  let openai: Awaited<ReturnType<typeof connectOpenAI>> | undefined;
   const now = options.now ?? Date.now;
-  const responseFormat = zodResponseFormat(LlmDiagnosisAnswer, 'error_diagnosis');
 
   const report = (outcome: LlmOutcome) => {
     try {
@@ -332,6 +346,8 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
       };
     }
     const user = await scrubOutgoingJson(prompt.user);
+    openai ??= await connectOpenAI(options);
+    const { client, responseFormat } = openai;
     const deadlineAt = now() + options.timeoutMs;
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -372,7 +388,7 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
       if (!checked.ok) return { outcome: { status: checked.status, reason: checked.reason, requested: true } };
       return { outcome: { status: 'used', requested: true }, diagnosis: checked.diagnosis };
     } catch (error) {
-      return { outcome: { ...describeFailure(error), requested: true } };
+      return { outcome: { ...describeFailure(error, openai?.sdk), requested: true } };
     } finally {
       clearTimeout(timer);
       abort.abort();
@@ -387,7 +403,7 @@ export function createLlmDiagnoser(options: LlmDiagnoserOptions): LlmDiagnoserHa
     } catch (error) {
       report({
         status: 'error',
-        reason: describeFailure(error).reason,
+        reason: describeFailure(error, openai?.sdk).reason,
         requested: false,
         operation: request.operation,
         signature: request.signature,

@@ -3,18 +3,24 @@
 // private keys), on top of common/sanitize.ts, plus the personal-data mask. Node only (secretlint
 // is async and imports Node modules), so it cannot run in workflow code: the workflow's own data
 // is covered by common/ alone.
-import { lintSource } from '@secretlint/core';
-import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import { maskPii } from '../common/secrets/pii.js';
 import { REDACTED } from '../common/secrets/text-rules.js';
 
-const CONFIG = { rules: [{ id: recommendedPreset.meta.id, rule: recommendedPreset }] };
+/** secretlint and its preset, loaded with the first text that leaves (a start sends none). */
+async function loadSecretlint() {
+  const [{ lintSource }, { creator: preset }] = await Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+  ]);
+  return { lintSource, config: { rules: [{ id: preset.meta.id, rule: preset }] } };
+}
 
 /** Character ranges secretlint reports as secrets. */
 async function secretRanges(text: string): Promise<Array<[number, number]>> {
+  const { lintSource, config } = await loadSecretlint();
   const result = await lintSource({
     source: { content: text, filePath: '/outgoing.txt', contentType: 'text' },
-    options: { config: CONFIG, noPhysicFilePath: true, maskSecrets: true },
+    options: { config, noPhysicFilePath: true, maskSecrets: true },
   });
   return result.messages.map((message) => [message.range[0], message.range[1]]);
 }

@@ -2,11 +2,11 @@
 // (@temporalio/interceptors-opentelemetry: client, workflow and activity interceptors), exported over
 // OTLP/HTTP. On only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise no plugin is installed and
 // nothing runs. The exporter reads the other standard OTEL_EXPORTER_OTLP_* variables (headers, timeout).
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { createRequire } from 'node:module';
+import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+
+// The OpenTelemetry SDK (CommonJS) is required only when tracing is on: it is ~200 ms of modules.
+const require = createRequire(import.meta.url);
 
 export interface Tracing {
   /** Goes into a Client's, a Worker's and a workflow bundle's `plugins`. */
@@ -36,6 +36,15 @@ function tracesUrl(endpoint: string, env: NodeJS.ProcessEnv): string {
 }
 
 function startTracing(url: string, serviceName: string): Tracing {
+  const { OTLPTraceExporter } =
+    require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { Resource } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { BatchSpanProcessor } =
+    require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const { NodeTracerProvider } =
+    require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const { OpenTelemetryPlugin } =
+    require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
   const resource = new Resource({ 'service.name': serviceName });
   const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });

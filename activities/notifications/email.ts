@@ -1,7 +1,8 @@
 // The e-mail channel: Resend. Resend deduplicates on the idempotency key, so an e-mail whose
 // attempt was interrupted is sent again with the same key. Its SDK never throws for an HTTP error:
 // the answer's `{ data, error }` says what happened.
-import { Resend } from 'resend';
+import type { Resend } from 'resend';
+import { loadResend } from '../../lib/provider-sdks.js';
 import { providerKey, type Channel, type SendOutcome } from './channel.js';
 import { text, type Message } from './messages.js';
 
@@ -13,9 +14,10 @@ export interface EmailSettings {
   to?: string[];
 }
 
-/** The one place the Resend client is constructed. */
-function createResendClient(email: EmailSettings): Resend {
-  return new Resend(email.apiKey, email.baseUrl ? { baseUrl: email.baseUrl } : undefined);
+/** The one place the Resend client is constructed (the SDK loads with the first e-mail). */
+async function createResendClient(email: EmailSettings): Promise<Resend> {
+  const ResendClient = await loadResend();
+  return new ResendClient(email.apiKey, email.baseUrl ? { baseUrl: email.baseUrl } : undefined);
 }
 
 export function createEmailChannel(email: EmailSettings | undefined, options: { timeoutMs: number }): Channel {
@@ -24,7 +26,7 @@ export function createEmailChannel(email: EmailSettings | undefined, options: { 
   async function send(message: Message, recipient: string, key: string): Promise<SendOutcome> {
     const settings = email!;
     try {
-      resend ??= createResendClient(settings);
+      resend ??= await createResendClient(settings);
       const { data, error } = await resend.emails.send(
         { from: settings.from!, to: recipient.split(','), subject: message.subject, text: message.body },
         { idempotencyKey: providerKey(key), signal: AbortSignal.timeout(options.timeoutMs) },

@@ -1,8 +1,8 @@
 // The SMS channel: Twilio. Twilio does not document an idempotency key: an SMS whose attempt was
 // interrupted mid-call is recorded as failed ("outcome unknown") rather than risk a second text.
 // Its SDK throws `RestException` (status, code) for an HTTP error.
-import twilio from 'twilio';
 import type { Severity } from '../../common/types.js';
+import { loadTwilio } from '../../lib/provider-sdks.js';
 import { providerKey, type Channel, type SendOutcome } from './channel.js';
 import { text, type Message } from './messages.js';
 
@@ -18,8 +18,12 @@ export interface SmsSettings {
 
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** The one place the Twilio client is constructed (one per send: the idempotency key is per request client). */
-function createTwilioClient(sms: SmsSettings, key: string, timeoutMs: number) {
+/**
+ * The one place the Twilio client is constructed (one per send: the idempotency key is per request
+ * client). The SDK loads with the first SMS.
+ */
+async function createTwilioClient(sms: SmsSettings, key: string, timeoutMs: number) {
+  const twilio = await loadTwilio();
   // Twilio's SDK has no per-call header option: a request client that adds the key.
   class KeyedRequestClient extends twilio.RequestClient {
     override request<T>(opts: Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0]) {
@@ -42,7 +46,7 @@ export function createSmsChannel(
   async function send(message: Message, to: string, key: string): Promise<SendOutcome> {
     const settings = sms!;
     try {
-      const client = createTwilioClient(settings, key, options.timeoutMs);
+      const client = await createTwilioClient(settings, key, options.timeoutMs);
       const sent = await client.messages.create({ from: settings.from!, to, body: message.sms });
       return { ok: true, providerMessageId: sent.sid };
     } catch (error) {
