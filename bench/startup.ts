@@ -168,7 +168,8 @@ export function startupSection(result: StartupResult): string {
     `Target: a second \`npm start\` ready in ≤ ${TARGET_MS / 1000} s (issue 14). Measured side by side in one run, ` +
       `${result.rounds} interleaved rounds: \`npm start\` (DATA_DIR holding the embedded database, the dev server's ` +
       'state and the workflow bundle; ready = the banner printed, so the worker polls) and, as the floor, a bare ' +
-      '`temporal server start-dev` on an existing database file to its first answer. Wall time from spawn; each start ' +
+      '`temporal server start-dev` on an existing database file to its first answer (both detected the same way: the ' +
+      'port probed every 20 ms, backing off to 200 ms, then one gRPC call). Wall time from spawn; each start ' +
       `stopped with SIGINT and checked to leave nothing behind. Load average ${result.loadBefore.join(', ')} before, ` +
       `${result.loadAfter.join(', ')} after.`,
     '',
