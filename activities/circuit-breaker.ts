@@ -2,7 +2,12 @@
 // opening number), its close the recovery notice of that alert (sent only when the alert went
 // out). Both are idempotent, so a retried activity or a replayed workflow sends nothing twice;
 // the notifications' per-signature cooldown applies (a breaker that flaps is counted, not re-sent).
-import type { NotificationReport, NotifyAdminsInput, NotifyRecoveryInput, RecoveryReport } from './notifications.js';
+import type {
+  NotificationReport,
+  NotifyAdminsInput,
+  NotifyRecoveryInput,
+  RecoveryReport,
+} from './notifications/index.js';
 
 export interface BreakerChange {
   breakerId: string;

@@ -11,7 +11,7 @@ import type { HealthDatabase } from './health/check.js';
 import type { HealthCheckOptions } from './health/options.js';
 import { createHealthCheckRunner } from './health/runner.js';
 import { observeActivities } from './metrics.js';
-import { createNotificationActivities, type NotificationSettings } from './notifications.js';
+import { createNotificationActivities, type NotificationSettings } from './notifications/index.js';
 import { createOccurrenceLogActivities } from './occurrence-log.js';
 import { createRetentionActivities } from './retention.js';
 import { createSystemOperationActivities } from './system-operations.js';

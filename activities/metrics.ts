@@ -10,7 +10,7 @@ import type { JoinedOccurrenceBatch } from '../db/index.js';
 import type { SystemMetrics } from '../lib/metrics.js';
 import type { AnalyseErrorInput, AnalysisResult } from './analysis.js';
 import type { OccurrenceRecord, RecordOutcomeInput, RecordOutcomeResult } from './audit.js';
-import type { NotificationReport, RecoveryReport } from './notifications.js';
+import type { NotificationReport, RecoveryReport } from './notifications/index.js';
 
 const STATUSES: typeof HEALTH_STATUSES = ['healthy', 'degraded', 'unhealthy', 'skipped'];
 /** Runs whose category is waiting for their outcome on this worker; bounded for runs that never finish here. */

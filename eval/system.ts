@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
-import { notificationSettingsFromConfig } from '../activities/notifications.js';
+import { notificationSettingsFromConfig } from '../activities/notifications/index.js';
 import type { SelfHealing, SelfHealingOptions } from '../client/self-healing.js';
 import { countHealingEvents, getHealingEvents, type HealingEventRow } from '../db/index.js';
 import { loadConfig } from '../lib/config.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmDiagnoser, type LlmDiagnoserHandle } from '../activities/llm-diagnosis.js';
-import { createNotificationActivities, type NotifyAdminsInput } from '../activities/notifications.js';
+import { createNotificationActivities, type NotifyAdminsInput } from '../activities/notifications/index.js';
 import { toErrorReport } from '../common/error-report.js';
 import { sanitize } from '../common/sanitize.js';
 import { errorSignature } from '../common/signature.js';

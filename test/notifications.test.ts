@@ -14,7 +14,7 @@ import {
   type NotificationReport,
   type NotifyAdminsInput,
   type NotifyRecoveryInput,
-} from '../activities/notifications.js';
+} from '../activities/notifications/index.js';
 import type { Diagnosis } from '../common/types.js';
 import { getNotification, getNotifications } from '../db/notifications.js';
 import { notificationDeliveries } from '../db/schema.js';

@@ -7,7 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { healthOptionsFromConfig } from '../activities/health/options.js';
 import { listBreakers } from '../cli/operator/breakers.js';
 import { llmDiagnoserFromConfig } from '../activities/llm-diagnosis.js';
-import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications.js';
+import { describeNotificationChannels, notificationSettingsFromConfig } from '../activities/notifications/index.js';
 import { ensureHealthCheckSchedule } from './health-schedule.js';
 import { ensureRetentionSchedule, retentionFromConfig } from './retention-schedule.js';
 import { DashboardConfigError } from '../dashboard/auth.js';

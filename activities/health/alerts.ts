@@ -1,6 +1,11 @@
 // Health alerts through the admins' notification activities.
 import { healthOperation, type HealthAlert, type HealthAlertOutcome } from '../../common/health-contract.js';
-import type { NotificationReport, NotifyAdminsInput, NotifyRecoveryInput, RecoveryReport } from '../notifications.js';
+import type {
+  NotificationReport,
+  NotifyAdminsInput,
+  NotifyRecoveryInput,
+  RecoveryReport,
+} from '../notifications/index.js';
 
 export type HealthAlertSender = (alert: HealthAlert) => Promise<HealthAlertOutcome>;
 

@@ -1,7 +1,7 @@
 // Health alerts through the admin notifications: once per streak, and the recovery notice after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsViaNotifications } from '../../activities/health/alerts.js';
-import { createNotificationActivities } from '../../activities/notifications.js';
+import { createNotificationActivities } from '../../activities/notifications/index.js';
 import { createTestDatabase } from '../support/database.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 

@@ -11,7 +11,7 @@ import { NativeConnection, DefaultLogger, Runtime, Worker, type WorkerOptions } 
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { healthOptionsFromConfig } from '../../activities/health/options.js';
 import { llmDiagnoserFromConfig } from '../../activities/llm-diagnosis.js';
-import { notificationSettingsFromConfig } from '../../activities/notifications.js';
+import { notificationSettingsFromConfig } from '../../activities/notifications/index.js';
 import { openDatabase } from '../../db/index.js';
 import { loadConfig } from '../../lib/config.js';
 import { createCentralWorker, WORKFLOWS_PATH } from '../../workers/worker.js';
