@@ -5,8 +5,16 @@
 // V8's type feedback of one does not pollute another), subjects interleaved in a rotating
 // order within each round, warm-up rounds discarded, the median of many rounds reported;
 // the ratio is the median of the per-round ratios (subject / bare call of the same round).
+// Beside the shipped wrapper: the floor any wrapper that can catch a rejection has, and the peer
+// libraries an application would otherwise wrap the same call with (nothing fails here).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { loadavg } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry, wrap } from 'cockatiel';
+import CircuitBreaker from 'opossum';
+import pRetry from 'p-retry';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SelfHealing } from '../client/self-healing.js';
 import { median } from './lib/stats.js';
 
@@ -31,7 +39,21 @@ export interface SubjectResult {
   minWallNsPerOp: number;
   /** minWallNsPerOp / the bare call's minWallNsPerOp: a cross-check that ignores other threads. */
   minWallRatio: number;
+  /** Median over rounds of (this subject's ratio / the floor's ratio of the same round). */
+  ratioToFloor: number;
+  /** Median over rounds of (this subject's ratio / withSelfHealing's ratio of the same round). */
+  ratioToOurs: number;
+  /** A peer library, not ours. */
+  peer: boolean;
 }
+
+/** The subjects' names the report refers to. */
+export const SUBJECT = {
+  bare: 'bare call',
+  ours: 'withSelfHealing',
+  ourCached: 'withSelfHealing, cacheResults: true',
+  floor: 'floor: one derived promise, fixed arity, shared handler',
+} as const;
 
 export interface OverheadSection {
   baseline: string;
@@ -42,6 +64,9 @@ export interface OverheadSection {
 export interface OverheadResult {
   options: OverheadOptions;
   sections: OverheadSection[];
+  date: string;
+  loadBefore: number[];
+  loadAfter: number[];
 }
 
 function compileLoop(): (fn: AsyncFn, n: number) => Promise<number> {
@@ -61,6 +86,7 @@ interface Subject {
   ratios: number[];
   /** Wall-clock ns per call of every sample, warm-up included (only the minimum is used). */
   walls: number[];
+  peer: boolean;
 }
 
 /**
@@ -71,6 +97,7 @@ interface Subject {
  * background threads (GC, JIT), so the fastest wall-clock sample is kept as a cross-check.
  */
 async function measure(subject: Subject, n: number, clock: Clock): Promise<number> {
+  collectGarbage(); // each sample pays for its own garbage only, not for the previous subject's
   const startedWall = process.hrtime.bigint();
   const startedCpu = process.cpuUsage();
   const acc = await subject.loop(subject.fn, n);
@@ -83,26 +110,56 @@ async function measure(subject: Subject, n: number, clock: Clock): Promise<numbe
 
 export type Clock = 'cpu' | 'wall';
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
 /**
- * The shipped wrapper, with and without cacheResults, and the floor any wrapper that can catch
- * a rejection has: one derived promise (fn(x).then(undefined, handler)) and nothing else.
+ * A scavenge of the young generation, where a sample's garbage lives (the peers leave far more per
+ * call than the rest): a synchronous pause that leaves no concurrent sweeping behind to be counted
+ * in the next sample's process CPU time, as a full collection would.
  */
-function subjectsFor(healer: SelfHealing, base: AsyncFn): Array<{ name: string; fn: AsyncFn }> {
+const collectGarbage = () => gc({ type: 'minor' });
+
+interface SubjectSpec {
+  name: string;
+  fn: AsyncFn;
+  peer?: boolean;
+}
+
+/**
+ * The shipped wrapper, with and without cacheResults; the floor any wrapper that can catch a
+ * rejection has: one derived promise (fn(x).then(undefined, handler)) and nothing else; and the
+ * peers, each set up as its documentation shows for wrapping a call for resilience.
+ */
+function subjectsFor(healer: SelfHealing, base: AsyncFn): { subjects: SubjectSpec[]; close: () => void } {
   const onError = (error: unknown): never => {
     throw error;
   };
-  return [
-    { name: 'bare call', fn: base },
-    { name: 'withSelfHealing', fn: healer.withSelfHealing(`bench.${Math.random()}`, base) },
-    {
-      name: 'withSelfHealing, cacheResults: true',
-      fn: healer.withSelfHealing(`bench.${Math.random()}`, base, { cacheResults: true }),
-    },
-    {
-      name: 'floor: one derived promise, fixed arity, shared handler',
-      fn: (x: number) => base(x).then(undefined, onError),
-    },
-  ];
+  // cockatiel's own README example: retry 3 times with exponential backoff, through a breaker.
+  const cockatiel = wrap(
+    retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+    circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+  );
+  // opossum with its defaults (a 10 s timeout per call, rolling statistics).
+  const opossum = new CircuitBreaker(base);
+  return {
+    subjects: [
+      { name: SUBJECT.bare, fn: base },
+      { name: SUBJECT.ours, fn: healer.withSelfHealing(`bench.${Math.random()}`, base) },
+      {
+        name: SUBJECT.ourCached,
+        fn: healer.withSelfHealing(`bench.${Math.random()}`, base, { cacheResults: true }),
+      },
+      { name: SUBJECT.floor, fn: (x: number) => base(x).then(undefined, onError) },
+      {
+        name: 'cockatiel 3: wrap(retry(handleAll, 3 attempts, exponential backoff), circuitBreaker(consecutive 5)).execute',
+        fn: (x: number) => cockatiel.execute(() => base(x)),
+        peer: true,
+      },
+      { name: 'opossum 9: new CircuitBreaker(fn) (defaults), .fire(x)', fn: (x: number) => opossum.fire(x), peer: true },
+      { name: 'p-retry 7: pRetry(() => fn(x), { retries: 3 })', fn: (x: number) => pRetry(() => base(x), { retries: 3 }), peer: true },
+    ],
+    close: () => opossum.shutdown(),
+  };
 }
 
 async function runSection(
@@ -111,8 +168,11 @@ async function runSection(
   options: OverheadOptions,
   asyncHooks: boolean,
 ): Promise<OverheadSection> {
-  const subjects: Subject[] = subjectsFor(healer, baseline.fn).map((subject) => ({
-    ...subject,
+  const specs = subjectsFor(healer, baseline.fn);
+  const subjects: Subject[] = specs.subjects.map((subject) => ({
+    name: subject.name,
+    fn: subject.fn,
+    peer: subject.peer ?? false,
     loop: compileLoop(),
     samples: [],
     ratios: [],
@@ -141,7 +201,13 @@ async function runSection(
       subject.ratios.push(subjectNs / bareNs);
     }
   }
-  bare.ratios.push(1);
+  specs.close();
+  for (let round = 0; round < options.rounds; round++) bare.ratios.push(1);
+  // Every subject but the bare call has one ratio per measured round, in round order.
+  const floor = subjects.find((subject) => subject.name === SUBJECT.floor)!;
+  const ours = subjects.find((subject) => subject.name === SUBJECT.ours)!;
+  const relative = (subject: Subject, reference: Subject) =>
+    median(subject.ratios.map((ratio, round) => ratio / reference.ratios[round]!));
   return {
     baseline: baseline.name,
     asyncHooks,
@@ -151,11 +217,16 @@ async function runSection(
       ratio: median(subject.ratios),
       minWallNsPerOp: Math.min(...subject.walls),
       minWallRatio: Math.min(...subject.walls) / Math.min(...bare.walls),
+      ratioToFloor: relative(subject, floor),
+      ratioToOurs: relative(subject, ours),
+      peer: subject.peer,
     })),
   };
 }
 
 export async function benchOverhead(options: OverheadOptions): Promise<OverheadResult> {
+  const date = new Date().toISOString();
+  const loadBefore = loadavg();
   // Never connects: the success path must not need the server.
   const healer = new SelfHealing(new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), {
     taskQueue: 'bench',
@@ -187,5 +258,5 @@ export async function benchOverhead(options: OverheadOptions): Promise<OverheadR
   await storage.run(1, async () => {
     for (const baseline of baselines) sections.push(await runSection(healer, baseline, options, true));
   });
-  return { options, sections };
+  return { options, sections, date, loadBefore, loadAfter: loadavg() };
 }

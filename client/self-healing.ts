@@ -38,6 +38,7 @@ import {
   type RegisteredOperation,
 } from './operation-registry.js';
 import { createSealer, SealError, type Sealer } from './sealed-values.js';
+import { wrapCalls, type Dependency } from './success-path.js';
 import { healingWorkflowId } from './workflow-ids.js';
 
 export interface SelfHealingOptions {
@@ -189,32 +190,12 @@ export class SelfHealing {
     registered: RegisteredOperation,
     fn: (...args: A) => Promise<R> | R,
   ): (...args: A) => Promise<R> {
-    // Shaped for the success path: no async wrapper, one extra promise (and, with cacheResults,
-    // a cheap arguments key); everything else happens only on failure.
-    if (registered.cache) {
-      return (...args: A) => {
-        let result: Promise<R> | R;
-        try {
-          result = fn(...args);
-        } catch (error) {
-          return this.heal<R>(registered, args, error);
-        }
-        return Promise.resolve(result).then(
-          (value) => {
-            rememberResult(registered, args, value);
-            return value;
-          },
-          (error: unknown) => this.heal<R>(registered, args, error),
-        );
-      };
-    }
-    return (...args: A) => {
-      try {
-        return Promise.resolve(fn(...args)).catch((error: unknown) => this.heal<R>(registered, args, error));
-      } catch (error) {
-        return this.heal<R>(registered, args, error);
-      }
-    };
+    // Shaped for the success path (success-path.ts): one derived promise and, with cacheResults,
+    // a cheap arguments key; everything else happens only on failure.
+    return wrapCalls<R>(fn as Dependency, {
+      failed: (args, error) => this.heal<R>(registered, args, error),
+      ...(registered.cache ? { succeeded: (args, value) => rememberResult(registered, args, value) } : {}),
+    }) as (...args: A) => Promise<R>;
   }
 
   /** Calls `listener` once per failed call, when its caller is answered. Returns the unsubscribe function. */
