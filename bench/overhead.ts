@@ -155,8 +155,16 @@ function subjectsFor(healer: SelfHealing, base: AsyncFn): { subjects: SubjectSpe
         fn: (x: number) => cockatiel.execute(() => base(x)),
         peer: true,
       },
-      { name: 'opossum 9: new CircuitBreaker(fn) (defaults), .fire(x)', fn: (x: number) => opossum.fire(x), peer: true },
-      { name: 'p-retry 7: pRetry(() => fn(x), { retries: 3 })', fn: (x: number) => pRetry(() => base(x), { retries: 3 }), peer: true },
+      {
+        name: 'opossum 9: new CircuitBreaker(fn) (defaults), .fire(x)',
+        fn: (x: number) => opossum.fire(x),
+        peer: true,
+      },
+      {
+        name: 'p-retry 7: pRetry(() => fn(x), { retries: 3 })',
+        fn: (x: number) => pRetry(() => base(x), { retries: 3 }),
+        peer: true,
+      },
     ],
     close: () => opossum.shutdown(),
   };

@@ -99,13 +99,14 @@ function overheadSection(result: OverheadResult): string {
       'a young-generation collection before each sample (so a sample pays for its own garbage), process CPU time (not wall time: ' +
       'the machine is shared). ns/op and ratios are medians over rounds; "× floor" and "× withSelfHealing" are medians of the per-round ' +
       'quotients of the paired ratios. ' +
-      `Run ${result.date}; load average before: ${load(result.loadBefore)}; after: ${load(result.loadAfter)} (2 cores, shared).`,
+      `Run ${result.date}; load average before: ${load(result.loadBefore)}; after: ${load(result.loadAfter)} (2 cores, shared). ` +
+      "(Issue 8's ≤ 1.05× the bare call is below what any wrapper able to catch a rejection costs when the call does no I/O: " +
+      'see the floor. p-retry spends most of its time in its own body, copying and defaulting its options on every call.)',
   ];
   for (const section of result.sections) {
     const row = (name: string) => section.results.find((result) => result.name === name)!;
     const ours = row(SUBJECT.ours);
     const peers = section.results.filter((result) => result.peer);
-    const cheapestPeer = Math.min(...peers.map((peer) => peer.ratioToOurs));
     lines.push(
       '',
       `**Baseline \`${section.baseline}\`${section.asyncHooks ? ', AsyncLocalStorage active (a process hosting a Temporal worker)' : ''}**`,
@@ -133,8 +134,7 @@ function overheadSection(result: OverheadResult): string {
       '',
       `withSelfHealing: **${fmt(ours.ratioToFloor, 3)}× the floor** (target ≤ ${OVERHEAD_TARGET}×: ${verdict(ours.ratioToFloor <= OVERHEAD_TARGET)}); ` +
         `with cacheResults ${fmt(row(SUBJECT.ourCached).ratioToFloor, 2)}× (no target). ` +
-        `The peers cost ${fmt(cheapestPeer, 1)}–${fmt(Math.max(...peers.map((peer) => peer.ratioToOurs)), 1)}× withSelfHealing ` +
-        `(${verdict(cheapestPeer > 1)} "ours cheaper than every peer").`,
+        `Each peer's CPU per call, × withSelfHealing's: ${peers.map((peer) => `${peer.name.split(':')[0]} ${fmt(peer.ratioToOurs, 1)}×`).join(', ')}.`,
     );
   }
   return lines.join('\n');
