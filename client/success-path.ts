@@ -1,10 +1,14 @@
-// The success path of a wrapped operation, shaped for V8 (bench/results.md, section 1): a wrapper
-// of the dependency's own arity, so a call allocates no rest array and spreads nothing; one derived
-// promise; and one small closure that holds the call's arguments in case it fails. A call with
-// another number of arguments (optional or rest parameters) takes the general wrapper, which
-// forwards `arguments` without materialising it on the fast path.
+// The success path of a wrapped operation, shaped for V8 (bench/results.md, section 1):
+// - a wrapper of the operation's own arity: no rest array, no spread; a call with another number of
+//   arguments takes the general wrapper (forwarding `arguments` allocates nothing on the fast path);
+// - one derived promise and one closure holding the call's arguments in case it fails, written
+//   inline in then(): assigned to a local first, esbuild's keepNames (tsx) would name it on every call;
+// - for a native async function (not bound, not a proxy, not an async generator), neither try/catch
+//   nor Promise.resolve: it never throws synchronously and always returns a native promise.
 /* eslint-disable prefer-rest-params -- `arguments.length` is the only way to tell f(a) from f(a, undefined)
    or f() without allocating; rest parameters would send a call with fewer arguments down the fast path. */
+
+import { isAsyncFunction, isGeneratorFunction } from 'node:util/types';
 
 /** What a wrapped operation calls: any function, sync or async. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any function, whatever its parameters
@@ -31,7 +35,9 @@ export function wrapCalls<R>(fn: Dependency, handlers: CallHandlers<R>): Wrapped
 }
 
 function plainWrapper<R>(fn: Dependency, failed: CallHandlers<R>['failed']): Wrapped<R> {
+  const native = isAsyncFunction(fn) && !isGeneratorFunction(fn);
   const general: Wrapped<R> = (...args) => {
+    if (native) return (fn(...args) as Promise<R>).then(undefined, (error: unknown) => failed(args, error));
     let result: unknown;
     try {
       result = fn(...args);
@@ -44,6 +50,7 @@ function plainWrapper<R>(fn: Dependency, failed: CallHandlers<R>['failed']): Wra
     case 0:
       return function () {
         if (arguments.length !== 0) return general(...arguments);
+        if (native) return (fn() as Promise<R>).then(undefined, (error: unknown) => failed([], error));
         let result: unknown;
         try {
           result = fn();
@@ -55,6 +62,7 @@ function plainWrapper<R>(fn: Dependency, failed: CallHandlers<R>['failed']): Wra
     case 1:
       return function (a: unknown) {
         if (arguments.length !== 1) return general(...arguments);
+        if (native) return (fn(a) as Promise<R>).then(undefined, (error: unknown) => failed([a], error));
         let result: unknown;
         try {
           result = fn(a);
@@ -66,6 +74,7 @@ function plainWrapper<R>(fn: Dependency, failed: CallHandlers<R>['failed']): Wra
     case 2:
       return function (a: unknown, b: unknown) {
         if (arguments.length !== 2) return general(...arguments);
+        if (native) return (fn(a, b) as Promise<R>).then(undefined, (error: unknown) => failed([a, b], error));
         let result: unknown;
         try {
           result = fn(a, b);
@@ -77,6 +86,7 @@ function plainWrapper<R>(fn: Dependency, failed: CallHandlers<R>['failed']): Wra
     case 3:
       return function (a: unknown, b: unknown, c: unknown) {
         if (arguments.length !== 3) return general(...arguments);
+        if (native) return (fn(a, b, c) as Promise<R>).then(undefined, (error: unknown) => failed([a, b, c], error));
         let result: unknown;
         try {
           result = fn(a, b, c);
@@ -103,7 +113,7 @@ function rememberingWrapper<R>(
       return failed(args, error);
     }
     return Promise.resolve(result as R).then(
-      (value) => {
+      (value: R) => {
         succeeded(args, value);
         return value;
       },
@@ -121,7 +131,7 @@ function rememberingWrapper<R>(
           return failed([], error);
         }
         return Promise.resolve(result as R).then(
-          (value) => {
+          (value: R) => {
             succeeded([], value);
             return value;
           },
@@ -138,7 +148,7 @@ function rememberingWrapper<R>(
           return failed([a], error);
         }
         return Promise.resolve(result as R).then(
-          (value) => {
+          (value: R) => {
             succeeded([a], value);
             return value;
           },
@@ -155,7 +165,7 @@ function rememberingWrapper<R>(
           return failed([a, b], error);
         }
         return Promise.resolve(result as R).then(
-          (value) => {
+          (value: R) => {
             succeeded([a, b], value);
             return value;
           },

@@ -24,6 +24,20 @@ function operations(outcome: (args: unknown[]) => unknown): Dependency[] {
       return record(arguments);
     },
     (...args: unknown[]) => outcome(args),
+    // Native async functions take the path without try/catch and Promise.resolve.
+    async function () {
+      return record(arguments);
+    },
+    async function (_a: unknown) {
+      return record(arguments);
+    },
+    async function (_a: unknown, _b: unknown) {
+      return record(arguments);
+    },
+    async function (_a: unknown, _b: unknown, _c: unknown) {
+      return record(arguments);
+    },
+    async (...args: unknown[]) => outcome(args),
   ];
 }
 /* eslint-enable prefer-rest-params */
@@ -97,6 +111,26 @@ describe('wrapCalls', () => {
     expect(returned.constructor).toBe(Promise);
     expect(await returned).toBe(2);
     expect(receiver).toBeUndefined();
+  });
+
+  it('takes an async generator function, a bound async function and a proxy for what they are', async () => {
+    const failed = async (_args: unknown[], error: unknown) => ({ healed: error });
+    async function* generate(_a: unknown) {
+      yield 1;
+    }
+    const generator = await wrapCalls(generate, { failed })(1);
+    expect(typeof (generator as unknown as AsyncGenerator)[Symbol.asyncIterator]).toBe('function');
+    const boom = new Error('sync boom');
+    const throwing = new Proxy(async (_a: unknown) => 1, {
+      apply() {
+        throw boom;
+      },
+    });
+    expect(await wrapCalls(throwing, { failed })(1)).toEqual({ healed: boom });
+    const bound = async function (this: unknown, a: unknown, b: unknown) {
+      return [this, a, b];
+    }.bind('receiver', 'first');
+    expect(await wrapCalls(bound, { failed })('second')).toEqual(['receiver', 'first', 'second']);
   });
 
   it("keeps the failure handler's own rejection", async () => {
