@@ -100,12 +100,13 @@ function plainWrapper<R>(fn: Dependency, failed: CallHandlers<R>['failed']): Wra
   }
 }
 
+/** With cacheResults: the general shape only (its cost is the cache, not the wrapper: bench section 1). */
 function rememberingWrapper<R>(
   fn: Dependency,
   failed: CallHandlers<R>['failed'],
   succeeded: NonNullable<CallHandlers<R>['succeeded']>,
 ): Wrapped<R> {
-  const general: Wrapped<R> = (...args) => {
+  return (...args) => {
     let result: unknown;
     try {
       result = fn(...args);
@@ -120,59 +121,4 @@ function rememberingWrapper<R>(
       (error: unknown) => failed(args, error),
     );
   };
-  switch (fn.length) {
-    case 0:
-      return function () {
-        if (arguments.length !== 0) return general(...arguments);
-        let result: unknown;
-        try {
-          result = fn();
-        } catch (error) {
-          return failed([], error);
-        }
-        return Promise.resolve(result as R).then(
-          (value: R) => {
-            succeeded([], value);
-            return value;
-          },
-          (error: unknown) => failed([], error),
-        );
-      };
-    case 1:
-      return function (a: unknown) {
-        if (arguments.length !== 1) return general(...arguments);
-        let result: unknown;
-        try {
-          result = fn(a);
-        } catch (error) {
-          return failed([a], error);
-        }
-        return Promise.resolve(result as R).then(
-          (value: R) => {
-            succeeded([a], value);
-            return value;
-          },
-          (error: unknown) => failed([a], error),
-        );
-      } as Wrapped<R>;
-    case 2:
-      return function (a: unknown, b: unknown) {
-        if (arguments.length !== 2) return general(...arguments);
-        let result: unknown;
-        try {
-          result = fn(a, b);
-        } catch (error) {
-          return failed([a, b], error);
-        }
-        return Promise.resolve(result as R).then(
-          (value: R) => {
-            succeeded([a, b], value);
-            return value;
-          },
-          (error: unknown) => failed([a, b], error),
-        );
-      } as Wrapped<R>;
-    default:
-      return general;
-  }
 }
