@@ -33,3 +33,13 @@ export async function skeletonWorkflow(input: { appTaskQueue: string; operation:
   answer.outcome = { status: 'healed', strategy: 'RETRY_WITH_BACKOFF', sealedValue };
   await condition(allHandlersFinished);
 }
+
+/**
+ * The skeleton as it would run if the application's own worker hosted the run (eager start, bench/lib/floor-ab.ts):
+ * the re-run on the workflow's own task queue (eager activity dispatch can serve it), the outcome as the result.
+ */
+export async function ownQueueSkeletonWorkflow(input: { operation: string }): Promise<CallerOutcome> {
+  const app = proxyActivities<AppActivities>({ startToCloseTimeout: '30s' });
+  const { sealedValue } = await app.runOperation({ operation: input.operation });
+  return { status: 'healed', strategy: 'RETRY_WITH_BACKOFF', sealedValue };
+}
