@@ -33,6 +33,9 @@ export async function createCentralWorker(options: CentralWorkerOptions): Promis
     activities: createActivities(deps),
     ...(dataConverter ? { dataConverter } : {}),
     ...(tracing ? { plugins: [tracing.plugin] } : {}),
+    // vs 40 slots, 10 pollers: backlogs drain 1.16–1.25× faster at 0.83–0.96× CPU/run (docs/architecture.md).
+    maxConcurrentWorkflowTaskExecutions: 100,
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 50 },
     // On stop, running activities get a few seconds to finish; a stop never waits longer than the force time.
     shutdownGraceTime: '5s',
     shutdownForceTime: '30s',
