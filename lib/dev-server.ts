@@ -28,6 +28,14 @@ export interface DevServer {
 
 const SEARCH_ATTRIBUTE_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int' };
 
+/**
+ * The history service reads its transfer queue (the tasks that hand a workflow or activity task
+ * to matching) at most 20 times a second by default: on a dev server, whose one shard carries
+ * every run, each hand-over then waits ~45 ms, three of them in a simple heal (bench/results.md,
+ * section 7: a re-run skeleton took 141 ms, 21 ms with this). A production cluster sets its own.
+ */
+const DEV_DYNAMIC_CONFIG = { 'history.transferProcessorMaxPollRPS': 1000 };
+
 function devServerArgs(options: DevServerOptions, host: string): string[] {
   const args = ['server', 'start-dev', '--ip', host, '--port', String(options.port), '--log-level', 'error'];
   args.push('--namespace', options.namespace ?? 'default');
@@ -37,6 +45,7 @@ function devServerArgs(options: DevServerOptions, host: string): string[] {
   for (const key of CUSTOM_SEARCH_ATTRIBUTES) {
     args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type] ?? 'Keyword'}`);
   }
+  for (const [key, value] of Object.entries(DEV_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${value}`);
   return args;
 }
 
