@@ -250,6 +250,11 @@ export function floorSection(result: FloorResult): string {
         ],
       ],
     ),
+    '',
+    // What no healing run can go below: the same ratios for the skeleton, which only re-runs and answers.
+    `The skeleton alone (a re-run and the answer, nothing recorded or decided): p50 ${ratio(skeleton.p50, answer.p50)}× ` +
+      `the floor's, p99 ${ratio(skeleton.p99, answer.p99)}× the floor's p99, CPU ${ratio(skeleton.cpuMs, empty.cpuMs)}× ` +
+      `an empty workflow's (one call at a time), ${skeleton.historyEvents} history events.`,
   ].join('\n');
 }
 
