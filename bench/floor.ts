@@ -7,8 +7,8 @@
 // Per subject: latency p50/p99 (call → answer in hand), CPU ms per run (every process, from the
 // call to the run's close), history events, workflow tasks, and how long a run stays open after
 // answering. Then the throughput of a 500-run backlog drained by one worker: empty vs healing.
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { floorAnswerUpdate } from './lib/floor-workflows.js';
+import type { Client } from '@temporalio/client';
+import { answeredWithStart } from './lib/floor-calls.js';
 import { cpuBetween, cpuSnapshot, pidsOf, postgresBackendsOf, type ProcessGroups } from './lib/cpu.js';
 import { startScenario, type BenchEnvironment, type Scenario } from './lib/environment.js';
 import { healedOnFirstRerun } from './lib/healed-call.js';
@@ -66,15 +66,7 @@ function subjects(env: BenchEnvironment, scenario: Scenario): Record<FloorSubjec
     await work();
     return { elapsed: performance.now() - started, workflowId };
   };
-  const withStart = (type: string, workflowId: string, args: unknown[]) =>
-    client.workflow.executeUpdateWithStart(floorAnswerUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(type, {
-        workflowId,
-        taskQueue,
-        args,
-        workflowIdConflictPolicy: 'FAIL',
-      }),
-    });
+  const withStart = answeredWithStart(client, taskQueue);
   return {
     empty: (id) =>
       timed(`floor-empty-${id}`, () =>

@@ -10,6 +10,7 @@
 // `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
 // Options: --only=overhead,latency,throughput,storm,health,sanitize,scale,floor,startup   --out=FILE
 //          --tuning='{"maxCachedWorkflows":500}'
+import { parseArgs as parseArgv } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,18 +43,25 @@ const ON_REQUEST: readonly Bench[] = ['scale', 'floor', 'startup'];
 type Bench = (typeof BENCHES)[number];
 
 function parseArgs(argv: string[]) {
-  const flag = (name: string) => argv.find((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  const value = (name: string) => flag(name)?.split('=').slice(1).join('=');
-  const quick = Boolean(flag('quick'));
+  const { values } = parseArgv({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      tuning: { type: 'string' },
+    },
+  });
+  const quick = values.quick;
   // scale (the audit trail at 1 M and 10 M rows, ~15 min), floor (~10 min) and startup run only when asked for.
-  const selected = value('only')?.split(',').filter(Boolean) ?? BENCHES.filter((name) => !ON_REQUEST.includes(name));
+  const selected = values.only?.split(',').filter(Boolean) ?? BENCHES.filter((name) => !ON_REQUEST.includes(name));
   for (const name of selected) {
     if (!BENCHES.includes(name as Bench)) throw new Error(`unknown benchmark ${name}; one of ${BENCHES.join(', ')}`);
   }
   const only = selected as Bench[];
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const out = value('out') ?? (quick || value('only') ? undefined : path.join(here, 'results.md'));
-  const tuning = value('tuning') ? (JSON.parse(value('tuning')!) as WorkerTuning) : undefined;
+  const out = values.out ?? (quick || values.only ? undefined : path.join(here, 'results.md'));
+  const tuning = values.tuning ? (JSON.parse(values.tuning) as WorkerTuning) : undefined;
   const results = path.join(here, 'results.md');
   return { quick, only, out, tuning, results };
 }

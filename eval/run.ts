@@ -6,6 +6,7 @@
 // Options: --only=corpus,learning,storm   --quick (the fast subset, small counts)   --out=FILE
 //          --scenarios=ID,ID (corpus rows by id)
 // Exit code 0 whatever the system scores (it is a measure); 1 only when the eval itself could not run.
+import { parseArgs as parseArgv } from 'node:util';
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,23 +24,25 @@ const PARTS = ['corpus', 'learning', 'storm'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: string[]) {
-  const value = (name: string) =>
-    argv
-      .find((arg) => arg.startsWith(`--${name}=`))
-      ?.split('=')
-      .slice(1)
-      .join('=');
-  const quick = argv.includes('--quick');
-  const only = value('only')?.split(',').filter(Boolean) ?? [...PARTS];
+  const { values } = parseArgv({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      scenarios: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick;
+  const only = values.only?.split(',').filter(Boolean) ?? [...PARTS];
   for (const part of only)
     if (!PARTS.includes(part as Part)) throw new Error(`unknown part ${part}; one of ${PARTS.join(', ')}`);
-  const ids = value('scenarios')?.split(',').filter(Boolean);
+  const ids = values.scenarios?.split(',').filter(Boolean);
   const scenarios = selectScenarios(quick).filter((scenario) => !ids || ids.includes(scenario.id));
   const unknown = ids?.filter((id) => !CORPUS.some((scenario) => scenario.id === id)) ?? [];
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; see eval/corpus.ts`);
   const full = !quick && !ids && only.length === PARTS.length;
-  const out =
-    value('out') ?? (full ? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.md') : undefined);
+  const out = values.out ?? (full ? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.md') : undefined);
   return { quick, only: only as Part[], scenarios, out };
 }
 

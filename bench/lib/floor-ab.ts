@@ -11,13 +11,15 @@
 //       a healing call (signature learned, first re-run heals) through a central worker with the SDK's
 //       default options (reference, index 0) and one per tuning, interleaved; then backlog drains of
 //       the reference and each tuning (or those --drained lists), alternating, the order reversed every pass.
+import { parseArgs as parseArgv } from 'node:util';
 import os from 'node:os';
-import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { WorkerTuning } from '../../test/support/worker-entry.js';
 import { benchThroughput } from '../throughput.js';
 import { cpuBetween, cpuSnapshot, pidsOf, postgresBackendsOf, type ProcessGroups } from './cpu.js';
 import { startBenchEnvironment, startScenario, type BenchEnvironment, type Scenario } from './environment.js';
+import { answeredWithStart } from './floor-calls.js';
 import { floorAnswerUpdate } from './floor-workflows.js';
 import { healedOnFirstRerun } from './healed-call.js';
 import { fmt, median, percentile, table } from './stats.js';
@@ -124,15 +126,7 @@ async function eagerExperiment(env: BenchEnvironment, runs: number, warmup: numb
     await scenario.startAppWorker();
     await scenario.startWorkers(1, { tuning: {} });
     const groups = groupsOf(env, scenario);
-    const withStart = (type: string, workflowId: string, args: unknown[]) =>
-      client.workflow.executeUpdateWithStart(floorAnswerUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation(type, {
-          workflowId,
-          taskQueue,
-          args,
-          workflowIdConflictPolicy: 'FAIL',
-        }),
-      });
+    const withStart = answeredWithStart(client, taskQueue);
     const started = async (type: string, workflowId: string, queue: string, eager: boolean, args: unknown[] = []) => {
       const handle = await client.workflow.start(type, {
         workflowId,
@@ -258,15 +252,19 @@ async function tuningExperiment(
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const value = (name: string) =>
-    argv
-      .find((arg) => arg.startsWith(`--${name}=`))
-      ?.split('=')
-      .slice(1)
-      .join('=');
-  const number = (name: string, fallback: number) => Number(value(name) ?? fallback);
-  const mode = argv[0];
+  const { values, positionals } = parseArgv({
+    allowPositionals: true,
+    options: {
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      tuning: { type: 'string' },
+      drained: { type: 'string' },
+      backlog: { type: 'string' },
+      drains: { type: 'string' },
+    },
+  });
+  const number = (name: 'runs' | 'warmup' | 'backlog' | 'drains', fallback: number) => Number(values[name] ?? fallback);
+  const mode = positionals[0];
   const runs = number('runs', 60);
   const warmup = number('warmup', 5);
   const env = await startBenchEnvironment();
@@ -274,8 +272,8 @@ async function main(): Promise<void> {
     console.log(`load average before: ${os.loadavg().map((load) => fmt(load, 2))}`);
     if (mode === 'eager') console.log(await eagerExperiment(env, runs, warmup));
     else if (mode === 'tuning') {
-      const tunings = JSON.parse(value('tuning') ?? '[]') as WorkerTuning[];
-      const drained = value('drained')?.split(',').map(Number);
+      const tunings = JSON.parse(values.tuning ?? '[]') as WorkerTuning[];
+      const drained = values.drained?.split(',').map(Number);
       const options = { runs, warmup, backlog: number('backlog', 200), drains: number('drains', 1), drained };
       console.log(await tuningExperiment(env, tunings, options));
     } else throw new Error('usage: floor-ab.ts eager|tuning [options]');
