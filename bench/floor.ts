@@ -250,4 +250,4 @@ export function floorSection(result: FloorResult): string {
   ].join('\n');
 }
 
-export const FLOOR_HEADING = '## 7. A healing run against the floor';
+const FLOOR_HEADING = '## 7. A healing run against the floor';

@@ -1,23 +1,24 @@
 // `npm run bench` — the five figures of issue 8, each printed with its target (no pass/fail):
-//   1. success-path cost of withSelfHealing vs the floor and peers (target ≤ 1.15× the floor, issue 14;
-//      `--only=overhead` keeps its section in results.md)
+//   1. success-path cost of withSelfHealing vs the floor and peers (target ≤ 1.15× the floor, issue 14)
 //   2. error-to-healed latency, p50/p95/p99, dev server + PostgreSQL (target p50 ≤ 50 ms)
 //   3. healing throughput, 1 and 2 central workers                (target ≥ 100 runs/s with 1)
 //   4. storm: 10,000 failures of one signature within 10 s
 //   5. health-check cycle time, all healthy and one check hung
-//   7. a healing run against Temporal's own floor (issue 14): `--only=floor` (also kept in results.md)
-//   8. a second `npm start` to ready against a bare dev server: `--only=startup` (also kept in results.md)
-// `npm run bench -- --quick` is a smoke run (small counts, not written to results.md).
+//   6. the audit trail at 1 M and 10 M events: `--only=scale`
+//   7. a healing run against Temporal's own floor (issue 14): `--only=floor`
+//   8. a second `npm start` to ready against a bare dev server: `--only=startup`
+//   9. secret redaction: what the sanitizer costs and catches (runs with the default set)
+// Each section measured replaces its own in results.md (the others stay); `--out=FILE` writes the
+// run to FILE instead; `npm run bench -- --quick` is a smoke run (small counts, written nowhere).
 // Options: --only=overhead,latency,throughput,storm,health,sanitize,scale,floor,startup   --out=FILE
 //          --tuning='{"maxCachedWorkflows":500}'
 import { parseArgs as parseArgv } from 'node:util';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchFloor, FLOOR_HEADING, floorSection } from './floor.js';
+import { writeFileSync } from 'node:fs';
+import { benchFloor, floorSection } from './floor.js';
 import { benchHealth, type HealthResult } from './health.js';
 import { benchLatency, type LatencyResult } from './latency.js';
 import { machine, startBenchEnvironment, type BenchEnvironment } from './lib/environment.js';
+import { recordHeader, recordSection } from './lib/results-file.js';
 import { fmt, mb, table, verdict } from './lib/stats.js';
 import { benchOverhead, SUBJECT, type OverheadResult } from './overhead.js';
 import { benchSanitize } from './sanitize.js';
@@ -59,11 +60,9 @@ function parseArgs(argv: string[]) {
     if (!BENCHES.includes(name as Bench)) throw new Error(`unknown benchmark ${name}; one of ${BENCHES.join(', ')}`);
   }
   const only = selected as Bench[];
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const out = values.out ?? (quick || values.only ? undefined : path.join(here, 'results.md'));
+  const out = values.out;
   const tuning = values.tuning ? (JSON.parse(values.tuning) as WorkerTuning) : undefined;
-  const results = path.join(here, 'results.md');
-  return { quick, only, out, tuning, results };
+  return { quick, only, onlyAsked: values.only !== undefined, out, tuning };
 }
 
 const sizes = (quick: boolean) =>
@@ -277,19 +276,6 @@ function healthSection(result: HealthResult): string {
   ].join('\n');
 }
 
-/** Replaces the section under `heading` in `file` (up to the next `## `), or appends it. */
-function keepSection(file: string, heading: string, section: string): void {
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(`${heading}\n`);
-  if (start < 0) {
-    writeFileSync(file, `${text.trimEnd()}\n\n${section}\n`);
-  } else {
-    const next = text.indexOf('\n## ', start + heading.length);
-    writeFileSync(file, `${text.slice(0, start)}${section}\n${next < 0 ? '' : text.slice(next)}`);
-  }
-  log(`\nSection "${heading}" kept in ${file}`);
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const size = sizes(args.quick);
@@ -309,11 +295,7 @@ async function main(): Promise<void> {
     sections.push(section);
   };
 
-  if (args.only.includes('overhead')) {
-    const section = overheadSection(await benchOverhead(size.overhead));
-    emit(section);
-    if (!args.quick && !args.out) keepSection(args.results, OVERHEAD_HEADING, section);
-  }
+  if (args.only.includes('overhead')) emit(overheadSection(await benchOverhead(size.overhead)));
   if (args.only.includes('sanitize')) emit(await benchSanitize({ rounds: args.quick ? 3 : 7 }));
   if (args.only.includes('scale')) emit(await benchScale({ quick: args.quick }));
   if (args.only.includes('startup')) emit(await benchStartup({ quick: args.quick }));
@@ -333,11 +315,8 @@ async function main(): Promise<void> {
     if (env && args.only.includes('storm'))
       emit(stormSection(await benchStorm(env, { ...size.storm, tuning: args.tuning })));
     if (env && args.only.includes('health')) emit(healthSection(await benchHealth(env, { cycles: size.healthCycles })));
-    if (env && args.only.includes('floor')) {
-      const section = floorSection(await benchFloor(env, { ...size.floor, tuning: args.tuning }));
-      emit(section);
-      if (!args.quick && !args.out) keepSection(args.results, FLOOR_HEADING, section);
-    }
+    if (env && args.only.includes('floor'))
+      emit(floorSection(await benchFloor(env, { ...size.floor, tuning: args.tuning })));
   } finally {
     await env?.close();
   }
@@ -346,6 +325,10 @@ async function main(): Promise<void> {
   if (args.out) {
     writeFileSync(args.out, `${sections.join('\n\n')}\n`);
     log(`\nWritten to ${args.out}`);
+  } else if (!args.quick) {
+    // Each section measured replaces its own in results.md; the default set also dates the header.
+    if (!args.onlyAsked) recordHeader(header);
+    for (const section of sections) if (section.startsWith('## ')) recordSection(section);
   }
 }
 

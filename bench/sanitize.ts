@@ -155,7 +155,7 @@ export async function benchSanitize(options: { rounds: number }): Promise<string
     rows.push(await paired(subject, reference, run, base, options.rounds));
   }
   return [
-    '## 6. Secret redaction (sanitize)',
+    '## 9. Secret redaction (sanitize)',
     '',
     `CPU time of this process, median of ${options.rounds} rounds; each subject measured right next to its ` +
       'reference over the same 10 MB input (log-like text with URLs, tokens, JSON, cards, e-mail addresses). ' +

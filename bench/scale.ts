@@ -27,7 +27,6 @@ import {
   type DatabaseHandle,
 } from '../db/index.js';
 import { createEmptyPostgresDatabase } from '../test/support/database.js';
-import { recordSection } from './lib/results-file.js';
 import { fmt, median, table, verdict } from './lib/stats.js';
 
 const DAY_MS = 86_400_000;
@@ -115,7 +114,6 @@ export async function benchScale(options: ScaleOptions): Promise<string> {
     await rm(dataDir, { recursive: true, force: true });
   }
   const section = scaleSection(engines);
-  if (!options.quick) recordSection(section);
   return section;
 }
 

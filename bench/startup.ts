@@ -12,7 +12,6 @@ import { PROJECT_ROOT } from '../lib/project-paths.js';
 import { ensureTemporalBinary } from '../lib/temporal-binaries.js';
 import { leftovers } from '../test/support/npm-start.js';
 import { machine } from './lib/environment.js';
-import { recordSection } from './lib/results-file.js';
 import { fmt, median, table, verdict } from './lib/stats.js';
 
 export interface StartupResult {
@@ -196,6 +195,5 @@ export function startupSection(result: StartupResult): string {
 /** `npm run bench -- --only=startup` records its section in bench/results.md (not with --quick). */
 export async function benchStartup(options: { quick: boolean }): Promise<string> {
   const section = startupSection(await measureStartup({ rounds: options.quick ? 2 : 5 }));
-  if (!options.quick) recordSection(section);
   return section;
 }
