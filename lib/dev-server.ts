@@ -32,7 +32,8 @@ const SEARCH_ATTRIBUTE_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword'
  * The history service reads its transfer queue (the tasks that hand a workflow or activity task
  * to matching) at most 20 times a second by default: on a dev server, whose one shard carries
  * every run, each hand-over then waits ~45 ms, three of them in a simple heal (bench/results.md,
- * section 7: a re-run skeleton took 141 ms, 21 ms with this). A production cluster sets its own.
+ * section 7: a re-run skeleton took 141 ms, 22 ms with this). The compose stack's server gets the
+ * same (deploy/temporal/dynamicconfig.yaml); another cluster sets its own (docs/deployment.md).
  */
 const DEV_DYNAMIC_CONFIG = { 'history.transferProcessorMaxPollRPS': 1000 };
 

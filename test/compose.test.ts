@@ -221,6 +221,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it("gives Temporal the repository's dynamic config, which reads the transfer queue as often as the dev server's", () => {
+    const server = services.temporal!;
+    const mounted = mountsOf(server).get('/etc/temporal/config/dynamicconfig');
+    expect(mounted, 'deploy/temporal mounted as the dynamic config folder').toBe(path.normalize('./deploy/temporal'));
+    const file = environment(server).DYNAMIC_CONFIG_FILE_PATH!;
+    expect(file).toMatch(/^config\/dynamicconfig\//);
+    const config = parse(readFileSync(path.join(mounted!, path.basename(file)), 'utf8')) as Record<
+      string,
+      Array<{ value: unknown }>
+    >;
+    expect(config['history.transferProcessorMaxPollRPS']?.[0]?.value).toBe(1000);
+  });
+
   it('gives the worker a DATABASE_URL on the PostgreSQL service and TEMPORAL_ADDRESS temporal:7233, which the real config accepts', () => {
     for (const env of [{}, { POSTGRES_USER: 'ops', POSTGRES_PASSWORD: 'p@ss/word' }]) {
       const { services: resolved } = loadCompose(env);
