@@ -53,17 +53,9 @@ function flaky<T>(failures: number, value: T, makeError: () => unknown = network
 
 /** Waits for every healing run of `operation` to finish; returns its events. */
 async function settled(operation: string): Promise<HealingEventRow[]> {
-  const { rows } = await getHealingEvents(system.database.db, { operation });
+  const rows = await system.settledEvents(operation);
   expect(rows.length, operation).toBeGreaterThan(0);
-  await Promise.all(
-    rows.map((row) =>
-      system.client.workflow
-        .getHandle(row.workflowId!)
-        .result()
-        .catch(() => undefined),
-    ),
-  );
-  return (await getHealingEvents(system.database.db, { operation })).rows;
+  return rows;
 }
 
 /** Real healing runs with different outcomes, strategies and categories. */

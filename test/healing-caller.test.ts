@@ -2,7 +2,7 @@
 // occurrences, storms of one fault, captureError, odd throwables and secrets in arguments.
 import { describe, expect, it } from 'vitest';
 import { OperationQueuedError } from '../client/self-healing.js';
-import { getHealingEvents, getHealingPatterns } from '../db/index.js';
+import { getHealingPatterns } from '../db/index.js';
 import type { LlmDiagnoser } from '../activities/analysis.js';
 import { useTestSystem } from './support/use-test-system.js';
 import { historyText } from './support/history-text.js';
@@ -16,17 +16,8 @@ const countingLlm: LlmDiagnoser = async (request) => {
 
 const system = useTestSystem({ activities: { analysis: { llm: countingLlm } } });
 
-async function finishedEvents(operation: string) {
-  const { rows } = await getHealingEvents(system.database.db, { operation, limit: 500 });
-  await Promise.all(
-    rows.map((row) =>
-      system.client.workflow
-        .getHandle(row.workflowId!)
-        .result()
-        .catch(() => undefined),
-    ),
-  );
-  return (await getHealingEvents(system.database.db, { operation, limit: 500 })).rows;
+function finishedEvents(operation: string) {
+  return system.settledEvents(operation, { limit: 500 });
 }
 
 describe('the calling application', () => {

@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll } from 'vitest';
+import { getHealingEvents, type HealingEventRow } from '../../db/index.js';
 import { connectNative, startTestSystem, type TestSystem, type TestSystemOptions } from './system.js';
 import { connectToDevServer } from './temporal.js';
 
@@ -14,6 +15,8 @@ export interface UsedTestSystem extends Omit<TestSystem, 'stop'> {
   connection: NativeConnection;
   /** The dev server's address. */
   address: string;
+  /** The healing events of `operation` once every run recorded so far has closed, however it ended. */
+  settledEvents(operation: string, options?: { limit?: number }): Promise<HealingEventRow[]>;
 }
 
 /**
@@ -68,6 +71,13 @@ export function useTestSystem(
     },
     get address() {
       return started(address);
+    },
+    async settledEvents(operation, { limit } = {}) {
+      const db = started(system).database.db;
+      const { rows } = await getHealingEvents(db, { operation, limit });
+      const runs = rows.map((row) => started(client).workflow.getHandle(row.workflowId!).result());
+      await Promise.all(runs.map((run) => run.catch(() => undefined)));
+      return (await getHealingEvents(db, { operation, limit })).rows;
     },
   };
 }
